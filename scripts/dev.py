@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Set up everything Parley needs, then run the app or the whole test suite.
+
+    python3 scripts/dev.py run     # the app, with the embedded local server
+    python3 scripts/dev.py test    # lint, types and the full test suite, headless
+    python3 scripts/dev.py server  # only parley-server (extra arguments are passed on)
+
+Standard library only, so it works on a fresh machine: it installs the Debian packages
+it needs when run as root (or prints the exact apt line when not), makes `.venv`,
+installs the pinned dependencies when `pyproject.toml` changed, and for the tests the
+npm packages of the Node conformance client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".parley-installed"
+NODE_DIR = ROOT / "tests" / "conformance"
+
+# Qt on the offscreen and X11 platforms, and PortAudio (see ENVIRONMENT.md).
+APT_RUN = [
+    "libportaudio2",
+    "libgl1",
+    "libegl1",
+    "libglib2.0-0",
+    "libdbus-1-3",
+    "libfontconfig1",
+    "libfreetype6",
+    "libxkbcommon0",
+    "libx11-6",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-image0",
+    "libxcb-keysyms1",
+    "libxcb-randr0",
+    "libxcb-render-util0",
+    "libxcb-render0",
+    "libxcb-shape0",
+    "libxcb-shm0",
+    "libxcb-sync1",
+    "libxcb-util1",
+    "libxcb-xfixes0",
+    "libxcb-xkb1",
+    "libxkbcommon-x11-0",
+    "libx11-xcb1",
+    "fonts-dejavu-core",
+]
+# Virtual sound devices and screen for the suite, and Node for the conformance client.
+APT_TEST = [
+    "pulseaudio",
+    "pulseaudio-utils",
+    "libasound2-plugins",
+    "xvfb",
+    "xauth",
+    "nodejs",
+    "npm",
+]
+
+
+def say(text: str) -> None:
+    print(f"[parley] {text}", flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> None:
+    subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
+
+
+def missing_debian_packages(packages: list[str]) -> list[str]:
+    if shutil.which("dpkg-query") is None:
+        return []
+    missing = []
+    for package in packages:
+        result = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", package],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if "install ok installed" not in result.stdout:
+            missing.append(package)
+    return missing
+
+
+def ensure_system_packages(packages: list[str]) -> None:
+    if not (hasattr(os, "geteuid") and shutil.which("apt-get")):
+        say(
+            "not a Debian/Ubuntu system: make sure the equivalents of these exist: "
+            + " ".join(packages)
+        )
+        return
+    missing = missing_debian_packages(packages)
+    if not missing:
+        return
+    line = "apt-get install -y --no-install-recommends " + " ".join(missing)
+    if os.geteuid() != 0:
+        say("some system packages are missing; install them with:")
+        print(f"\n    sudo apt-get update && sudo {line}\n", flush=True)
+        sys.exit(1)
+    say(f"installing system packages: {' '.join(missing)}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
+
+
+def venv_python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def needs_venv_package() -> bool:
+    """Debian's python3 has no venv/ensurepip until python3-venv is installed."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import ensurepip, venv"], capture_output=True, check=False
+    )
+    return probe.returncode != 0
+
+
+def ensure_venv() -> None:
+    if not venv_python().exists():
+        if needs_venv_package():
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            ensure_system_packages([f"python{version}-venv"])
+        say("creating .venv")
+        shutil.rmtree(VENV, ignore_errors=True)
+        run([sys.executable, "-m", "venv", str(VENV)])
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == digest:
+        return
+    say("installing Python dependencies into .venv (first run takes a few minutes)")
+    pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check", "-q"]
+    run([*pip, "install", "--upgrade", "pip"])
+    run([*pip, "install", "-e", f"{ROOT}[test]"])
+    STAMP.write_text(digest)
+
+
+def ensure_node_packages() -> None:
+    if shutil.which("npm") is None:
+        say("npm is missing; the Node conformance test will fail")
+        return
+    lock = NODE_DIR / "package-lock.json"
+    stamp = NODE_DIR / "node_modules" / ".parley-installed"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text().strip() == digest:
+        return
+    say("installing the Node conformance client's packages")
+    run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR)
+    stamp.write_text(digest)
+
+
+def tool(name: str) -> str:
+    return str(VENV / "bin" / name)
+
+
+def cmd_test(extra: list[str]) -> int:
+    ensure_system_packages(APT_RUN + APT_TEST)
+    ensure_venv()
+    ensure_node_packages()
+    os.chdir(ROOT)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
+    steps = [
+        ("ruff format", [tool("ruff"), "format", "--check", "."]),
+        ("ruff lint", [tool("ruff"), "check", "."]),
+        ("mypy (strict)", [tool("mypy")]),
+    ]
+    for title, command in steps:
+        say(title)
+        if subprocess.run(command, env=env, check=False).returncode != 0:
+            say(f"{title} failed")
+            return 1
+    say("pytest")
+    return subprocess.run([tool("pytest"), *extra], env=env, check=False).returncode
+
+
+def cmd_run(extra: list[str]) -> NoReturn:
+    ensure_system_packages(APT_RUN)
+    ensure_venv()
+    os.execv(tool("parley"), [tool("parley"), *extra])
+
+
+def cmd_server(extra: list[str]) -> NoReturn:
+    ensure_venv()
+    os.execv(tool("parley-server"), [tool("parley-server"), *extra])
+
+
+def main() -> int:
+    commands: dict[str, Callable[[list[str]], int]] = {
+        "run": cmd_run,
+        "test": cmd_test,
+        "server": cmd_server,
+    }
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

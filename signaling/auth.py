@@ -1,0 +1,69 @@
+"""Identity tokens: HS256 JWTs with claims ``sub`` (user id), ``name`` and ``exp``."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+from pydantic import TypeAdapter, ValidationError
+
+from signaling.errors import ErrorCode, SignalingError
+from signaling.protocol import Id, Name
+
+ALGORITHM = "HS256"
+# RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
+MIN_SECRET_LENGTH = 32
+DEFAULT_TTL_S = 24 * 3600
+_id_adapter: TypeAdapter[str] = TypeAdapter(Id)
+_name_adapter: TypeAdapter[str] = TypeAdapter(Name)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a verified token says the client is."""
+
+    user_id: str
+    name: str
+
+
+def check_secret(secret: str) -> None:
+    """Raise ``ValueError`` for a secret too short to sign HS256 tokens safely."""
+    if len(secret.encode()) < MIN_SECRET_LENGTH:
+        raise ValueError(f"the secret must be at least {MIN_SECRET_LENGTH} bytes long")
+
+
+def mint_token(secret: str, user_id: str, name: str, ttl_s: int = DEFAULT_TTL_S) -> str:
+    """A signed token for ``user_id``; raises ``ValueError`` for an invalid id, name or ttl."""
+    check_secret(secret)
+    if ttl_s <= 0:
+        raise ValueError("ttl must be positive")
+    try:
+        _id_adapter.validate_python(user_id)
+        _name_adapter.validate_python(name)
+    except ValidationError as exc:
+        raise ValueError(f"invalid user id or name: {exc.errors()[0]['msg']}") from exc
+    now = int(time.time())
+    claims = {"sub": user_id, "name": name, "iat": now, "exp": now + ttl_s}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(secret: str, token: object) -> Identity:
+    """The identity in ``token``, or :class:`SignalingError` saying clearly why not."""
+    if not isinstance(token, str) or not token:
+        raise SignalingError(ErrorCode.UNAUTHORIZED, "no token: send auth={'token': <jwt>}")
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise SignalingError(ErrorCode.TOKEN_EXPIRED, "token expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise SignalingError(ErrorCode.UNAUTHORIZED, f"invalid token: {exc}") from exc
+    user_id, name = claims.get("sub"), claims.get("name", claims.get("sub"))
+    try:
+        return Identity(_id_adapter.validate_python(user_id), _name_adapter.validate_python(name))
+    except ValidationError as exc:
+        raise SignalingError(
+            ErrorCode.UNAUTHORIZED, "token carries an invalid user id or name"
+        ) from exc

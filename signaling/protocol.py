@@ -1,0 +1,448 @@
+"""The wire protocol: event names, limits and a validated model for every payload.
+
+Requests (client → server) are socket.io events sent with an acknowledgement; the
+server validates them with the ``*Request`` models before touching any state. Server
+pushes (server → client) use the ``*Event`` models, which the client validates too, so
+a hostile or broken server cannot crash it. ``docs/protocol.md`` documents all of it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from signaling.enums import CallType, InvitationEndReason, InvitationUserState, PresenceState
+
+PROTOCOL_VERSION = 1
+
+# Limits. Exceeding one is a ``bad_request`` or ``payload_too_large`` answer.
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_ID_LENGTH = 64
+MAX_NAME_LENGTH = 64
+MAX_CUSTOM_DATA_LENGTH = 4096
+MAX_MESSAGE_LENGTH = 2000
+MAX_COMMAND_LENGTH = 4096
+MAX_SDP_LENGTH = 32 * 1024
+MAX_INVITEES = 16
+MAX_PROPERTY_KEY_LENGTH = 64
+MAX_PROPERTY_VALUE_LENGTH = 1024
+MAX_PROPERTIES_PER_ROOM = 32
+MAX_HISTORY = 100
+MIN_TIMEOUT_S = 1
+MAX_TIMEOUT_S = 600
+DEFAULT_TIMEOUT_S = 60
+
+Id = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"^[A-Za-z0-9_.@:-]+$"),
+]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
+CustomData = Annotated[str, StringConstraints(max_length=MAX_CUSTOM_DATA_LENGTH)]
+PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PROPERTY_KEY_LENGTH)]
+PropertyValue = Annotated[str, StringConstraints(max_length=MAX_PROPERTY_VALUE_LENGTH)]
+RoomKind = Literal["call", "audio_room"]
+DeviceKind = Literal["microphone", "camera"]
+# Device exception names travel as strings; media.errors.DeviceExceptionType owns the list.
+DeviceExceptionName = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z_]+$")
+]
+SignalKind = Literal["offer", "answer", "candidate", "renegotiate"]
+# Enums arrive as their string values from JSON; strict mode would demand enum instances.
+CallTypeField = Annotated[CallType, Field(strict=False)]
+PresenceField = Annotated[PresenceState, Field(strict=False)]
+InviteeStateField = Annotated[InvitationUserState, Field(strict=False)]
+EndReasonField = Annotated[InvitationEndReason, Field(strict=False)]
+
+
+class WireModel(BaseModel):
+    """Base of every payload: strict types, no unknown keys, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- shared records -------------------------------------------------------------------
+
+
+class UserInfo(WireModel):
+    user_id: Id
+    name: Name
+
+
+class PresenceInfo(WireModel):
+    user_id: Id
+    name: Name
+    state: PresenceField
+
+
+class MemberInfo(WireModel):
+    user_id: Id
+    name: Name
+    microphone: bool
+    camera: bool
+    joined_at_ms: int
+
+
+class MessageInfo(WireModel):
+    message_id: int
+    room_id: Id
+    sender: UserInfo
+    text: str
+    timestamp_ms: int
+
+
+class InviteeState(WireModel):
+    user_id: Id
+    state: InviteeStateField
+    extended_data: str = ""
+
+
+class RoomSnapshot(WireModel):
+    room_id: Id
+    kind: RoomKind
+    start_time_ms: int
+    members: list[MemberInfo]
+    properties: dict[str, str]
+    messages: list[MessageInfo]
+
+
+# --- requests (client → server, acknowledged) ----------------------------------------
+
+
+class EmptyRequest(WireModel):
+    pass
+
+
+class JoinRoomRequest(WireModel):
+    room_id: Id
+    kind: RoomKind = "call"
+    microphone: bool = False
+    camera: bool = False
+
+
+class RoomRequest(WireModel):
+    room_id: Id
+
+
+class RemoveUserRequest(WireModel):
+    room_id: Id
+    user_id: Id
+
+
+class SendInvitationRequest(WireModel):
+    invitees: Annotated[list[Id], Field(min_length=1, max_length=MAX_INVITEES)]
+    call_type: CallTypeField
+    call_id: Id | None = None
+    custom_data: CustomData = ""
+    timeout_s: Annotated[int, Field(ge=MIN_TIMEOUT_S, le=MAX_TIMEOUT_S)] = DEFAULT_TIMEOUT_S
+    # Only honoured by the invitation that creates the call.
+    only_initiator_can_invite: bool = False
+    end_call_when_initiator_leaves: bool = False
+
+
+class AnswerInvitationRequest(WireModel):
+    invitation_id: Id
+    custom_data: CustomData = ""
+
+
+class DeclineInvitationRequest(WireModel):
+    invitation_id: Id
+    custom_data: CustomData = ""
+    busy: bool = False
+
+
+class CancelInvitationRequest(WireModel):
+    invitation_id: Id
+    # Empty: every invitee still pending.
+    invitees: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = []
+    custom_data: CustomData = ""
+
+
+class RtcCandidate(WireModel):
+    candidate: Annotated[str, StringConstraints(max_length=1024)]
+    sdpMid: Annotated[str, StringConstraints(max_length=64)] | None = None  # noqa: N815 - browser's RTCIceCandidateInit names
+    sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None  # noqa: N815
+
+
+class RtcDescription(WireModel):
+    type: Literal["offer", "answer"]
+    sdp: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_LENGTH)]
+
+
+class RtcRenegotiate(WireModel):
+    pass
+
+
+_SIGNAL_PAYLOADS: dict[str, type[WireModel]] = {
+    "offer": RtcDescription,
+    "answer": RtcDescription,
+    "candidate": RtcCandidate,
+    "renegotiate": RtcRenegotiate,
+}
+
+
+def _check_signal_payload(kind: str, payload: WireModel) -> None:
+    expected = _SIGNAL_PAYLOADS[kind]
+    if not isinstance(payload, expected):
+        raise ValueError(f"a {kind!r} signal needs a {expected.__name__} payload")
+    if isinstance(payload, RtcDescription) and payload.type != kind:
+        raise ValueError(f"a {kind!r} signal carries a description of type {payload.type!r}")
+
+
+class RtcSignalRequest(WireModel):
+    room_id: Id
+    to: Id
+    kind: SignalKind
+    payload: RtcDescription | RtcCandidate | RtcRenegotiate
+
+    @model_validator(mode="after")
+    def _payload_fits_kind(self) -> RtcSignalRequest:
+        _check_signal_payload(self.kind, self.payload)
+        return self
+
+
+class DeviceStateRequest(WireModel):
+    room_id: Id
+    microphone: bool | None = None
+    camera: bool | None = None
+
+
+class DeviceExceptionRequest(WireModel):
+    room_id: Id
+    device: DeviceKind
+    exception: DeviceExceptionName
+
+
+class DeviceControlRequest(WireModel):
+    room_id: Id
+    user_id: Id
+    device: DeviceKind
+    on: bool
+
+
+class SendMessageRequest(WireModel):
+    room_id: Id
+    text: Annotated[str, StringConstraints(min_length=1, max_length=MAX_MESSAGE_LENGTH)]
+
+
+class SetPropertyRequest(WireModel):
+    room_id: Id
+    key: PropertyKey
+    value: PropertyValue
+    # Compare-and-set: only apply if the current value equals ``expected``
+    # (``None`` with ``if_absent`` means "only if the key does not exist").
+    expected: PropertyValue | None = None
+    if_absent: bool = False
+    delete_on_leave: bool = False
+
+
+class DeletePropertiesRequest(WireModel):
+    room_id: Id
+    keys: Annotated[list[PropertyKey], Field(min_length=1, max_length=MAX_PROPERTIES_PER_ROOM)]
+
+
+class RoomCommandRequest(WireModel):
+    room_id: Id
+    command: Annotated[str, StringConstraints(min_length=1, max_length=MAX_COMMAND_LENGTH)]
+    to: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = []
+
+
+# --- server pushes (server → client) --------------------------------------------------
+
+
+class WelcomeEvent(WireModel):
+    protocol: int
+    user: UserInfo
+    server_time_ms: int
+
+
+class SessionKickedEvent(WireModel):
+    reason: Literal["logged_in_elsewhere"]
+
+
+class PresenceChangedEvent(WireModel):
+    user_id: Id
+    name: Name
+    state: PresenceField
+    online: bool
+
+
+class UserEnteredEvent(WireModel):
+    room_id: Id
+    member: MemberInfo
+
+
+class UserLeftEvent(WireModel):
+    room_id: Id
+    user: UserInfo
+    reason: Literal["left", "disconnected", "removed"]
+
+
+class KickedEvent(WireModel):
+    room_id: Id
+    kicker_id: Id
+
+
+class RoomEndedEvent(WireModel):
+    room_id: Id
+    reason: Literal["initiator_left"]
+
+
+class InvitationReceivedEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    caller: UserInfo
+    call_type: CallTypeField
+    invitees: list[UserInfo]
+    custom_data: CustomData
+    timeout_s: int
+
+
+class InvitationUserStateEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    users: list[InviteeState]
+
+
+class InvitationAcceptedEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    callee: UserInfo
+    custom_data: CustomData
+
+
+class InvitationDeclinedEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    callee: UserInfo
+    custom_data: CustomData
+    busy: bool
+
+
+class InvitationCancelledEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    caller: UserInfo
+    custom_data: CustomData
+    caller_left: bool
+
+
+class InvitationTimeoutEvent(WireModel):
+    """Sent to each invitee that never answered, and once to the caller."""
+
+    invitation_id: Id
+    call_id: Id
+    caller: UserInfo
+    callees: list[UserInfo]
+    call_type: CallTypeField
+
+
+class InvitationEndedEvent(WireModel):
+    invitation_id: Id
+    call_id: Id
+    reason: EndReasonField
+
+
+class RtcSignalEvent(WireModel):
+    room_id: Id
+    sender: Id
+    kind: SignalKind
+    payload: RtcDescription | RtcCandidate | RtcRenegotiate
+
+    @model_validator(mode="after")
+    def _payload_fits_kind(self) -> RtcSignalEvent:
+        _check_signal_payload(self.kind, self.payload)
+        return self
+
+
+class DeviceStateChangedEvent(WireModel):
+    room_id: Id
+    user_id: Id
+    microphone: bool
+    camera: bool
+
+
+class DeviceExceptionEvent(WireModel):
+    room_id: Id
+    user_id: Id
+    device: DeviceKind
+    exception: DeviceExceptionName
+
+
+class DeviceControlEvent(WireModel):
+    """Someone asks this client to turn a device on (needs consent) or off (forced)."""
+
+    room_id: Id
+    requester: UserInfo
+    device: DeviceKind
+    on: bool
+
+
+class MessageEvent(WireModel):
+    message: MessageInfo
+
+
+class PropertiesChangedEvent(WireModel):
+    room_id: Id
+    updated: dict[str, str]
+    deleted: list[str]
+    by: Id
+
+
+class RoomCommandEvent(WireModel):
+    room_id: Id
+    sender: Id
+    command: str
+
+
+# Event name → model of its payload. One table for both directions keeps the names in one place.
+REQUESTS: dict[str, type[WireModel]] = {
+    "presence.list": EmptyRequest,
+    "presence.subscribe": EmptyRequest,
+    "presence.unsubscribe": EmptyRequest,
+    "room.join": JoinRoomRequest,
+    "room.leave": RoomRequest,
+    "room.remove_user": RemoveUserRequest,
+    "invitation.send": SendInvitationRequest,
+    "invitation.accept": AnswerInvitationRequest,
+    "invitation.decline": DeclineInvitationRequest,
+    "invitation.cancel": CancelInvitationRequest,
+    "rtc.signal": RtcSignalRequest,
+    "device.state": DeviceStateRequest,
+    "device.exception": DeviceExceptionRequest,
+    "device.control": DeviceControlRequest,
+    "message.send": SendMessageRequest,
+    "room.properties.set": SetPropertyRequest,
+    "room.properties.delete": DeletePropertiesRequest,
+    "room.properties.get": RoomRequest,
+    "room.command": RoomCommandRequest,
+}
+
+EVENTS: dict[str, type[WireModel]] = {
+    "session.welcome": WelcomeEvent,
+    "session.kicked": SessionKickedEvent,
+    "presence.changed": PresenceChangedEvent,
+    "room.user_entered": UserEnteredEvent,
+    "room.user_left": UserLeftEvent,
+    "room.kicked": KickedEvent,
+    "room.ended": RoomEndedEvent,
+    "invitation.received": InvitationReceivedEvent,
+    "invitation.user_state": InvitationUserStateEvent,
+    "invitation.accepted": InvitationAcceptedEvent,
+    "invitation.declined": InvitationDeclinedEvent,
+    "invitation.cancelled": InvitationCancelledEvent,
+    "invitation.timeout": InvitationTimeoutEvent,
+    "invitation.ended": InvitationEndedEvent,
+    "rtc.signal": RtcSignalEvent,
+    "device.state_changed": DeviceStateChangedEvent,
+    "device.exception": DeviceExceptionEvent,
+    "device.control": DeviceControlEvent,
+    "message.received": MessageEvent,
+    "room.properties_changed": PropertiesChangedEvent,
+    "room.command": RoomCommandEvent,
+}
+
+
+def dump(model: WireModel) -> dict[str, Any]:
+    """A model as the JSON-able dict that goes on the wire."""
+    return model.model_dump(mode="json")

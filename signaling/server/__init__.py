@@ -1,0 +1,1 @@
+"""parley-server: the self-hostable signaling server (python-socketio on aiohttp)."""

@@ -1,0 +1,94 @@
+"""Assembles a server: socket.io on aiohttp, the handlers, ``/healthz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from aiohttp import web
+
+from signaling.server import (
+    handlers_invitations,
+    handlers_media,
+    handlers_roomdata,
+    handlers_rooms,
+)
+from signaling.server.hub import Hub, ServerConfig
+from signaling.store import MemoryStore, Store
+
+log = logging.getLogger("parley.server")
+
+# engine.io closes a connection whose single message exceeds this; the 64 KiB request
+# limit (``payload_too_large``) is checked per event below it, keeping the connection.
+MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.Application, Hub]:
+    """An aiohttp application serving the Parley protocol, and its hub."""
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins="*",
+        max_http_buffer_size=MAX_MESSAGE_BYTES,
+        logger=False,
+        engineio_logger=False,
+    )
+    hub = Hub(sio, store or MemoryStore(), config)
+    handlers_rooms.register(hub)
+    invitations = handlers_invitations.register(hub)
+    handlers_media.register(hub)
+    handlers_roomdata.register(hub)
+    app = web.Application()
+    sio.attach(app)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def metrics(request: web.Request) -> web.Response:
+        text = hub.metrics.render(await hub.store.stats())
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+    async def on_shutdown(app: web.Application) -> None:
+        await invitations.close()
+        await hub.close()
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.on_shutdown.append(on_shutdown)
+    return app, hub
+
+
+@dataclass
+class RunningServer:
+    """A server listening on a port, for tests, benchmarks and the embedded local server."""
+
+    host: str
+    port: int
+    hub: Hub
+    runner: web.AppRunner = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        """Close every connection and release the port."""
+        # Without this aiohttp waits out its graceful-shutdown timeout for open websockets.
+        await self.hub.sio.shutdown()
+        await self.runner.cleanup()
+
+
+async def start_server(
+    config: ServerConfig, host: str = "127.0.0.1", port: int = 0, store: Store | None = None
+) -> RunningServer:
+    """Start listening (``port=0`` picks a free port) and return the running server."""
+    app, hub = build_app(config, store)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    addresses: list[Any] = list(runner.addresses)
+    actual = int(addresses[0][1]) if addresses else port
+    log.info("parley-server listening on http://%s:%d", host, actual)
+    return RunningServer(host, actual, hub, runner)

@@ -1,0 +1,103 @@
+"""``parley-server``: run the signaling server, or mint a token for a user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import sys
+
+from signaling.auth import DEFAULT_TTL_S, check_secret, mint_token
+from signaling.server.app import start_server
+from signaling.server.hub import ServerConfig
+
+DEFAULT_PORT = 8719
+# Only ever used on loopback, where anyone who can connect can also read this file.
+LOCAL_DEVELOPMENT_SECRET = "parley-local-development-secret-not-for-networks"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parley-server",
+        description="Parley's signaling server. `parley-server token ...` mints a client token.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks one)")
+    parser.add_argument("--secret", help="token secret (default: $PARLEY_SECRET)")
+    parser.add_argument("--log-level", default="INFO", help="logging level")
+    sub = parser.add_subparsers(dest="command")
+    token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
+    token.add_argument("--user-id", required=True)
+    token.add_argument("--name", required=True)
+    token.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="lifetime in seconds")
+    token.add_argument(
+        "--secret", dest="token_secret", help="token secret (default: $PARLEY_SECRET)"
+    )
+    return parser
+
+
+async def _serve(host: str, port: int, secret: str) -> None:
+    server = await start_server(ServerConfig(secret=secret), host, port)
+    print(f"parley-server listening on {server.url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``parley-server`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "token":
+        secret = args.token_secret or args.secret or os.environ.get("PARLEY_SECRET")
+        if not secret:
+            print("parley-server token: give --secret or set PARLEY_SECRET", file=sys.stderr)
+            return 2
+        try:
+            print(mint_token(secret, args.user_id, args.name, args.ttl))
+        except ValueError as exc:
+            print(f"parley-server token: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    secret = args.secret or os.environ.get("PARLEY_SECRET")
+    if not secret:
+        if not _is_loopback(args.host):
+            print(
+                f"parley-server: refusing to listen on {args.host} without a secret; "
+                "give --secret or set PARLEY_SECRET",
+                file=sys.stderr,
+            )
+            return 2
+        # On loopback only local users can reach it; a fixed development secret is fine.
+        secret = LOCAL_DEVELOPMENT_SECRET
+        print("parley-server: no secret given; using the local development secret", file=sys.stderr)
+    try:
+        check_secret(secret)
+    except ValueError as exc:
+        print(f"parley-server: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(args.host, args.port, secret))
+    except OSError as exc:
+        print(f"parley-server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

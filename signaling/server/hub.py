@@ -1,0 +1,295 @@
+"""The server's core: sessions, request dispatch with validation and limits, and emit helpers.
+
+Handlers (in the ``handlers_*`` modules) receive the :class:`Hub`, the calling
+:class:`Caller` and an already validated request model, and return the ``ok`` answer's
+fields or raise :class:`SignalingError`. Everything that can go wrong with a request is
+turned into an error answer here; nothing a client sends can raise out of a handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import socketio
+from pydantic import ValidationError
+
+from signaling.auth import check_secret, verify_token
+from signaling.enums import PresenceState
+from signaling.errors import ErrorCode, SignalingError
+from signaling.protocol import (
+    MAX_PAYLOAD_BYTES,
+    PROTOCOL_VERSION,
+    REQUESTS,
+    PresenceChangedEvent,
+    SessionKickedEvent,
+    UserInfo,
+    WelcomeEvent,
+    WireModel,
+    dump,
+)
+from signaling.server.metrics import Metrics
+from signaling.server.ratelimit import TokenBucket
+from signaling.store import Session, Store
+
+log = logging.getLogger("parley.server")
+
+PRESENCE_ROOM = "presence"
+ModelT = TypeVar("ModelT", bound=WireModel)
+Handler = Callable[["Hub", "Caller", Any], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Tunables of one server process."""
+
+    secret: str
+    rate_per_s: float = 50.0
+    rate_burst: float = 100.0
+    max_rooms_per_user: int = 8
+    max_room_members: int = 200
+
+    def __post_init__(self) -> None:
+        check_secret(self.secret)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated connection a request came from."""
+
+    sid: str
+    user_id: str
+    name: str
+
+    @property
+    def info(self) -> UserInfo:
+        return UserInfo(user_id=self.user_id, name=self.name)
+
+
+def room_channel(room_id: str) -> str:
+    """The socket.io room that carries a Parley room's broadcasts."""
+    return f"r:{room_id}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Hub:
+    """Owns the socket.io server, the store and the per-connection bookkeeping."""
+
+    def __init__(self, sio: socketio.AsyncServer, store: Store, config: ServerConfig) -> None:
+        self.sio = sio
+        self.store = store
+        self.config = config
+        self.metrics = Metrics()
+        self._callers: dict[str, Caller] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+        self._presence_cache: dict[str, PresenceState] = {}
+        self._handlers: dict[str, Handler] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Hooks the domain modules register for session start and end.
+        self.on_session_start: list[Callable[[Caller], Awaitable[None]]] = []
+        self.on_session_end: list[Callable[[Caller, bool], Awaitable[None]]] = []
+        self.on_room_left: list[Callable[[str, str], Awaitable[None]]] = []
+        sio.on("connect", self._on_connect)
+        sio.on("disconnect", self._on_disconnect)
+        sio.on("*", self._on_unknown)
+
+    # --- registration ---------------------------------------------------------------
+
+    def handle(self, event: str) -> Callable[[Handler], Handler]:
+        """Decorator: register the handler of a request named in ``protocol.REQUESTS``."""
+        if event not in REQUESTS:
+            raise KeyError(f"{event!r} is not a request in the protocol")
+
+        def register(handler: Handler) -> Handler:
+            self._handlers[event] = handler
+            model = REQUESTS[event]
+
+            async def entry(sid: str, *args: Any) -> dict[str, Any]:
+                return await self._dispatch(event, model, handler, sid, args)
+
+            self.sio.on(event, entry)
+            return handler
+
+        return register
+
+    # --- connection life ------------------------------------------------------------
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            identity = verify_token(self.config.secret, token)
+        except SignalingError as exc:
+            self.metrics.refused_connections[exc.code.value] += 1
+            # The client sees this text in its connect_error; keep the code first.
+            raise socketio.exceptions.ConnectionRefusedError(
+                f"{exc.code.value}: {exc.message}"
+            ) from None
+        caller = Caller(sid, identity.user_id, identity.name)
+        self._callers[sid] = caller
+        self._buckets[sid] = TokenBucket(self.config.rate_per_s, self.config.rate_burst)
+        previous = await self.store.bind_session(Session(caller.user_id, caller.name, sid))
+        if previous is not None and previous.sid != sid:
+            await self._end_older_session(previous)
+        self.metrics.connections += 1
+        # Emits wait until the connect handler has returned: before that the client has
+        # not seen its CONNECT packet and would drop them.
+        self.spawn(self._after_connect(caller))
+
+    async def _after_connect(self, caller: Caller) -> None:
+        await asyncio.sleep(0)
+        if self._callers.get(caller.sid) is not caller:
+            return
+        welcome = WelcomeEvent(protocol=PROTOCOL_VERSION, user=caller.info, server_time_ms=now_ms())
+        await self.sio.emit("session.welcome", dump(welcome), to=caller.sid)
+        for hook in self.on_session_start:
+            await hook(caller)
+        await self.presence_changed([caller.user_id])
+
+    async def _end_older_session(self, previous: Session) -> None:
+        old = self._callers.pop(previous.sid, None)
+        self._buckets.pop(previous.sid, None)
+        if old is None:
+            return
+        self.metrics.connections -= 1
+        log.info("user %s signed in elsewhere; ending session %s", old.user_id, old.sid)
+        await self.sio.emit(
+            "session.kicked", dump(SessionKickedEvent(reason="logged_in_elsewhere")), to=old.sid
+        )
+        for hook in self.on_session_end:
+            await hook(old, True)
+        self.spawn(self.sio.disconnect(old.sid))
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        caller = self._callers.pop(sid, None)
+        self._buckets.pop(sid, None)
+        if caller is None:
+            return  # refused at connect, or already replaced by a newer login
+        self.metrics.connections -= 1
+        if await self.store.unbind_session(caller.user_id, sid):
+            for hook in self.on_session_end:
+                await hook(caller, False)
+            await self.presence_changed([caller.user_id])
+
+    async def _on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
+        self.metrics.errors[ErrorCode.UNKNOWN_EVENT.value] += 1
+        return SignalingError(ErrorCode.UNKNOWN_EVENT, f"unknown event {event[:64]!r}").to_wire()
+
+    # --- dispatch -------------------------------------------------------------------
+
+    async def _dispatch(
+        self,
+        event: str,
+        model: type[WireModel],
+        handler: Handler,
+        sid: str,
+        args: tuple[Any, ...],
+    ) -> dict[str, Any]:
+        self.metrics.requests[event] += 1
+        try:
+            caller = self._callers.get(sid)
+            if caller is None:
+                raise SignalingError(ErrorCode.UNAUTHORIZED, "session is not signed in")
+            if not self._buckets[sid].take():
+                raise SignalingError(ErrorCode.RATE_LIMITED, "too many requests; slow down")
+            request = self._validate(model, args)
+            answer = await handler(self, caller, request)
+            return {"ok": True, **answer}
+        except SignalingError as exc:
+            self.metrics.errors[exc.code.value] += 1
+            return exc.to_wire()
+        except Exception:
+            log.exception("handler for %s failed", event)
+            self.metrics.errors[ErrorCode.INTERNAL.value] += 1
+            return SignalingError(ErrorCode.INTERNAL, "internal server error").to_wire()
+
+    @staticmethod
+    def _validate(model: type[ModelT], args: tuple[Any, ...]) -> ModelT:
+        if len(args) > 1:
+            raise SignalingError(ErrorCode.BAD_REQUEST, "send exactly one payload object")
+        data = args[0] if args else {}
+        if not isinstance(data, dict):
+            raise SignalingError(ErrorCode.BAD_REQUEST, "the payload must be a JSON object")
+        try:
+            size = len(json.dumps(data, separators=(",", ":")))
+        except (TypeError, ValueError) as exc:  # binary attachments and the like
+            raise SignalingError(ErrorCode.BAD_REQUEST, "the payload must be plain JSON") from exc
+        if size > MAX_PAYLOAD_BYTES:
+            raise SignalingError(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"payload is {size} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+            )
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "payload"
+            raise SignalingError(
+                ErrorCode.BAD_REQUEST, f"{where}: {first['msg']} ({exc.error_count()} error(s))"
+            ) from None
+
+    # --- helpers for handlers -------------------------------------------------------
+
+    def caller_of(self, sid: str) -> Caller | None:
+        return self._callers.get(sid)
+
+    async def emit_user(self, user_id: str, event: str, model: WireModel) -> bool:
+        """Send to the user's current session; False when they are offline."""
+        session = await self.store.session_of(user_id)
+        if session is None:
+            return False
+        await self.sio.emit(event, dump(model), to=session.sid)
+        return True
+
+    async def emit_users(self, user_ids: Iterable[str], event: str, model: WireModel) -> None:
+        for user_id in user_ids:
+            await self.emit_user(user_id, event, model)
+
+    async def emit_room(
+        self, room_id: str, event: str, model: WireModel, skip_sid: str | None = None
+    ) -> None:
+        await self.sio.emit(event, dump(model), room=room_channel(room_id), skip_sid=skip_sid)
+
+    async def presence_changed(self, user_ids: Iterable[str]) -> None:
+        """Tell presence subscribers about users whose state may have changed."""
+        for user_id in user_ids:
+            session = await self.store.session_of(user_id)
+            online = session is not None
+            state = await self.store.presence_of(user_id)
+            key_state = state if online else None
+            if self._presence_cache.get(user_id) == key_state:
+                continue
+            if key_state is None:
+                self._presence_cache.pop(user_id, None)
+            else:
+                self._presence_cache[user_id] = key_state
+            name = session.name if session else user_id
+            event = PresenceChangedEvent(user_id=user_id, name=name, state=state, online=online)
+            await self.sio.emit("presence.changed", dump(event), room=PRESENCE_ROOM)
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        """Run ``coro`` in the background, keeping a reference and logging its failure."""
+
+        async def run() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("background task failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Cancel background work (timers, deferred emits)."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,406 @@
+"""Server state behind one interface whose racing transitions are single compare-and-set steps.
+
+The server never reads-modifies-writes across an ``await``: every transition that can
+race (accept vs cancel vs timeout, join vs kick, two writers of one room property) is
+one method here that checks and changes in one step. :class:`MemoryStore` does that by
+running each method to completion on the event loop without awaiting; a Redis store can
+do the same with one Lua script per method, which is why every method is ``async``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from signaling.enums import CallType, InvitationUserState, PresenceState
+from signaling.protocol import MAX_HISTORY, MAX_PROPERTIES_PER_ROOM
+
+# Invitee states in which an invitee still has to answer.
+PENDING_STATES = frozenset({InvitationUserState.INVITING, InvitationUserState.RECEIVED})
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: str
+    name: str
+    sid: str
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    name: str
+    microphone: bool
+    camera: bool
+    joined_at_ms: int
+    # Bumped on every join, so a kick aimed at an earlier stay cannot remove a fresh one.
+    epoch: int
+
+
+@dataclass(frozen=True)
+class Property:
+    value: str
+    owner: str
+    delete_on_leave: bool
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: int
+    room_id: str
+    sender_id: str
+    sender_name: str
+    text: str
+    timestamp_ms: int
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    initiator: str
+    only_initiator_can_invite: bool = False
+    end_call_when_initiator_leaves: bool = False
+
+
+@dataclass
+class Room:
+    room_id: str
+    kind: str
+    start_time_ms: int
+    members: dict[str, Member] = field(default_factory=dict)
+    properties: dict[str, Property] = field(default_factory=dict)
+    messages: deque[Message] = field(default_factory=lambda: deque(maxlen=MAX_HISTORY))
+    next_message_id: int = 1
+    call: CallOptions | None = None
+
+
+@dataclass(frozen=True)
+class Invitee:
+    user_id: str
+    name: str
+    state: InvitationUserState
+    extended_data: str = ""
+
+
+@dataclass
+class Invitation:
+    invitation_id: str
+    call_id: str
+    caller_id: str
+    caller_name: str
+    call_type: CallType
+    custom_data: str
+    timeout_s: int
+    invitees: dict[str, Invitee]
+    active: bool = True
+
+    def pending(self) -> list[Invitee]:
+        """Invitees that have not answered yet."""
+        return [i for i in self.invitees.values() if i.state in PENDING_STATES]
+
+
+@dataclass(frozen=True)
+class SetPropertyResult:
+    applied: bool
+    current: str | None
+    reason: str = ""
+
+
+class Store(Protocol):
+    """What the server needs from its state; see the module docstring for the contract."""
+
+    async def bind_session(self, session: Session) -> Session | None: ...
+    async def unbind_session(self, user_id: str, sid: str) -> bool: ...
+    async def session_of(self, user_id: str) -> Session | None: ...
+    async def online(self) -> list[Session]: ...
+    async def presence_of(self, user_id: str) -> PresenceState: ...
+
+    async def join_room(self, room_id: str, kind: str, member: Member, now_ms: int) -> Room: ...
+    async def leave_room(
+        self, room_id: str, user_id: str, expected_epoch: int | None = None
+    ) -> tuple[Member | None, list[str]]: ...
+    async def room(self, room_id: str) -> Room | None: ...
+    async def rooms_of(self, user_id: str) -> list[str]: ...
+    async def drop_room(self, room_id: str) -> Room | None: ...
+    async def update_devices(
+        self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
+    ) -> Member | None: ...
+    async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions: ...
+
+    async def set_property(
+        self,
+        room_id: str,
+        key: str,
+        value: str,
+        owner: str,
+        expected: str | None,
+        if_absent: bool,
+        delete_on_leave: bool,
+    ) -> SetPropertyResult: ...
+    async def delete_properties(self, room_id: str, keys: list[str]) -> list[str]: ...
+    async def append_message(
+        self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
+    ) -> Message | None: ...
+
+    async def create_invitation(self, invitation: Invitation, online: set[str]) -> Invitation: ...
+    async def invitation(self, invitation_id: str) -> Invitation | None: ...
+    async def transition_invitee(
+        self,
+        invitation_id: str,
+        user_id: str,
+        to_state: InvitationUserState,
+        extended_data: str = "",
+    ) -> Invitee | None: ...
+    async def finish_invitation(self, invitation_id: str) -> bool: ...
+    async def invitations_of(self, user_id: str) -> list[Invitation]: ...
+    async def stats(self) -> dict[str, int]: ...
+
+
+class MemoryStore:
+    """The in-process store: each method runs to completion without awaiting, so it is atomic."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[str, Session] = {}
+        self._rooms: dict[str, Room] = {}
+        self._member_rooms: dict[str, set[str]] = {}
+        self._invitations: dict[str, Invitation] = {}
+        self._user_invitations: dict[str, set[str]] = {}
+        self._epoch = 0
+
+    # --- sessions -------------------------------------------------------------------
+
+    async def bind_session(self, session: Session) -> Session | None:
+        """Make ``session`` the user's only one; returns the one it replaced."""
+        previous = self._sessions.get(session.user_id)
+        self._sessions[session.user_id] = session
+        return previous
+
+    async def unbind_session(self, user_id: str, sid: str) -> bool:
+        """Forget the user's session if it is still ``sid`` (a newer login keeps its own)."""
+        current = self._sessions.get(user_id)
+        if current is None or current.sid != sid:
+            return False
+        del self._sessions[user_id]
+        return True
+
+    async def session_of(self, user_id: str) -> Session | None:
+        return self._sessions.get(user_id)
+
+    async def online(self) -> list[Session]:
+        return list(self._sessions.values())
+
+    async def presence_of(self, user_id: str) -> PresenceState:
+        return self._presence(user_id)
+
+    def _presence(self, user_id: str) -> PresenceState:
+        for room_id in self._member_rooms.get(user_id, ()):
+            if self._rooms[room_id].kind == "call":
+                return PresenceState.IN_CALL
+        ringing = False
+        for invitation_id in self._user_invitations.get(user_id, ()):
+            invitation = self._invitations[invitation_id]
+            if not invitation.active:
+                continue
+            if invitation.caller_id == user_id and invitation.pending():
+                return PresenceState.INVITING
+            invitee = invitation.invitees.get(user_id)
+            if invitee is not None and invitee.state in PENDING_STATES:
+                ringing = True
+        return PresenceState.RINGING if ringing else PresenceState.IDLE
+
+    # --- rooms ----------------------------------------------------------------------
+
+    async def join_room(self, room_id: str, kind: str, member: Member, now_ms: int) -> Room:
+        """Add (or refresh) ``member``; creates the room on first join. Epoch is assigned here."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._rooms[room_id] = Room(room_id=room_id, kind=kind, start_time_ms=now_ms)
+        self._epoch += 1
+        room.members[member.user_id] = replace(member, epoch=self._epoch)
+        self._member_rooms.setdefault(member.user_id, set()).add(room_id)
+        return room
+
+    async def leave_room(
+        self, room_id: str, user_id: str, expected_epoch: int | None = None
+    ) -> tuple[Member | None, list[str]]:
+        """Remove the member (only the stay ``expected_epoch`` names, if given).
+
+        Returns the removed member and the keys of properties deleted with them. A room
+        left empty is dropped with its properties and history.
+        """
+        room = self._rooms.get(room_id)
+        member = room.members.get(user_id) if room else None
+        if room is None or member is None:
+            return None, []
+        if expected_epoch is not None and member.epoch != expected_epoch:
+            return None, []
+        del room.members[user_id]
+        rooms = self._member_rooms.get(user_id)
+        if rooms is not None:
+            rooms.discard(room_id)
+            if not rooms:
+                del self._member_rooms[user_id]
+        dropped = [
+            key
+            for key, prop in room.properties.items()
+            if prop.owner == user_id and prop.delete_on_leave
+        ]
+        for key in dropped:
+            del room.properties[key]
+        if not room.members:
+            del self._rooms[room_id]
+        return member, dropped
+
+    async def room(self, room_id: str) -> Room | None:
+        return self._rooms.get(room_id)
+
+    async def rooms_of(self, user_id: str) -> list[str]:
+        return sorted(self._member_rooms.get(user_id, ()))
+
+    async def drop_room(self, room_id: str) -> Room | None:
+        """End a room for everyone at once."""
+        room = self._rooms.pop(room_id, None)
+        if room is not None:
+            for user_id in room.members:
+                rooms = self._member_rooms.get(user_id)
+                if rooms is not None:
+                    rooms.discard(room_id)
+                    if not rooms:
+                        del self._member_rooms[user_id]
+        return room
+
+    async def update_devices(
+        self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
+    ) -> Member | None:
+        room = self._rooms.get(room_id)
+        member = room.members.get(user_id) if room else None
+        if room is None or member is None:
+            return None
+        updated = replace(
+            member,
+            microphone=member.microphone if microphone is None else microphone,
+            camera=member.camera if camera is None else camera,
+        )
+        room.members[user_id] = updated
+        return updated
+
+    async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions:
+        """Record the call's options unless it already has some; returns the ones in force."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            room = self._rooms[room_id] = Room(room_id=room_id, kind="call", start_time_ms=now_ms)
+        if room.call is None:
+            room.call = options
+        return room.call
+
+    # --- room data ------------------------------------------------------------------
+
+    async def set_property(
+        self,
+        room_id: str,
+        key: str,
+        value: str,
+        owner: str,
+        expected: str | None,
+        if_absent: bool,
+        delete_on_leave: bool,
+    ) -> SetPropertyResult:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return SetPropertyResult(False, None, "room")
+        current = room.properties.get(key)
+        current_value = current.value if current else None
+        if if_absent and current is not None:
+            return SetPropertyResult(False, current_value, "exists")
+        if expected is not None and current_value != expected:
+            return SetPropertyResult(False, current_value, "mismatch")
+        if current is None and len(room.properties) >= MAX_PROPERTIES_PER_ROOM:
+            return SetPropertyResult(False, None, "limit")
+        room.properties[key] = Property(value, owner, delete_on_leave)
+        return SetPropertyResult(True, value)
+
+    async def delete_properties(self, room_id: str, keys: list[str]) -> list[str]:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return []
+        deleted = [key for key in keys if room.properties.pop(key, None) is not None]
+        return deleted
+
+    async def append_message(
+        self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
+    ) -> Message | None:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None
+        message = Message(room.next_message_id, room_id, sender_id, sender_name, text, now_ms)
+        room.next_message_id += 1
+        room.messages.append(message)
+        return message
+
+    # --- invitations ----------------------------------------------------------------
+
+    async def create_invitation(self, invitation: Invitation, online: set[str]) -> Invitation:
+        """Store ``invitation``, deciding each invitee's first state in the same step.
+
+        Offline invitees become OFFLINE; busy ones (ringing, inviting or in a call)
+        REJECTED with ``{"reason": "busy"}``; the rest RECEIVED.
+        """
+        for user_id, invitee in list(invitation.invitees.items()):
+            if user_id not in online:
+                state, data = InvitationUserState.OFFLINE, ""
+            elif self._presence(user_id) is not PresenceState.IDLE:
+                state, data = InvitationUserState.REJECTED, '{"reason": "busy"}'
+            else:
+                state, data = InvitationUserState.RECEIVED, ""
+            invitation.invitees[user_id] = replace(invitee, state=state, extended_data=data)
+        self._invitations[invitation.invitation_id] = invitation
+        for user_id in [invitation.caller_id, *invitation.invitees]:
+            self._user_invitations.setdefault(user_id, set()).add(invitation.invitation_id)
+        return invitation
+
+    async def invitation(self, invitation_id: str) -> Invitation | None:
+        return self._invitations.get(invitation_id)
+
+    async def transition_invitee(
+        self,
+        invitation_id: str,
+        user_id: str,
+        to_state: InvitationUserState,
+        extended_data: str = "",
+    ) -> Invitee | None:
+        """Move a pending invitee to ``to_state``; None if it already left the pending states."""
+        invitation = self._invitations.get(invitation_id)
+        invitee = invitation.invitees.get(user_id) if invitation else None
+        if invitation is None or invitee is None or not invitation.active:
+            return None
+        if invitee.state not in PENDING_STATES:
+            return None
+        updated = replace(invitee, state=to_state, extended_data=extended_data)
+        invitation.invitees[user_id] = updated
+        return updated
+
+    async def finish_invitation(self, invitation_id: str) -> bool:
+        """Mark the invitation over; True only for the one caller that ended it."""
+        invitation = self._invitations.get(invitation_id)
+        if invitation is None or not invitation.active:
+            return False
+        invitation.active = False
+        for user_id in [invitation.caller_id, *invitation.invitees]:
+            ids = self._user_invitations.get(user_id)
+            if ids is not None:
+                ids.discard(invitation_id)
+                if not ids:
+                    del self._user_invitations[user_id]
+        # Ended invitations are kept no longer than needed to answer late requests clearly.
+        del self._invitations[invitation_id]
+        return True
+
+    async def invitations_of(self, user_id: str) -> list[Invitation]:
+        return [self._invitations[i] for i in self._user_invitations.get(user_id, ())]
+
+    async def stats(self) -> dict[str, int]:
+        return {
+            "sessions": len(self._sessions),
+            "rooms": len(self._rooms),
+            "invitations": len(self._invitations),
+        }

@@ -1,0 +1,30 @@
+"""Suite-wide set-up: a virtual screen and virtual sound devices, so the suite runs headless.
+
+Both must exist before Qt or PortAudio initialise, which is why this happens in
+``pytest_configure`` rather than in fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support import pulse
+
+pytest_plugins = ["tests.support.signaling"]
+
+_virtual_audio: pulse.VirtualAudio | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _virtual_audio
+    # Offscreen unless a test run asks for a real (Xvfb) display explicitly.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if os.environ.get("PARLEY_TEST_AUDIO", "pulse") == "pulse":
+        _virtual_audio = pulse.start_virtual_audio()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _virtual_audio is not None:
+        _virtual_audio.stop()

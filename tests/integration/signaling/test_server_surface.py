@@ -1,0 +1,162 @@
+"""Authentication, HTTP endpoints, the command line and rate limiting."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+import aiohttp
+import jwt
+import pytest
+
+from signaling.auth import mint_token, verify_token
+from signaling.client import SignalingClient
+from signaling.enums import CallType
+from signaling.errors import ErrorCode, SignalingError
+from signaling.server.app import RunningServer
+from tests.support.signaling import TEST_SECRET, ClientFactory
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        ("", ErrorCode.UNAUTHORIZED),
+        ("not-a-jwt", ErrorCode.UNAUTHORIZED),
+        (
+            mint_token("another-secret-of-enough-length-000000", "alice", "A"),
+            ErrorCode.UNAUTHORIZED,
+        ),
+        (
+            jwt.encode(
+                {"sub": "alice", "name": "A", "exp": int(time.time()) - 5}, TEST_SECRET, "HS256"
+            ),
+            ErrorCode.TOKEN_EXPIRED,
+        ),
+        (
+            jwt.encode({"sub": "../../etc", "exp": 2**40}, TEST_SECRET, "HS256"),
+            ErrorCode.UNAUTHORIZED,
+        ),
+    ],
+    ids=["missing", "garbage", "forged", "expired", "bad-user-id"],
+)
+async def test_bad_tokens_are_refused_at_connect(
+    server: RunningServer, token: str, code: ErrorCode
+) -> None:
+    client = SignalingClient(server.url, token, reconnect=False)
+    with pytest.raises(SignalingError) as err:
+        await client.connect()
+    assert err.value.code is code
+    assert err.value.message  # a clear message, not an empty refusal
+    await client.close()
+    assert server.hub.metrics.connections == 0
+
+
+def test_verify_token_round_trip() -> None:
+    identity = verify_token(TEST_SECRET, mint_token(TEST_SECRET, "alice", "Alice Liddell", 60))
+    assert (identity.user_id, identity.name) == ("alice", "Alice Liddell")
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        mint_token("short", "alice", "Alice")
+    with pytest.raises(ValueError, match="invalid user id"):
+        mint_token(TEST_SECRET, "has space", "Alice")
+
+
+async def test_healthz_and_metrics(server: RunningServer, make_client: ClientFactory) -> None:
+    alice, bob = await make_client("alice"), await make_client("bob")
+    await alice.join_room("r")
+    await alice.send_invitation(["nobody"], CallType.VOICE)
+    with pytest.raises(SignalingError):
+        await bob.leave_room("r")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.url}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {"ok": True}
+        async with http.get(f"{server.url}/metrics") as response:
+            assert response.status == 200
+            text = await response.text()
+    assert "parley_connections 2" in text
+    assert "parley_rooms 2" in text  # r, and the call room the invitation created
+    assert 'parley_invitations_total{outcome="offline"} 1' in text
+    assert 'parley_errors_total{code="not_in_room"} 1' in text
+
+
+@pytest.mark.server_config(rate_per_s=5, rate_burst=10)
+async def test_flood_is_rate_limited_and_connection_survives(make_client: ClientFactory) -> None:
+    alice = await make_client("alice")
+    results = await asyncio.gather(
+        *(alice.list_online() for _ in range(40)), return_exceptions=True
+    )
+    limited = [r for r in results if isinstance(r, SignalingError)]
+    assert limited
+    assert all(e.code is ErrorCode.RATE_LIMITED for e in limited)
+    assert len(results) - len(limited) <= 11
+    await asyncio.sleep(0.5)  # the bucket refills
+    assert [p.user_id for p in await alice.list_online()] == ["alice"]
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "PARLEY_SECRET"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "signaling.server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=full_env,
+        check=False,
+    )
+
+
+def test_cli_token_uses_secret_from_env() -> None:
+    result = _cli(
+        "token",
+        "--user-id",
+        "alice",
+        "--name",
+        "Alice",
+        "--ttl",
+        "60",
+        env={"PARLEY_SECRET": TEST_SECRET},
+    )
+    assert result.returncode == 0, result.stderr
+    identity = verify_token(TEST_SECRET, result.stdout.strip())
+    assert (identity.user_id, identity.name) == ("alice", "Alice")
+    claims = jwt.decode(result.stdout.strip(), TEST_SECRET, algorithms=["HS256"])
+    assert 0 < claims["exp"] - time.time() <= 61
+
+
+def test_cli_refuses_without_secret_or_on_public_host_without_secret() -> None:
+    no_secret = _cli("token", "--user-id", "alice", "--name", "Alice")
+    assert no_secret.returncode == 2
+    assert "PARLEY_SECRET" in no_secret.stderr
+    public = _cli("--host", "0.0.0.0", "--port", "0")
+    assert public.returncode == 2
+    assert "refusing to listen on 0.0.0.0 without a secret" in public.stderr
+
+
+def test_cli_serves_and_stops_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "signaling.server.cli", "--port", "0", "--secret", TEST_SECRET],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("parley-server listening on http://127.0.0.1:")
+        url = line.split()[-1]
+        import urllib.request
+
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            assert json.load(response) == {"ok": True}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()

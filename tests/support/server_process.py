@@ -1,0 +1,46 @@
+"""A parley-server in its own process, for tests that kill it for real."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from tests.support.signaling import TEST_SECRET
+
+
+class ServerProcess:
+    """``parley-server`` started as a child process; ``kill`` is SIGKILL, no goodbye."""
+
+    def __init__(self, port: int = 0) -> None:
+        env = {**os.environ, "PARLEY_SECRET": TEST_SECRET}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "signaling.server.cli",
+                "--port",
+                str(port),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line.startswith("parley-server listening on "):
+            self.kill()
+            raise RuntimeError(f"server did not start: {line!r}")
+        self.url = line.split()[-1]
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        if self.process.stdout:
+            self.process.stdout.close()

@@ -1,0 +1,71 @@
+"""Fixtures for signaling tests: a real parley-server on 127.0.0.1 port 0 and real clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+import pytest_asyncio
+
+from signaling.auth import mint_token
+from signaling.client import SignalingClient
+from signaling.server.app import RunningServer, start_server
+from signaling.server.hub import ServerConfig
+
+TEST_SECRET = "parley-test-secret-0123456789abcdef"
+
+T = TypeVar("T")
+ClientFactory = Callable[..., Awaitable["RecordingClient"]]
+
+
+class RecordingClient(SignalingClient):
+    """A real client that also keeps every event it saw, in order, for assertions."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[object] = []
+        self.subscribe(self.seen.append)
+
+    def seen_of(self, event_type: type[T]) -> list[T]:
+        return [e for e in self.seen if isinstance(e, event_type)]
+
+    async def expect(
+        self,
+        event_type: type[T],
+        predicate: Callable[[T], bool] = lambda _: True,
+        timeout: float = 5.0,
+    ) -> T:
+        """The first matching event already seen, or else the next one to arrive."""
+        for event in self.seen_of(event_type):
+            if predicate(event):
+                return event
+        return await self.wait_for(event_type, predicate, timeout)
+
+
+@pytest_asyncio.fixture
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
+    """A real server on 127.0.0.1, port 0; ``@pytest.mark.server_config(k=v)`` tunes it."""
+    marker = request.node.get_closest_marker("server_config")
+    options = dict(marker.kwargs) if marker else {}
+    running = await start_server(ServerConfig(secret=TEST_SECRET, **options), "127.0.0.1", 0)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest_asyncio.fixture
+async def make_client(server: RunningServer) -> AsyncIterator[ClientFactory]:
+    clients: list[RecordingClient] = []
+
+    async def make(user_id: str, name: str | None = None, **options: Any) -> RecordingClient:
+        token = mint_token(TEST_SECRET, user_id, name or user_id.title())
+        client = RecordingClient(server.url, token, **options)
+        await client.connect()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()

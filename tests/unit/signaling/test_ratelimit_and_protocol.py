@@ -1,0 +1,75 @@
+"""The token bucket and the protocol models' validation."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from signaling.client_events import ERROR_CODE_NUMBERS
+from signaling.errors import ErrorCode
+from signaling.protocol import (
+    EVENTS,
+    REQUESTS,
+    JoinRoomRequest,
+    RtcSignalRequest,
+    SendInvitationRequest,
+)
+from signaling.server.ratelimit import TokenBucket
+
+
+def test_bucket_allows_burst_then_refills() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2, burst=3, clock=lambda: now[0])
+    assert [bucket.take() for _ in range(4)] == [True, True, True, False]
+    now[0] += 0.5
+    assert bucket.take() is True
+    assert bucket.take() is False
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"room_id": ""},
+        {"room_id": "x" * 65},
+        {"room_id": "has space"},
+        {"room_id": 5},
+        {"room_id": "ok", "kind": "party"},
+        {"room_id": "ok", "microphone": "yes"},
+        {"room_id": "ok", "unexpected": 1},
+    ],
+)
+def test_join_request_rejects(payload: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        JoinRoomRequest.model_validate(payload)
+
+
+def test_invitation_limits() -> None:
+    ok = SendInvitationRequest.model_validate({"invitees": ["b"], "call_type": "video"})
+    assert ok.timeout_s == 60
+    for bad in (
+        {"invitees": [], "call_type": "video"},
+        {"invitees": ["b"] * 17, "call_type": "video"},
+        {"invitees": ["b"], "call_type": "video", "timeout_s": 0},
+        {"invitees": ["b"], "call_type": "video", "timeout_s": True},
+        {"invitees": ["b"], "call_type": "hologram"},
+    ):
+        with pytest.raises(ValidationError):
+            SendInvitationRequest.model_validate(bad)
+
+
+def test_signal_payload_must_fit_kind() -> None:
+    base = {"room_id": "r", "to": "b"}
+    RtcSignalRequest.model_validate({**base, "kind": "renegotiate", "payload": {}})
+    with pytest.raises(ValidationError):
+        RtcSignalRequest.model_validate({**base, "kind": "offer", "payload": {}})
+    with pytest.raises(ValidationError):
+        RtcSignalRequest.model_validate(
+            {**base, "kind": "candidate", "payload": {"type": "offer", "sdp": "x"}}
+        )
+
+
+def test_every_error_code_has_a_number_and_names_are_unique() -> None:
+    assert {c.value for c in ErrorCode} <= set(ERROR_CODE_NUMBERS)
+    assert len(set(ERROR_CODE_NUMBERS.values())) == len(ERROR_CODE_NUMBERS)
+    assert not set(REQUESTS) & {"connect", "disconnect"}
+    assert "session.welcome" in EVENTS
