@@ -75,11 +75,19 @@ def run(cmd: list[str], **kwargs: object) -> None:
     subprocess.run(cmd, check=True, **kwargs)  # type: ignore[call-overload]
 
 
+# Packages whose program may come from elsewhere (NodeSource ships npm inside nodejs, and
+# Debian's npm then cannot be installed): a program on PATH is enough.
+PROVIDED_BY_PROGRAM = {"nodejs": "node", "npm": "npm"}
+
+
 def missing_debian_packages(packages: list[str]) -> list[str]:
     if shutil.which("dpkg-query") is None:
         return []
     missing = []
     for package in packages:
+        program = PROVIDED_BY_PROGRAM.get(package)
+        if program and shutil.which(program):
+            continue
         result = subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", package],
             capture_output=True,

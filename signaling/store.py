@@ -122,6 +122,7 @@ class Store(Protocol):
     async def room(self, room_id: str) -> Room | None: ...
     async def rooms_of(self, user_id: str) -> list[str]: ...
     async def drop_room(self, room_id: str) -> Room | None: ...
+    async def drop_room_if_empty(self, room_id: str) -> bool: ...
     async def update_devices(
         self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
     ) -> Member | None: ...
@@ -269,6 +270,14 @@ class MemoryStore:
                         del self._member_rooms[user_id]
         return room
 
+    async def drop_room_if_empty(self, room_id: str) -> bool:
+        """Forget a room nobody joined (a call whose invitation failed)."""
+        room = self._rooms.get(room_id)
+        if room is None or room.members:
+            return False
+        del self._rooms[room_id]
+        return True
+
     async def update_devices(
         self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
     ) -> Member | None:
@@ -401,6 +410,7 @@ class MemoryStore:
     async def stats(self) -> dict[str, int]:
         return {
             "sessions": len(self._sessions),
-            "rooms": len(self._rooms),
+            # Rooms created by an invitation but not joined yet are not counted.
+            "rooms": sum(1 for room in self._rooms.values() if room.members),
             "invitations": len(self._invitations),
         }

@@ -105,6 +105,9 @@ class InvitationService:
             timer.cancel()
         accepted = any(i.state is InvitationUserState.ACCEPTED for i in inv.invitees.values())
         reason = InvitationEndReason.ACCEPTED if accepted else hint
+        if not accepted:
+            # The call record made for this invitation goes unless someone is in the call.
+            await self.hub.store.drop_room_if_empty(inv.call_id)
         ended = InvitationEndedEvent(
             invitation_id=inv.invitation_id, call_id=inv.call_id, reason=reason
         )

@@ -91,7 +91,6 @@ class Hub:
         self._callers: dict[str, Caller] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._presence_cache: dict[str, PresenceState] = {}
-        self._handlers: dict[str, Handler] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Hooks the domain modules register for session start and end.
         self.on_session_start: list[Callable[[Caller], Awaitable[None]]] = []
@@ -109,7 +108,6 @@ class Hub:
             raise KeyError(f"{event!r} is not a request in the protocol")
 
         def register(handler: Handler) -> Handler:
-            self._handlers[event] = handler
             model = REQUESTS[event]
 
             async def entry(sid: str, *args: Any) -> dict[str, Any]:
@@ -236,9 +234,6 @@ class Hub:
             ) from None
 
     # --- helpers for handlers -------------------------------------------------------
-
-    def caller_of(self, sid: str) -> Caller | None:
-        return self._callers.get(sid)
 
     async def emit_user(self, user_id: str, event: str, model: WireModel) -> bool:
         """Send to the user's current session; False when they are offline."""

@@ -78,7 +78,7 @@ async def test_healthz_and_metrics(server: RunningServer, make_client: ClientFac
             assert response.status == 200
             text = await response.text()
     assert "parley_connections 2" in text
-    assert "parley_rooms 2" in text  # r, and the call room the invitation created
+    assert "parley_rooms 1" in text  # r; the failed invitation's call left nothing behind
     assert 'parley_invitations_total{outcome="offline"} 1' in text
     assert 'parley_errors_total{code="not_in_room"} 1' in text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from signaling.enums import CallType, InvitationUserState, PresenceState
-from signaling.store import Invitation, Invitee, Member, MemoryStore, Session
+from signaling.store import CallOptions, Invitation, Invitee, Member, MemoryStore, Session
 
 S = InvitationUserState
 
@@ -98,3 +98,13 @@ async def test_property_compare_and_set_and_owner_cleanup() -> None:
     assert dropped == ["mine"]
     await store.leave_room("r", "alice")
     assert await store.room("r") is None  # empty rooms go, with their data
+
+
+async def test_unjoined_call_records_are_dropped_and_not_counted() -> None:
+    store = MemoryStore()
+    await store.ensure_call("c", CallOptions("alice"), 0)
+    assert (await store.stats())["rooms"] == 0
+    assert await store.drop_room_if_empty("c") is True
+    assert await store.room("c") is None
+    await store.join_room("r", "call", member("alice"), 0)
+    assert await store.drop_room_if_empty("r") is False
