@@ -167,6 +167,10 @@ class RtcCandidate(WireModel):
 class RtcDescription(WireModel):
     type: Literal["offer", "answer"]
     sdp: Annotated[str, StringConstraints(min_length=1, max_length=MAX_SDP_LENGTH)]
+    # Optional: which connection of the offerer this belongs to, so that a peer can tell
+    # a rebuilt connection from a renegotiation of the current one.
+    session: Id | None = None
+    generation: Annotated[int, Field(ge=0, le=2**31)] | None = None
 
 
 class RtcRenegotiate(WireModel):
