@@ -100,6 +100,7 @@ class SignalingClient:
         self._connect_error = ""
         self._welcome: asyncio.Future[WelcomeEvent] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Future[Any]] = set()
         self.user: UserInfo | None = None
 
     # --- listening --------------------------------------------------------------------
@@ -278,8 +279,13 @@ class SignalingClient:
         code = ERROR_CODE_NUMBERS.get(error, 0) if error else 0
         self._deliver(RoomStateChanged(room_id, reason, code, dict(data or {})))
 
+    def _fail_inflight(self) -> None:
+        for call in list(self._inflight):
+            call.cancel()
+
     async def _lost(self, sio: socketio.AsyncClient) -> None:
         self._sio = None
+        self._fail_inflight()
         if self._closing or not self._reconnect:
             if self._state is not ConnectionState.KICKED:
                 for room_id in list(self._rooms):
@@ -350,6 +356,7 @@ class SignalingClient:
                 # Signing out anyway; the server cleans up on disconnect.
                 with contextlib.suppress(SignalingError):
                     await self._call_on(sio, "room.leave", {"room_id": room_id})
+            self._fail_inflight()
             await sio.disconnect()
         for room_id in list(self._rooms):
             self._room_state(room_id, R.LOGOUT)
@@ -371,12 +378,25 @@ class SignalingClient:
     async def _call_on(
         self, sio: socketio.AsyncClient, event: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
+        # python-socketio leaves a call waiting out its timeout when the connection
+        # drops; keeping it as a task lets close() and a disconnect fail it at once.
+        call = asyncio.ensure_future(sio.call(event, payload, timeout=self._request_timeout))
+        self._inflight.add(call)
         try:
-            answer = await sio.call(event, payload, timeout=self._request_timeout)
+            answer = await call
         except socketio.exceptions.TimeoutError:
             raise SignalingError(ErrorCode.TIMEOUT, f"{event}: no answer in time") from None
         except socketio.exceptions.BadNamespaceError:
             raise SignalingError(ErrorCode.NOT_CONNECTED, "not connected to the server") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled ourselves
+            raise SignalingError(
+                ErrorCode.NOT_CONNECTED, f"{event}: the connection closed before the answer"
+            ) from None
+        finally:
+            self._inflight.discard(call)
         if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
             raise SignalingError(ErrorCode.PROTOCOL, f"{event}: malformed answer")
         if answer["ok"]:

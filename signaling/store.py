@@ -143,7 +143,7 @@ class Store(Protocol):
         self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
     ) -> Message | None: ...
 
-    async def create_invitation(self, invitation: Invitation, online: set[str]) -> Invitation: ...
+    async def create_invitation(self, invitation: Invitation) -> Invitation: ...
     async def invitation(self, invitation_id: str) -> Invitation | None: ...
     async def transition_invitee(
         self,
@@ -348,20 +348,24 @@ class MemoryStore:
 
     # --- invitations ----------------------------------------------------------------
 
-    async def create_invitation(self, invitation: Invitation, online: set[str]) -> Invitation:
+    async def create_invitation(self, invitation: Invitation) -> Invitation:
         """Store ``invitation``, deciding each invitee's first state in the same step.
 
         Offline invitees become OFFLINE; busy ones (ringing, inviting or in a call)
         REJECTED with ``{"reason": "busy"}``; the rest RECEIVED.
         """
         for user_id, invitee in list(invitation.invitees.items()):
-            if user_id not in online:
+            session = self._sessions.get(user_id)
+            if session is None:
                 state, data = InvitationUserState.OFFLINE, ""
             elif self._presence(user_id) is not PresenceState.IDLE:
                 state, data = InvitationUserState.REJECTED, '{"reason": "busy"}'
             else:
                 state, data = InvitationUserState.RECEIVED, ""
-            invitation.invitees[user_id] = replace(invitee, state=state, extended_data=data)
+            name = session.name if session else invitee.name
+            invitation.invitees[user_id] = replace(
+                invitee, name=name, state=state, extended_data=data
+            )
         self._invitations[invitation.invitation_id] = invitation
         for user_id in [invitation.caller_id, *invitation.invitees]:
             self._user_invitations.setdefault(user_id, set()).add(invitation.invitation_id)

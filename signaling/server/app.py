@@ -67,13 +67,17 @@ class RunningServer:
     port: int
     hub: Hub
     runner: web.AppRunner = field(repr=False)
+    _stopped: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     async def stop(self) -> None:
-        """Close every connection and release the port."""
+        """Close every connection and release the port; idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
         # Without this aiohttp waits out its graceful-shutdown timeout for open websockets.
         await self.hub.sio.shutdown()
         await self.runner.cleanup()

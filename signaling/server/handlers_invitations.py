@@ -144,7 +144,6 @@ class InvitationService:
             end_call_when_initiator_leaves=req.end_call_when_initiator_leaves,
         )
         await hub.store.ensure_call(call_id, options, now_ms())
-        online = {s.user_id: s.name for s in await hub.store.online()}
         inv = Invitation(
             invitation_id=uuid.uuid4().hex,
             call_id=call_id,
@@ -153,11 +152,10 @@ class InvitationService:
             call_type=req.call_type,
             custom_data=req.custom_data,
             timeout_s=req.timeout_s,
-            invitees={
-                u: Invitee(u, online.get(u, u), InvitationUserState.INVITING) for u in invitee_ids
-            },
+            # Names are filled in from the sessions by the store, in the same step.
+            invitees={u: Invitee(u, u, InvitationUserState.INVITING) for u in invitee_ids},
         )
-        inv = await hub.store.create_invitation(inv, set(online))
+        inv = await hub.store.create_invitation(inv)
         for invitee in inv.invitees.values():
             outcome = {
                 InvitationUserState.OFFLINE: "offline",

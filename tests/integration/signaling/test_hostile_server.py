@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from signaling.client_events import ProtocolViolation
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import InvitationReceivedEvent, WelcomeEvent
 from tests.support.signaling import RecordingClient
+from tests.support.waiting import wait_until
 
 WELCOME = {"protocol": 1, "user": {"user_id": "alice", "name": "Alice"}, "server_time_ms": 1}
 
@@ -44,6 +46,10 @@ async def evil_url() -> AsyncIterator[str]:
     async def room_leave(sid: str, data: Any) -> Any:
         return {"ok": True}
 
+    async def never_answer(sid: str, data: Any) -> Any:
+        await sio.sleep(3600)
+
+    sio.on("presence.subscribe", never_answer)
     sio.on("connect", connect)
     sio.on("presence.list", presence_list)
     sio.on("room.join", room_join)
@@ -83,3 +89,17 @@ async def test_malformed_pushes_and_answers_are_reported_not_raised(evil_url: st
         assert client.rooms == []
     finally:
         await client.close()
+
+
+async def test_close_fails_a_pending_request_at_once(evil_url: str) -> None:
+    client = RecordingClient(evil_url, "any-token", reconnect=False)
+    await client.connect()
+    pending = asyncio.ensure_future(client.subscribe_presence())
+    # Wait until the request is on the wire; its answer never comes.
+    await wait_until(lambda: bool(client._inflight))
+    started = asyncio.get_running_loop().time()
+    await client.close()
+    with pytest.raises(SignalingError) as err:
+        await pending
+    assert err.value.code is ErrorCode.NOT_CONNECTED
+    assert asyncio.get_running_loop().time() - started < 2  # not the 10 s request timeout

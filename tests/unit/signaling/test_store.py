@@ -27,9 +27,15 @@ def invitation(*invitees: str) -> Invitation:
     )
 
 
+async def online(store: MemoryStore, *user_ids: str) -> None:
+    for user_id in user_ids:
+        await store.bind_session(Session(user_id, user_id.title(), f"sid-{user_id}"))
+
+
 async def test_answers_race_and_exactly_one_wins() -> None:
     store = MemoryStore()
-    await store.create_invitation(invitation("bob"), {"alice", "bob"})
+    await online(store, "alice", "bob")
+    await store.create_invitation(invitation("bob"))
     results = await asyncio.gather(
         store.transition_invitee("inv", "bob", S.ACCEPTED),
         store.transition_invitee("inv", "bob", S.CANCELLED),
@@ -45,10 +51,10 @@ async def test_answers_race_and_exactly_one_wins() -> None:
 
 async def test_first_states_offline_busy_received() -> None:
     store = MemoryStore()
+    await online(store, "alice", "bob", "carol")
     await store.join_room("c", "call", member("carol"), 0)
-    inv = await store.create_invitation(
-        invitation("bob", "carol", "dave"), {"alice", "bob", "carol"}
-    )
+    inv = await store.create_invitation(invitation("bob", "carol", "dave"))
+    assert inv.invitees["bob"].name == "Bob"  # the name comes from the session
     assert {u: i.state for u, i in inv.invitees.items()} == {
         "bob": S.RECEIVED,
         "carol": S.REJECTED,
