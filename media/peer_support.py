@@ -1,0 +1,92 @@
+"""Stateless helpers of :class:`media.peer.PeerLink`: signal payloads, senders, disposal.
+
+Offers and answers are ``{"sdp": str, "type": "offer"|"answer"}`` (plus Parley's
+``session``/``generation``); candidates are ``{"candidate", "sdpMid", "sdpMLineIndex"}``
+as ``RTCIceCandidate.toJSON()`` gives them, where an empty candidate means the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from media.relay import SwitchableTrack
+
+logger = logging.getLogger("media.peer")
+
+_DIRECTIONS = {
+    (True, True): "sendrecv",
+    (True, False): "sendonly",
+    (False, True): "recvonly",
+    (False, False): "inactive",
+}
+
+
+def sdp_direction(send: bool, receive: bool) -> str:
+    """The SDP direction attribute for whether we send and whether we receive."""
+    return _DIRECTIONS[(send, receive)]
+
+
+def parse_candidate(payload: dict[str, Any]) -> RTCIceCandidate | None:
+    """A browser-shaped candidate dict as aiortc's candidate; ``None`` = end-of-candidates.
+
+    Raises ``ValueError`` when the candidate line cannot be parsed.
+    """
+    text = payload.get("candidate")
+    if not isinstance(text, str):
+        raise ValueError("candidate payload needs a 'candidate' string")
+    text = text.strip().removeprefix("candidate:")
+    if not text:
+        return None
+    try:
+        candidate = candidate_from_sdp(text)
+    except (AssertionError, ValueError, IndexError) as exc:
+        raise ValueError(f"malformed ICE candidate: {text!r}") from exc
+    candidate.sdpMid = payload.get("sdpMid")
+    candidate.sdpMLineIndex = payload.get("sdpMLineIndex")
+    if candidate.sdpMid is None and candidate.sdpMLineIndex is None:
+        # aiortc needs one of them; a bundled session has everything on m-line 0.
+        candidate.sdpMLineIndex = 0
+    return candidate
+
+
+def require_sdp(payload: dict[str, Any], expected_type: str) -> str:
+    """The ``sdp`` of an offer or answer payload; ``ValueError`` if it is not one."""
+    sdp = payload.get("sdp")
+    if not isinstance(sdp, str) or payload.get("type") != expected_type:
+        raise ValueError(f"{expected_type} payload needs 'sdp' and type={expected_type!r}")
+    return sdp
+
+
+def attach(transceiver: RTCRtpTransceiver, track: MediaStreamTrack | None) -> None:
+    """Point the sender at ``track`` through a switchable track, set once per sender."""
+    current = transceiver.sender.track
+    if isinstance(current, SwitchableTrack) and current.readyState == "live":
+        current.switch(track)
+    elif track is not None:
+        transceiver.sender.replaceTrack(SwitchableTrack(transceiver.kind, track))
+
+
+async def dispose_pc(pc: RTCPeerConnection) -> None:
+    """Close ``pc``; its senders stop only the switchable tracks around our sources."""
+    pc.remove_all_listeners()
+    await pc.close()
+
+
+async def add_candidate(pc: RTCPeerConnection, payload: dict[str, Any]) -> None:
+    """Apply a browser-shaped candidate payload to ``pc``."""
+    await pc.addIceCandidate(parse_candidate(payload))
+
+
+def call_safely(callback: Callable[..., None], *args: object) -> None:
+    """Call an app callback; log, never raise, if it fails."""
+    # A failing app callback must not break the link's own bookkeeping.
+    try:
+        callback(*args)
+    except Exception:
+        logger.exception("peer link callback %r failed", callback)

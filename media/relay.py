@@ -1,0 +1,256 @@
+"""Small track adapters for peer links: a frame counter and a one-to-many relay.
+
+aiortc's senders each pull frames with ``track.recv()`` and stop their track when they
+stop, so one local track cannot feed several peer connections directly: the senders
+would split its frames between them and the first link to close would end it for all.
+:class:`TrackRelay` reads the source once and gives each link its own proxy.
+(aiortc's ``contrib.media.MediaRelay`` does the same but keeps reading the source with
+an untracked task after the last consumer is gone, which our leak check forbids.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import logging
+from collections.abc import Callable
+from typing import Any, Union
+
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av.audio.frame import AudioFrame
+from av.frame import Frame
+from av.packet import Packet
+
+logger = logging.getLogger(__name__)
+
+OPUS_TIME_BASE = fractions.Fraction(1, 48_000)
+OPUS_FRAME_SAMPLES = 960  # aiortc's Opus encoder emits 20 ms packets at 48 kHz
+
+# A string alias: av's Packet is generic for type checkers only.
+MediaItem = Union[Frame, "Packet[Any]"]
+
+
+class CountingTrack(MediaStreamTrack):
+    """Passes another track's frames through and calls ``on_frame`` for each one."""
+
+    def __init__(self, source: MediaStreamTrack, on_frame: Callable[[], None]) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self.source = source
+        self._on_frame = on_frame
+
+    async def recv(self) -> MediaItem:
+        """The source's next frame."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        try:
+            frame = await self.source.recv()
+        except MediaStreamError:
+            self.stop()
+            raise
+        self._on_frame()
+        return frame
+
+    def stop(self) -> None:
+        """End this track and the source it wraps."""
+        super().stop()
+        self.source.stop()
+
+
+class SwitchableTrack(MediaStreamTrack):
+    """What an aiortc sender reads: the frames of a source that can be switched.
+
+    aiortc's sender ends its RTP loop for good when its track raises, and stops its
+    track when that loop ends (also when the transport fails). This track sits between
+    the two: switching the source (or setting none) never disturbs the sender, a source
+    that ends is simply waited past, and stopping this track leaves the source running.
+    """
+
+    def __init__(self, kind: str, source: MediaStreamTrack | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self._source = source
+        self._switched = asyncio.Event()
+
+    @property
+    def source(self) -> MediaStreamTrack | None:
+        """The track whose frames are passed on now."""
+        return self._source
+
+    def switch(self, source: MediaStreamTrack | None) -> None:
+        """Read ``source`` from now on; the previous source's owner stops it."""
+        self._source = source
+        self._switched.set()
+
+    async def recv(self) -> MediaItem:
+        """The current source's next frame; waits while there is no source."""
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            source = self._source
+            if source is None:
+                self._switched.clear()
+                await self._switched.wait()
+                continue
+            try:
+                return await source.recv()
+            except MediaStreamError:
+                # The source ended or was switched away and stopped: wait for the next.
+                if self._source is source:
+                    self._source = None
+
+
+class RelayTrack(MediaStreamTrack):
+    """One consumer's view of a :class:`TrackRelay`; stopping it only unsubscribes."""
+
+    def __init__(self, relay: TrackRelay, kind: str, queue_size: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self._relay = relay
+        self._queue: asyncio.Queue[MediaItem | None] = asyncio.Queue(maxsize=queue_size)
+
+    async def recv(self) -> MediaItem:
+        """The next frame of the relayed source."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        item = await self._queue.get()
+        if item is None:
+            self.stop()
+            raise MediaStreamError
+        return item
+
+    def stop(self) -> None:
+        """Unsubscribe from the relay; the source keeps running for the others."""
+        if self.readyState == "live":
+            super().stop()
+            self._relay._unsubscribe(self)
+            # Wake a pending recv() so its reader moves on instead of waiting forever.
+            self._offer(None)
+
+    def _offer(self, item: MediaItem | None) -> None:
+        # A slow consumer loses its oldest frame rather than delaying the others.
+        if self._queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._queue.get_nowait()
+        self._queue.put_nowait(item)
+
+
+class TrackRelay:
+    """Reads one source track only while someone listens and copies each frame to all.
+
+    The source can be switched without touching the subscribers (their senders see
+    one continuous track). The relay never stops a source: its owner does, and a
+    source that ends is simply left until the next :meth:`switch`.
+    """
+
+    def __init__(
+        self, kind: str, source: MediaStreamTrack | None = None, *, queue_size: int = 8
+    ) -> None:
+        self.kind = kind
+        self._source = source
+        self._switched = asyncio.Event()
+        self._queue_size = queue_size
+        self._proxies: set[RelayTrack] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def source(self) -> MediaStreamTrack | None:
+        """The track being relayed now."""
+        return self._source
+
+    @property
+    def subscribers(self) -> int:
+        """How many proxies are live."""
+        return len(self._proxies)
+
+    def switch(self, source: MediaStreamTrack | None) -> None:
+        """Relay ``source`` from its next frame on; the old source's owner stops it."""
+        self._source = source
+        self._switched.set()
+
+    def subscribe(self) -> RelayTrack:
+        """A new proxy of the source; call from the event loop."""
+        if self._closed:
+            raise RuntimeError("relay is closed")
+        proxy = RelayTrack(self, self.kind, self._queue_size)
+        self._proxies.add(proxy)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return proxy
+
+    async def close(self) -> None:
+        """End every proxy and the reading task; idempotent."""
+        self._closed = True
+        for proxy in list(self._proxies):
+            proxy._offer(None)
+        self._proxies.clear()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _unsubscribe(self, proxy: RelayTrack) -> None:
+        self._proxies.discard(proxy)
+        if not self._proxies and self._task is not None:
+            # Nobody listens: stop pulling frames (a camera would keep encoding nothing).
+            self._task.cancel()
+            self._task = None
+
+    def _convert(self, frame: MediaItem) -> list[MediaItem]:
+        """What subscribers get for one source frame (subclasses encode here)."""
+        return [frame]
+
+    async def _run(self) -> None:
+        while self._proxies:
+            source = self._source
+            if source is None:
+                self._switched.clear()
+                await self._switched.wait()
+                continue
+            try:
+                frame = await source.recv()
+            except MediaStreamError:
+                if self._source is source:
+                    self._source = None
+                continue
+            try:
+                items = self._convert(frame)
+            except Exception:
+                # One bad frame (an encoder refusing it) must not end the stream for all.
+                logger.exception("%s relay dropped a frame it could not convert", self.kind)
+                continue
+            for item in items:
+                for proxy in list(self._proxies):
+                    proxy._offer(item)
+
+
+class OpusFanout(TrackRelay):
+    """An audio relay that encodes to Opus once and gives every subscriber the packets.
+
+    aiortc's sender packs a pre-encoded ``av.Packet`` without encoding it again, so N
+    listeners cost one Opus encode instead of N (and no executor hop per listener).
+    Only valid where Opus is the negotiated audio codec, as between Parley peers and in
+    browsers (Opus is mandatory-to-implement in WebRTC and aiortc's first choice).
+    RTP timestamps stay continuous across :meth:`switch`, as one microphone would.
+    """
+
+    def __init__(self, source: MediaStreamTrack | None = None, *, queue_size: int = 8) -> None:
+        super().__init__("audio", source, queue_size=queue_size)
+        self._encoder = OpusEncoder()
+        self._pts = 0
+
+    def _convert(self, frame: MediaItem) -> list[MediaItem]:
+        if not isinstance(frame, AudioFrame):
+            return []
+        payloads, _ = self._encoder.encode(frame)
+        packets: list[MediaItem] = []
+        for payload in payloads:
+            packet = Packet(payload)
+            packet.pts = self._pts
+            packet.time_base = OPUS_TIME_BASE
+            self._pts += OPUS_FRAME_SAMPLES
+            packets.append(packet)
+        return packets

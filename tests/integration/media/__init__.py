@@ -1,0 +1,1 @@
+"""Integration tests of media/: real aiortc peers with synthetic devices."""

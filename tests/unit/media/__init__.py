@@ -1,0 +1,1 @@
+"""Unit tests of media/: levels, devices, mixing."""
