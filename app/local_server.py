@@ -1,0 +1,260 @@
+"""Start or reuse the embedded local server, or point at a remote one (no Qt).
+
+``parley`` works with no configuration: the first instance on a machine starts a
+parley-server inside its own process on 127.0.0.1:8719, later instances find it through
+``GET /healthz`` and reuse it. Every instance of one user reads the same secret from
+``$XDG_CONFIG_HOME/parley/local-secret`` (0600), so each mints valid tokens for it.
+
+When the hosting instance quits, the others lose the server and their clients report
+``RECONNECTING``. :meth:`ServerHandle.take_over` then tries to bind the same port: whoever
+binds first hosts, the others see its ``/healthz`` and simply reconnect to it. Room and
+presence state start empty on the new host; clients sign in again and re-join their rooms.
+
+``PARLEY_LOCAL_PORT`` moves the local server (tests); ``PARLEY_SERVER_URL`` with
+``PARLEY_SECRET`` uses a remote or self-hosted server instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+import aiohttp
+
+from signaling.auth import check_secret, mint_token
+from signaling.server.app import RunningServer, start_server
+from signaling.server.hub import ServerConfig
+
+log = logging.getLogger("parley.local_server")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8719
+ENV_PORT = "PARLEY_LOCAL_PORT"
+ENV_SERVER_URL = "PARLEY_SERVER_URL"
+ENV_SECRET = "PARLEY_SECRET"
+SECRET_FILE_NAME = "local-secret"
+# 36 random bytes are exactly 48 url-safe characters.
+_SECRET_BYTES = 36
+_PROBE_TIMEOUT_S = 1.0
+
+
+class ServerError(Exception):
+    """The server cannot be started, reused or reached; the message says why and what to do."""
+
+
+class ServerMode(StrEnum):
+    """How this instance reaches its server."""
+
+    HOSTING = "hosting"  # the server runs inside this process
+    SHARED = "shared"  # another local Parley instance hosts it
+    REMOTE = "remote"  # a remote or self-hosted parley-server
+
+
+def config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Parley's per-user config directory (``$XDG_CONFIG_HOME/parley``)."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "parley"
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The local secret stored at ``path``, created (0600, 48 random chars) if absent."""
+    with contextlib.suppress(FileNotFoundError):
+        return _read_secret(path)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(_SECRET_BYTES)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secret + "\n")
+        # link() refuses an existing target: two instances starting at once agree on
+        # whichever secret was linked first, and nobody ever reads a half-written file.
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _read_secret(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return secret
+
+
+def _read_secret(path: Path) -> str:
+    secret = path.read_text(encoding="ascii").strip()
+    try:
+        check_secret(secret)
+    except ValueError as exc:
+        raise ServerError(f"{path} does not hold a usable secret ({exc}); delete it") from None
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # someone loosened it; a readable secret lets others sign in as us
+    return secret
+
+
+async def probe_parley(host: str, port: int, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
+    """Whether a Parley server answers ``GET /healthz`` with ``{"ok": true}`` there."""
+    url = f"http://{_url_host(host)}:{port}/healthz"
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
+            http.get(url) as response,
+        ):
+            if response.status != 200:
+                return False
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("ok") is True
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where the server is: a local port, or a remote URL with the secret of its tokens."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    remote_url: str | None = None
+    remote_secret: str | None = None
+    secret_path: Path | None = None
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, server_url: str | None = None
+    ) -> ServerSettings:
+        """Settings from the environment; ``server_url`` (``--server``) wins over it."""
+        env = os.environ if environ is None else environ
+        try:
+            port = int(env.get(ENV_PORT, DEFAULT_PORT))
+        except ValueError:
+            raise ServerError(f"{ENV_PORT} must be a port number") from None
+        return cls(
+            port=port,
+            remote_url=server_url or env.get(ENV_SERVER_URL) or None,
+            remote_secret=env.get(ENV_SECRET) or None,
+            secret_path=config_dir(env) / SECRET_FILE_NAME,
+        )
+
+
+class ServerHandle:
+    """The server this instance signs in to, and the means to mint its users' tokens."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        mode: ServerMode,
+        running: RunningServer | None = None,
+        *,
+        host: str = DEFAULT_HOST,
+        port: int = DEFAULT_PORT,
+    ) -> None:
+        self.url = url
+        self._secret = secret
+        self._mode = mode
+        self._running = running
+        self._host = host
+        self._port = port
+        self._take_over_lock = asyncio.Lock()
+        self._mode_listeners: list[Callable[[ServerMode], None]] = []
+
+    @property
+    def mode(self) -> ServerMode:
+        """Hosting here, shared with another instance, or remote."""
+        return self._mode
+
+    def on_mode_changed(self, listener: Callable[[ServerMode], None]) -> None:
+        """Call ``listener`` when this instance starts hosting after a take-over."""
+        self._mode_listeners.append(listener)
+
+    def mint_token(self, user_id: str, name: str) -> str:
+        """A fresh token for ``user_id`` on this server; ``ValueError`` for a bad id or name."""
+        return mint_token(self._secret, user_id, name)
+
+    async def take_over(self, *, attempts: int = 20, interval_s: float = 0.5) -> bool:
+        """After the hosting instance quit: host the server here unless someone else does.
+
+        Returns True when this instance now hosts it. Retries for a while because the
+        port stays busy until the old host has closed its listening socket.
+        """
+        if self._mode is not ServerMode.SHARED:
+            return False
+        async with self._take_over_lock:
+            for _ in range(attempts):
+                if not self._is_shared():
+                    return False
+                if await probe_parley(self._host, self._port):
+                    return False  # another instance won the race; our client reconnects to it
+                with contextlib.suppress(OSError):
+                    self._running = await _start(self._secret, self._host, self._port)
+                    self._set_mode(ServerMode.HOSTING)
+                    log.info("took over hosting the local server on port %d", self._port)
+                    return True
+                await asyncio.sleep(interval_s)
+        return False
+
+    def _is_shared(self) -> bool:
+        # A method, so mypy does not keep the narrowing across awaits that may change it.
+        return self._mode is ServerMode.SHARED
+
+    def _set_mode(self, mode: ServerMode) -> None:
+        self._mode = mode
+        for listener in list(self._mode_listeners):
+            listener(mode)
+
+    async def stop(self) -> None:
+        """Stop the server if this instance hosts it (other instances lose it). Idempotent."""
+        running, self._running = self._running, None
+        if running is not None:
+            await running.stop()
+
+
+async def _start(secret: str, host: str, port: int) -> RunningServer:
+    return await start_server(ServerConfig(secret=secret), host, port)
+
+
+async def open_server(settings: ServerSettings) -> ServerHandle:
+    """Reuse a local Parley server, else start one here; or use the remote one configured."""
+    if settings.remote_url:
+        if not settings.remote_secret:
+            raise ServerError(
+                f"to use {settings.remote_url}, set {ENV_SECRET} to that server's secret"
+            )
+        try:
+            check_secret(settings.remote_secret)
+        except ValueError as exc:
+            raise ServerError(f"{ENV_SECRET}: {exc}") from None
+        return ServerHandle(
+            settings.remote_url.rstrip("/"), settings.remote_secret, ServerMode.REMOTE
+        )
+    path = settings.secret_path or config_dir() / SECRET_FILE_NAME
+    secret = load_or_create_secret(path)
+    host, port = settings.host, settings.port
+    url = f"http://{_url_host(host)}:{port}"
+    if await probe_parley(host, port):
+        return ServerHandle(url, secret, ServerMode.SHARED, host=host, port=port)
+    try:
+        running = await _start(secret, host, port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise ServerError(f"cannot start the local server on {host}:{port}: {exc}") from None
+        # Another instance may have bound it between our probe and our bind.
+        if await probe_parley(host, port):
+            return ServerHandle(url, secret, ServerMode.SHARED, host=host, port=port)
+        raise ServerError(
+            f"port {port} on {host} is taken by another program that is not a Parley server; "
+            f"stop it, or choose another port with {ENV_PORT}"
+        ) from None
+    return ServerHandle(
+        running.url, secret, ServerMode.HOSTING, running, host=host, port=running.port
+    )

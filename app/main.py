@@ -1,0 +1,182 @@
+"""The composition root: ``parley`` builds the application, wires it, runs it, shuts it down.
+
+Everything is built and connected here and nowhere else: the Qt application and its
+qasync loop, the event bus, the server (started, reused or remote), the session, the
+Qt bridge and the main window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.bus import EventBus
+from app.local_server import ServerError, ServerHandle, ServerSettings, open_server
+from app.qt_bridge import SessionBridge, TaskKeeper
+from app.session import ClientFactory, Session
+from signaling.client import SignalingClient
+from widgets.main_window import MainWindow
+from widgets.theme import Theme, apply_theme
+
+log = logging.getLogger("parley")
+
+APP_ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "parley-app.svg"
+ORGANIZATION = "Parley"
+APPLICATION = "Parley"
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """Parley's options, and whatever is left for Qt (``-platform`` and friends)."""
+    parser = argparse.ArgumentParser(
+        prog="parley", description="Parley: desktop calls and audio rooms."
+    )
+    parser.add_argument("--user-id", help="sign in at once as this user ID")
+    parser.add_argument("--name", help="display name for --user-id (default: the user ID)")
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="use this parley-server (its secret in $PARLEY_SECRET) instead of the local one",
+    )
+    parser.add_argument(
+        "--theme", choices=[t.value for t in Theme], default=Theme.AUTO.value, help="colours"
+    )
+    parser.add_argument("--log-level", default="WARNING", help="logging level")
+    return parser.parse_known_args(list(argv))
+
+
+def make_client_factory(server: ServerHandle) -> ClientFactory:
+    """Clients for ``server``; each mints a fresh token whenever it (re)connects."""
+
+    def make(user_id: str, name: str) -> SignalingClient:
+        return SignalingClient(server.url, lambda: server.mint_token(user_id, name))
+
+    return make
+
+
+class Application:
+    """One running Parley: the parts main() wires, with an orderly async shutdown."""
+
+    def __init__(self, qt_app: QApplication, args: argparse.Namespace) -> None:
+        self.qt_app = qt_app
+        self.args = args
+        self.bus = EventBus()
+        self.tasks = TaskKeeper()
+        self.server: ServerHandle | None = None
+        self.session: Session | None = None
+        self.window: MainWindow | None = None
+        self._closed: asyncio.Future[None] | None = None
+
+    async def run(self) -> int:
+        """Run until the window is closed; returns the exit status."""
+        loop = asyncio.get_running_loop()
+        self._closed = loop.create_future()
+        try:
+            self.server = await open_server(ServerSettings.from_env(server_url=self.args.server))
+        except ServerError as exc:
+            await self._fatal(str(exc))
+            return 1
+        self.session = Session(
+            make_client_factory(self.server), on_server_lost=self.server.take_over
+        )
+        bridge = SessionBridge(self.session, self.server, self.tasks)
+        colors = apply_theme(self.qt_app, Theme(self.args.theme))
+        self.window = MainWindow(bridge, QSettings(), colors)
+        self.window.close_requested.connect(self.request_quit)
+        self.tasks.failed.connect(self.window.show_error)
+        self._install_signal_handlers(loop)
+        self.window.show()
+        if self.args.user_id:
+            self.window.signin_page.user_id_edit.setText(self.args.user_id)
+            self.window.signin_page.name_edit.setText(self.args.name or "")
+            bridge.sign_in(self.args.user_id, self.args.name or "")
+        await self._closed
+        await self.shutdown()
+        return 0
+
+    def request_quit(self) -> None:
+        """Begin the orderly shutdown (window closed, Ctrl+C, SIGTERM)."""
+        if self._closed is not None and not self._closed.done():
+            self._closed.set_result(None)
+
+    async def shutdown(self) -> None:
+        """Cancel background work, sign out, stop the server if hosted here, close."""
+        await self.tasks.close()
+        if self.session is not None:
+            await self.session.close()
+        if self.server is not None:
+            await self.server.stop()
+        await self.bus.drain()
+        if self.window is not None:
+            self.window.close_for_good()
+
+    def _install_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # Not available on every platform's loop; the window's close button still works.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self.request_quit)
+
+    async def _fatal(self, message: str) -> None:
+        print(f"parley: {message}", file=sys.stderr)
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            return  # nobody could dismiss a dialog there
+        title = QCoreApplication.translate("main", "Parley cannot start")
+        # asyncWrap runs the modal box outside any task, so the loop keeps working under it.
+        await qasync.asyncWrap(lambda: QMessageBox.critical(None, title, message))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``parley`` console script."""
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    qt_app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(qt_app, QApplication)
+    qt_app.setApplicationDisplayName(APPLICATION)
+    if APP_ICON.is_file():  # absent where only the Python packages were installed
+        qt_app.setWindowIcon(QIcon(str(APP_ICON)))
+    # Closing the window starts an async shutdown; Qt must not quit the loop under it.
+    qt_app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qt_app)
+    application = Application(qt_app, args)
+    try:
+        status = int(loop.run_until_complete(_run_to_the_end(application)))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+        loop.close()
+    return status
+
+
+async def _run_to_the_end(application: Application) -> int:
+    status = await application.run()
+    await _finish_other_tasks()
+    return status
+
+
+async def _finish_other_tasks() -> None:
+    # Library tasks still running at exit (engine.io pings, aiohttp handlers of closed
+    # connections) are cancelled and awaited here, on the running loop, as asyncio.run()
+    # does. Left for later, qasync would step them in the last processEvents() after
+    # run_until_complete, with no running loop ("RuntimeError: no running event loop").
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    for task in others:
+        task.cancel()
+    if others:
+        await asyncio.gather(*others, return_exceptions=True)

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Render the shell's pages offscreen, with real data, to docs/screenshots/*.png.
+
+A real server runs in this process; four bot users sign in and get into every presence
+state (idle, in a call, calling someone, ringing); then the real widgets are grabbed in
+the light and the dark theme:
+
+    .venv/bin/python scripts/screenshots.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.local_server import ServerHandle, ServerMode
+from app.main import make_client_factory
+from app.qt_bridge import SessionBridge, TaskKeeper
+from app.session import LinkState, Session
+from signaling.auth import mint_token
+from signaling.client import SignalingClient
+from signaling.enums import CallType
+from signaling.server.app import RunningServer, start_server
+from signaling.server.hub import ServerConfig
+from widgets.main_window import MainWindow
+from widgets.theme import Theme, apply_theme
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+SIZE = (760, 660)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the loop run until ``condition`` holds (checked every 20 ms by a Qt timer)."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    timer = QTimer()
+
+    def check() -> None:
+        if condition() and not done.done():
+            done.set_result(None)
+
+    timer.timeout.connect(check)
+    timer.start(20)
+    try:
+        await asyncio.wait_for(done, timeout)
+    finally:
+        timer.stop()
+
+
+async def settle() -> None:
+    """Give Qt a few event-loop turns to lay out and paint."""
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+        QApplication.processEvents()
+
+
+def save(widget: QWidget, name: str) -> None:
+    path = OUT / f"{name}.png"
+    if not widget.grab().save(str(path), "PNG"):
+        raise RuntimeError(f"could not write {path}")
+    print(f"{path.relative_to(ROOT)}  {path.stat().st_size // 1024} KiB")
+
+
+async def bots(server: RunningServer, secret: str) -> list[SignalingClient]:
+    """Four other users, one in each presence state."""
+    people = [("bob", "Bob Okafor"), ("carol", "Carol Nguyen"), ("dave", "Dave"), ("erin", "Erin")]
+    clients = [SignalingClient(server.url, mint_token(secret, u, n)) for u, n in people]
+    for client in clients:
+        await client.connect()
+    carol, dave = clients[1], clients[2]
+    await carol.join_room("design-review", "call")  # in a call
+    await dave.send_invitation(["erin"], CallType.VIDEO)  # dave inviting, erin ringing
+    return clients
+
+
+async def shoot(qt_app: QApplication, theme: Theme, settings_dir: Path) -> None:
+    secret = secrets.token_urlsafe(36)
+    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
+    others = await bots(server, secret)
+    # The handle shows "hosted here" but the script stops the server itself, once.
+    handle = ServerHandle(server.url, secret, ServerMode.HOSTING)
+    server_running = True
+    tasks = TaskKeeper()
+    session = Session(make_client_factory(handle))
+    bridge = SessionBridge(session, handle, tasks)
+    colors = apply_theme(qt_app, theme)
+    settings = QSettings(str(settings_dir / f"{theme}.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(bridge, settings, colors)
+    window.resize(*SIZE)
+    window.show()
+    try:
+        page = window.signin_page
+        page.user_id_edit.setText("alice")
+        page.name_edit.setText("Alice Martin")
+        await settle()
+        save(window, f"signin-{theme}")
+
+        page.user_id_edit.setText("alice martin")
+        page.on_sign_in_button_clicked()
+        await settle()
+        save(window, f"signin-error-{theme}")
+
+        page.user_id_edit.setText("alice")
+        page.on_sign_in_button_clicked()
+        await until(lambda: len(window.home_page.model.users()) == 5)
+        await settle()
+        save(window, f"home-{theme}")
+
+        await server.stop()
+        server_running = False
+        await until(lambda: bridge.link_state is LinkState.RECONNECTING)
+        await settle()
+        save(window, f"reconnecting-{theme}")
+    finally:
+        await tasks.close()
+        await session.close()
+        for client in others:
+            await client.close()
+        if server_running:
+            await server.stop()
+        window.close_for_good()
+        window.deleteLater()
+
+
+async def main() -> int:
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as settings_dir:
+        for theme in (Theme.LIGHT, Theme.DARK):
+            await shoot(qt_app, theme, Path(settings_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv)
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(app)
+    status = loop.run_until_complete(main())
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
+    sys.exit(status)

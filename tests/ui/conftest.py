@@ -1,0 +1,81 @@
+"""UI tests run as coroutines on a qasync loop: widgets, real clients and the real server
+share it. The hook lives here, not in a suite-wide plugin, so only tests/ui use qasync."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from PySide6.QtCore import QSettings, QtMsgType
+from pytestqt.qtbot import QtBot
+
+from app.local_server import ServerHandle, ServerMode
+from app.main import make_client_factory
+from app.qt_bridge import SessionBridge, TaskKeeper
+from app.session import Session
+from signaling.server.app import RunningServer
+from tests.support.qt import qasync_loop
+from tests.support.signaling import TEST_SECRET
+from widgets.main_window import MainWindow
+from widgets.theme import LIGHT
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
+    return {"qasync": qasync_loop}
+
+
+@pytest.fixture(autouse=True)
+def _no_qt_warnings_or_new_threads(qtlog: object) -> Iterator[None]:
+    """Fail a test that makes Qt warn or leaves a thread behind."""
+    threads_before = set(threading.enumerate())
+    yield
+    records = getattr(qtlog, "records", [])
+    warnings = [
+        r.message for r in records if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg)
+    ]
+    assert warnings == []
+    leftover = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
+    assert leftover == []
+
+
+@dataclass
+class Parley:
+    """The app's parts as main() wires them, against the test server."""
+
+    window: MainWindow
+    bridge: SessionBridge
+    session: Session
+    tasks: TaskKeeper
+    settings: QSettings
+
+
+def build_parley(qtbot: QtBot, server: ServerHandle, settings_path: Path) -> Parley:
+    tasks = TaskKeeper()
+    session = Session(make_client_factory(server), on_server_lost=server.take_over)
+    bridge = SessionBridge(session, server, tasks)
+    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    window = MainWindow(bridge, settings, LIGHT)
+    # Not qtbot.addWidget: pytest-qt would close it before close_parley signs out.
+    window.show()
+    return Parley(window, bridge, session, tasks, settings)
+
+
+async def close_parley(parley: Parley) -> None:
+    await parley.tasks.close()
+    await parley.session.close()
+    assert parley.tasks.pending == 0
+    parley.window.close_for_good()
+    parley.window.deleteLater()
+
+
+@pytest_asyncio.fixture
+async def parley(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[Parley]:
+    """Parley's window, signed out, talking to the real test server."""
+    handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
+    app = build_parley(qtbot, handle, tmp_path / "settings.ini")
+    yield app
+    await close_parley(app)

@@ -1,0 +1,199 @@
+"""The application shell against a real server, with real clients as the other users."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app import PresenceState
+from app.local_server import ServerHandle, ServerMode
+from app.session import LinkState, OnlineUser
+from signaling.protocol import PresenceChangedEvent
+from signaling.server.app import RunningServer, start_server
+from signaling.server.hub import ServerConfig
+from tests.support.qt import wait_until
+from tests.support.signaling import TEST_SECRET, ClientFactory
+from tests.ui.conftest import Parley, build_parley, close_parley
+from widgets.signin_page import SETTINGS_NAME, SETTINGS_USER_ID, SignInPage
+from widgets.user_list import STATE_TEXT_ROLE
+
+
+def shown_users(parley: Parley) -> dict[str, OnlineUser]:
+    return {u.user_id: u for u in parley.window.home_page.model.users()}
+
+
+async def sign_in(qtbot: QtBot, parley: Parley, user_id: str, name: str) -> None:
+    page = parley.window.signin_page
+    page.user_id_edit.clear()
+    page.name_edit.clear()
+    QTest.keyClicks(page.user_id_edit, user_id)
+    QTest.keyClicks(page.name_edit, name)
+    QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: parley.window.stack.currentWidget() is parley.window.home_page)
+
+
+async def test_sign_in_lists_yourself_and_the_others_online(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    await make_client("bob", "Bob")
+    await make_client("carol", "Carol")
+    assert parley.window.stack.currentWidget() is parley.window.signin_page
+
+    await sign_in(qtbot, parley, "alice", "Alice")
+
+    await wait_until(lambda: set(shown_users(parley)) == {"alice", "bob", "carol"})
+    model = parley.window.home_page.model
+    assert model.index(0).data() == "Alice (You)"
+    assert [u.user_id for u in model.users()] == ["alice", "bob", "carol"]
+    assert all(u.state is PresenceState.IDLE for u in model.users())
+    assert model.index(1).data(STATE_TEXT_ROLE) == "Available"
+    assert "Signed in as Alice (alice)" in parley.window.home_page.identity_label.text()
+    assert "Online" in parley.window.connection_label.text()
+    assert parley.window.home_page.online_label.text() == "ONLINE NOW · 3"
+
+
+async def test_the_list_follows_users_coming_and_going(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    await sign_in(qtbot, parley, "alice", "Alice")
+    dave = await make_client("dave", "Dave")
+    await wait_until(lambda: "dave" in shown_users(parley))
+    assert shown_users(parley)["dave"].name == "Dave"
+
+    await dave.close()
+    await wait_until(lambda: "dave" not in shown_users(parley))
+    assert set(shown_users(parley)) == {"alice"}
+
+
+async def test_a_user_joining_a_call_shows_as_in_a_call(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    bob = await make_client("bob", "Bob")
+    await sign_in(qtbot, parley, "alice", "Alice")
+    await wait_until(lambda: "bob" in shown_users(parley))
+
+    await bob.join_room("standup", "call")
+    await wait_until(lambda: shown_users(parley)["bob"].state is PresenceState.IN_CALL)
+    model = parley.window.home_page.model
+    row = next(i for i, u in enumerate(model.users()) if u.user_id == "bob")
+    assert model.index(row).data(STATE_TEXT_ROLE) == "In a call"
+
+    await bob.leave_room("standup")
+    await wait_until(lambda: shown_users(parley)["bob"].state is PresenceState.IDLE)
+
+
+async def test_an_invalid_user_id_shows_an_inline_error_and_sends_nothing(
+    qtbot: QtBot, parley: Parley, server: RunningServer
+) -> None:
+    page = parley.window.signin_page
+    QTest.keyClicks(page.user_id_edit, "not valid!")
+    QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+
+    assert page.error_label.isVisible()
+    assert "may only contain" in page.error_label.text()
+    assert page.user_id_edit.property("invalid") is True
+    assert parley.tasks.pending == 0
+    assert parley.bridge.link_state is LinkState.SIGNED_OUT
+    assert await server.hub.store.online() == []
+    assert parley.settings.value(SETTINGS_USER_ID) is None
+
+    page.user_id_edit.clear()
+    QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+    assert page.error_label.text() == "Enter a user ID."
+
+
+async def test_sign_out_returns_to_the_sign_in_page(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    bob = await make_client("bob", "Bob")
+    await bob.subscribe_presence()
+    await sign_in(qtbot, parley, "alice", "Alice")
+
+    QTest.mouseClick(parley.window.home_page.sign_out_button, Qt.MouseButton.LeftButton)
+
+    await wait_until(lambda: parley.window.stack.currentWidget() is parley.window.signin_page)
+    await bob.expect(PresenceChangedEvent, lambda e: e.user_id == "alice" and not e.online)
+    assert parley.window.home_page.model.rowCount() == 0
+    assert parley.bridge.link_state is LinkState.SIGNED_OUT
+    assert "Not signed in" in parley.window.connection_label.text()
+
+
+async def test_the_sign_in_is_remembered(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    await sign_in(qtbot, parley, "alice", "Alice Martin")
+
+    assert parley.settings.value(SETTINGS_USER_ID) == "alice"
+    assert parley.settings.value(SETTINGS_NAME) == "Alice Martin"
+    settings = QSettings(parley.settings.fileName(), QSettings.Format.IniFormat)
+    again = SignInPage(parley.bridge, settings)
+    qtbot.addWidget(again)
+    assert again.user_id_edit.text() == "alice"
+    assert again.name_edit.text() == "Alice Martin"
+
+
+async def test_a_refused_sign_in_shows_why(
+    qtbot: QtBot, server: RunningServer, tmp_path: Path
+) -> None:
+    wrong = ServerHandle(server.url, "a-different-secret-0123456789abcdef", ServerMode.REMOTE)
+    parley = build_parley(qtbot, wrong, tmp_path / "settings.ini")
+    try:
+        page = parley.window.signin_page
+        QTest.keyClicks(page.user_id_edit, "alice")
+        QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+        await wait_until(page.error_label.isVisible)
+        assert page.error_label.text().startswith("The server refused the sign-in")
+        assert page.sign_in_button.isEnabled()
+        assert parley.window.stack.currentWidget() is page
+    finally:
+        await close_parley(parley)
+
+
+async def test_calls_are_honestly_not_there_yet(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    await make_client("bob", "Bob")
+    await sign_in(qtbot, parley, "alice", "Alice")
+    home = parley.window.home_page
+    for button in (home.voice_button, home.video_button):
+        assert not button.isEnabled()
+        assert button.toolTip() == "Calls arrive with the call pages (issue 4)"
+
+    await wait_until(lambda: "bob" in shown_users(parley))
+    row = next(i for i, u in enumerate(home.model.users()) if u.user_id == "bob")
+    home.user_list.doubleClicked.emit(home.model.index(row))
+    assert home.callee_edit.text() == "bob"
+
+
+async def test_losing_the_server_shows_reconnecting_and_recovers(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    assert isinstance(asyncio.get_running_loop(), qasync.QEventLoop)
+    first = await start_server(ServerConfig(secret=TEST_SECRET), "127.0.0.1", 0)
+    port = first.port
+    handle = ServerHandle(first.url, TEST_SECRET, ServerMode.REMOTE)
+    parley = build_parley(qtbot, handle, tmp_path / "settings.ini")
+    second: RunningServer | None = None
+    try:
+        await sign_in(qtbot, parley, "alice", "Alice")
+        assert not parley.window.reconnect_banner.isVisible()
+
+        await first.stop()
+        await wait_until(parley.window.reconnect_banner.isVisible)
+        assert "Reconnecting…" in parley.window.connection_label.text()
+        assert parley.window.stack.currentWidget() is parley.window.home_page
+
+        second = await start_server(ServerConfig(secret=TEST_SECRET), "127.0.0.1", port)
+        await wait_until(lambda: parley.bridge.link_state is LinkState.ONLINE, timeout=10)
+        assert not parley.window.reconnect_banner.isVisible()
+        assert "Online" in parley.window.connection_label.text()
+        await wait_until(lambda: set(shown_users(parley)) == {"alice"})
+    finally:
+        await close_parley(parley)
+        if second is not None:
+            await second.stop()

@@ -1,0 +1,157 @@
+"""The home page: who you are, who is online and what they are doing, and whom to call."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Slot
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.identity import parse_user_ids
+from app.qt_bridge import SessionBridge
+from app.session import OnlineUser
+from widgets.theme import Colors
+from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
+
+
+class HomePage(QWidget):
+    """Signed-in home. Calling is not built yet, so the call buttons say so and stay off."""
+
+    def __init__(
+        self, bridge: SessionBridge, colors: Colors, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        self._bridge = bridge
+
+        self.title_label = QLabel(self)
+        self.title_label.setObjectName("title")
+        self.identity_label = QLabel(self)
+        self.identity_label.setObjectName("subtitle")
+        self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sign_out_button = QPushButton(self.tr("Sign out"), self)
+        self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
+
+        header_text = QVBoxLayout()
+        header_text.setSpacing(2)
+        header_text.addWidget(self.title_label)
+        header_text.addWidget(self.identity_label)
+        header = QHBoxLayout()
+        header.addLayout(header_text, 1)
+        header.addWidget(self.sign_out_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        call_card = QFrame(self)
+        call_card.setObjectName("card")
+        call_title = QLabel(self.tr("CALL SOMEONE"), call_card)
+        call_title.setObjectName("section")
+        self.callee_edit = QLineEdit(call_card)
+        self.callee_edit.setPlaceholderText(
+            self.tr("One or several user IDs, separated by commas or spaces")
+        )
+        not_yet = self.tr("Calls arrive with the call pages (issue 4)")
+        self.voice_button = QPushButton(self.tr("Voice call"), call_card)
+        self.video_button = QPushButton(self.tr("Video call"), call_card)
+        for button in (self.voice_button, self.video_button):
+            button.setObjectName("primary")
+            button.setEnabled(False)
+            button.setToolTip(not_yet)
+        call_hint = QLabel(not_yet, call_card)
+        call_hint.setObjectName("hint")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.voice_button)
+        buttons.addWidget(self.video_button)
+        buttons.addStretch(1)
+        call_layout = QVBoxLayout(call_card)
+        call_layout.setContentsMargins(18, 16, 18, 16)
+        call_layout.setSpacing(10)
+        call_layout.addWidget(call_title)
+        call_layout.addWidget(self.callee_edit)
+        call_layout.addLayout(buttons)
+        call_layout.addWidget(call_hint)
+
+        self.online_label = QLabel(self)
+        self.online_label.setObjectName("section")
+        self.model = UserListModel(self)
+        self.delegate = UserDelegate(colors, self)
+        self.user_list = QListView(self)
+        self.user_list.setModel(self.model)
+        self.user_list.setItemDelegate(self.delegate)
+        self.user_list.setUniformItemSizes(True)
+        self.user_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.user_list.setToolTip(self.tr("Double-click someone to add them to the call field"))
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.setSpacing(14)
+        layout.addLayout(header)
+        layout.addWidget(call_card)
+        layout.addWidget(self.online_label)
+        layout.addWidget(self.user_list, 1)
+
+        self.sign_out_button.clicked.connect(self.on_sign_out_button_clicked)
+        self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
+        bridge.roster_reset.connect(self.on_bridge_roster_reset)
+        bridge.user_changed.connect(self.on_bridge_user_changed)
+        bridge.signed_in.connect(self.on_bridge_signed_in)
+        bridge.signed_out.connect(self.on_bridge_signed_out)
+        self._update_count()
+
+    @Slot(object)
+    def on_bridge_signed_in(self, me: OnlineUser) -> None:
+        self._show_identity(me)
+        self.model.reset(self._bridge.users)
+
+    @Slot()
+    def on_bridge_signed_out(self) -> None:
+        self.model.clear()
+        self.callee_edit.clear()
+
+    @Slot(object)
+    def on_bridge_roster_reset(self, users: tuple[OnlineUser, ...]) -> None:
+        self.model.reset(users)
+
+    @Slot(object, bool)
+    def on_bridge_user_changed(self, user: OnlineUser, online: bool) -> None:
+        self.model.update_user(user, online)
+        if user.is_self:
+            self._show_identity(user)
+
+    @Slot()
+    def on_sign_out_button_clicked(self) -> None:
+        self.sign_out_button.setEnabled(False)
+        self._bridge.sign_out()
+
+    @Slot(QModelIndex)
+    def on_user_list_double_clicked(self, index: QModelIndex) -> None:
+        user = index.data(USER_ROLE)
+        if not isinstance(user, OnlineUser) or user.is_self:
+            return
+        ids = parse_user_ids(self.callee_edit.text())
+        if user.user_id not in ids:
+            self.callee_edit.setText(", ".join([*ids, user.user_id]))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        self.sign_out_button.setEnabled(True)
+        super().showEvent(event)
+
+    def _show_identity(self, me: OnlineUser) -> None:
+        self.title_label.setText(self.tr("Hello, {name}").format(name=me.name))
+        self.identity_label.setText(
+            self.tr("Signed in as {name} ({user_id})").format(name=me.name, user_id=me.user_id)
+        )
+
+    @Slot()
+    def _update_count(self) -> None:
+        count = self.model.rowCount()
+        self.online_label.setText(self.tr("ONLINE NOW · {count}").format(count=count))

@@ -1,0 +1,128 @@
+"""The main window: the pages in a stack, and a status line for the connection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+
+from app import PresenceState
+from app.local_server import ServerMode
+from app.qt_bridge import SessionBridge
+from app.session import LinkState, OnlineUser
+from widgets.home_page import HomePage
+from widgets.signin_page import SignInPage
+from widgets.theme import Colors
+
+
+class MainWindow(QMainWindow):
+    """Parley's window. Closing it emits :attr:`close_requested`; the app then shuts down."""
+
+    close_requested = Signal()
+
+    def __init__(
+        self,
+        bridge: SessionBridge,
+        settings: QSettings,
+        colors: Colors,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Parley"))
+        self.setMinimumSize(520, 560)
+        self.resize(760, 640)
+        self._bridge = bridge
+        self._colors = colors
+        self._closing = False
+
+        self.signin_page = SignInPage(bridge, settings, self)
+        self.home_page = HomePage(bridge, colors, self)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.signin_page)
+        self.stack.addWidget(self.home_page)
+
+        # A banner as well as the status line: losing the server must be hard to miss.
+        self.reconnect_banner = QLabel(
+            self.tr("Reconnecting… calls and presence resume when the server is back."), self
+        )
+        self.reconnect_banner.setObjectName("banner")
+        self.reconnect_banner.setWordWrap(True)
+        self.reconnect_banner.hide()
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.reconnect_banner)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.connection_label = QLabel(self)
+        self.server_label = QLabel(self)
+        self.statusBar().addWidget(self.connection_label, 1)
+        self.statusBar().addPermanentWidget(self.server_label)
+        self.statusBar().setSizeGripEnabled(False)
+
+        bridge.link_changed.connect(self.on_bridge_link_changed)
+        bridge.signed_in.connect(self.on_bridge_signed_in)
+        bridge.signed_out.connect(self.on_bridge_signed_out)
+        bridge.server_mode_changed.connect(self.on_bridge_server_mode_changed)
+        self.on_bridge_link_changed(bridge.link_state, "")
+        self.on_bridge_server_mode_changed(bridge.server_mode)
+
+    @Slot(object)
+    def on_bridge_signed_in(self, me: OnlineUser) -> None:
+        self.stack.setCurrentWidget(self.home_page)
+
+    @Slot()
+    def on_bridge_signed_out(self) -> None:
+        self.stack.setCurrentWidget(self.signin_page)
+
+    @Slot(object, str)
+    def on_bridge_link_changed(self, state: LinkState, detail: str) -> None:
+        texts = {
+            LinkState.SIGNED_OUT: self.tr("Not signed in"),
+            LinkState.SIGNING_IN: self.tr("Signing in…"),
+            LinkState.ONLINE: self.tr("Online"),
+            LinkState.RECONNECTING: self.tr("Reconnecting…"),
+            LinkState.OFFLINE: self.tr("Offline — the server could not be reached"),
+            LinkState.SIGNED_IN_ELSEWHERE: self.tr("Signed out: you signed in somewhere else"),
+        }
+        colors = {
+            LinkState.ONLINE: self._colors.presence[PresenceState.IDLE],
+            LinkState.RECONNECTING: self._colors.presence[PresenceState.RINGING],
+            LinkState.OFFLINE: self._colors.danger,
+            LinkState.SIGNED_IN_ELSEWHERE: self._colors.danger,
+        }
+        color = colors.get(state, self._colors.muted)
+        self.connection_label.setText(f'<span style="color:{color}">●</span> {texts[state]}')
+        self.connection_label.setProperty("link_state", state.value)
+        self.reconnect_banner.setVisible(state is LinkState.RECONNECTING)
+
+    @Slot(object)
+    def on_bridge_server_mode_changed(self, mode: ServerMode) -> None:
+        texts = {
+            ServerMode.HOSTING: self.tr("Local server, hosted by this window"),
+            ServerMode.SHARED: self.tr("Local server, shared with another Parley window"),
+            ServerMode.REMOTE: self.tr("Server"),
+        }
+        self.server_label.setText(f"{texts[mode]} · {self._bridge.server_url}")
+
+    @Slot(str)
+    def show_error(self, text: str) -> None:
+        """Show an unexpected failure in the status line for a while."""
+        self.statusBar().showMessage(
+            self.tr("Something went wrong: {text}").format(text=text), 10000
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        # The app signs out and stops the server first, then closes the window for good.
+        if self._closing:
+            event.accept()
+            return
+        event.ignore()
+        self.close_requested.emit()
+
+    def close_for_good(self) -> None:
+        """Close without asking again (after the app has shut down its services)."""
+        self._closing = True
+        self.close()

@@ -1,0 +1,171 @@
+"""The sign-in page: user ID and display name, checked here, remembered across runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.identity import ALLOWED_ID_CHARACTERS, IdentityProblem, validate_name, validate_user_id
+from app.qt_bridge import SessionBridge
+from app.session import SignInProblem
+
+SETTINGS_USER_ID = "signin/user_id"
+SETTINGS_NAME = "signin/name"
+
+
+class SignInPage(QWidget):
+    """Asks who you are; sends nothing until the input follows the protocol's rules."""
+
+    def __init__(
+        self, bridge: SessionBridge, settings: QSettings, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("page")
+        self._bridge = bridge
+        self._settings = settings
+
+        card = QFrame(self)
+        card.setObjectName("card")
+        card.setFixedWidth(460)
+        title = QLabel(self.tr("Welcome to Parley"), card)
+        title.setObjectName("title")
+        subtitle = QLabel(
+            self.tr("Sign in with a user ID. Others call you by it; your name is what they see."),
+            card,
+        )
+        subtitle.setObjectName("subtitle")
+        subtitle.setWordWrap(True)
+
+        self.user_id_edit = QLineEdit(card)
+        self.user_id_edit.setPlaceholderText(self.tr("e.g. alice"))
+        self.user_id_edit.setMaxLength(64)
+        self.user_id_edit.setToolTip(
+            self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
+        )
+        self.name_edit = QLineEdit(card)
+        self.name_edit.setPlaceholderText(self.tr("e.g. Alice Martin"))
+        self.name_edit.setMaxLength(64)
+        self.error_label = QLabel(card)
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.sign_in_button = QPushButton(self.tr("Sign in"), card)
+        self.sign_in_button.setObjectName("primary")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.setCursor(Qt.CursorShape.PointingHandCursor)
+
+        form = QVBoxLayout()
+        form.setSpacing(4)
+        for text, field in (
+            (self.tr("User ID"), self.user_id_edit),
+            (self.tr("Display name"), self.name_edit),
+        ):
+            label = QLabel(text, card)
+            label.setObjectName("field")
+            label.setBuddy(field)
+            form.addWidget(label)
+            form.addWidget(field)
+            form.addSpacing(8)
+
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(28, 28, 28, 28)
+        inner.setSpacing(14)
+        inner.addWidget(title)
+        inner.addWidget(subtitle)
+        inner.addLayout(form)
+        inner.addWidget(self.error_label)
+        inner.addWidget(self.sign_in_button)
+
+        # Centred by stretches, not by an alignment flag: an aligned widget gets only its
+        # size hint, which ignores how tall the wrapped labels are at the card's width.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        self.user_id_edit.setText(str(settings.value(SETTINGS_USER_ID, "") or ""))
+        self.name_edit.setText(str(settings.value(SETTINGS_NAME, "") or ""))
+        self.sign_in_button.clicked.connect(self.on_sign_in_button_clicked)
+        self.user_id_edit.returnPressed.connect(self.on_sign_in_button_clicked)
+        self.name_edit.returnPressed.connect(self.on_sign_in_button_clicked)
+        self.user_id_edit.textEdited.connect(self.on_user_id_edit_text_edited)
+        bridge.sign_in_failed.connect(self.on_bridge_sign_in_failed)
+        bridge.signed_in.connect(self.on_bridge_signed_in)
+
+    @Slot()
+    def on_sign_in_button_clicked(self) -> None:
+        """Check the input; if it is valid, remember it and ask the bridge to sign in."""
+        if not self.sign_in_button.isEnabled():
+            return
+        user_id = self.user_id_edit.text().strip()
+        name = self.name_edit.text().strip()
+        problem = validate_user_id(user_id) or validate_name(name)
+        if problem is not None:
+            self._show_error(self._problem_text(problem))
+            self._mark_invalid(True)
+            self.user_id_edit.setFocus()
+            return
+        self._settings.setValue(SETTINGS_USER_ID, user_id)
+        self._settings.setValue(SETTINGS_NAME, name)
+        self._settings.sync()
+        self.error_label.hide()
+        self.sign_in_button.setEnabled(False)
+        self.sign_in_button.setText(self.tr("Signing in…"))
+        self._bridge.sign_in(user_id, name)
+
+    @Slot(str)
+    def on_user_id_edit_text_edited(self, text: str) -> None:
+        self._mark_invalid(False)
+
+    @Slot(object, str)
+    def on_bridge_sign_in_failed(self, problem: SignInProblem, detail: str) -> None:
+        self._reset_button()
+        texts = {
+            SignInProblem.UNREACHABLE: self.tr("Cannot reach the server: {detail}"),
+            SignInProblem.REFUSED: self.tr("The server refused the sign-in: {detail}"),
+            SignInProblem.INVALID_INPUT: self.tr("Check the user ID and name: {detail}"),
+            SignInProblem.FAILED: self.tr("Signing in failed: {detail}"),
+        }
+        self._show_error(texts[problem].format(detail=detail))
+
+    @Slot(object)
+    def on_bridge_signed_in(self, me: object) -> None:
+        self._reset_button()
+        self.error_label.hide()
+
+    def _reset_button(self) -> None:
+        self.sign_in_button.setEnabled(True)
+        self.sign_in_button.setText(self.tr("Sign in"))
+
+    def _show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.show()
+
+    def _mark_invalid(self, invalid: bool) -> None:
+        self.user_id_edit.setProperty("invalid", invalid)
+        # A dynamic property only restyles after a re-polish.
+        self.user_id_edit.style().unpolish(self.user_id_edit)
+        self.user_id_edit.style().polish(self.user_id_edit)
+
+    def _problem_text(self, problem: IdentityProblem) -> str:
+        texts = {
+            IdentityProblem.ID_EMPTY: self.tr("Enter a user ID."),
+            IdentityProblem.ID_TOO_LONG: self.tr("A user ID has at most 64 characters."),
+            IdentityProblem.ID_BAD_CHARACTERS: self.tr(
+                "A user ID may only contain {chars} (no spaces)."
+            ).format(chars=ALLOWED_ID_CHARACTERS),
+            IdentityProblem.NAME_TOO_LONG: self.tr("A display name has at most 64 characters."),
+        }
+        return texts[problem]

@@ -1,0 +1,187 @@
+"""Light and dark themes: a QPalette plus a style sheet built from one set of colours.
+
+Sizes are in logical pixels, which Qt scales by the screen's device pixel ratio, so
+the look holds on high-DPI screens. No external assets are needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from app import PresenceState
+
+
+class Theme(StrEnum):
+    """Which palette to use; ``AUTO`` follows the desktop's colour scheme."""
+
+    AUTO = "auto"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@dataclass(frozen=True)
+class Colors:
+    """One theme's colours."""
+
+    window: str
+    surface: str
+    surface_alt: str
+    border: str
+    text: str
+    muted: str
+    accent: str
+    accent_hover: str
+    accent_text: str
+    danger: str
+    warning_bg: str
+    warning_text: str
+    selection: str
+    presence: dict[PresenceState, str]
+
+
+LIGHT = Colors(
+    window="#f4f5f8",
+    surface="#ffffff",
+    surface_alt="#eef0f5",
+    border="#d9dde6",
+    text="#1c2230",
+    muted="#5d6678",
+    accent="#2f6f73",
+    accent_hover="#255b5e",
+    accent_text="#ffffff",
+    danger="#b3261e",
+    warning_bg="#fff1c2",
+    warning_text="#5c4200",
+    selection="#d7ecec",
+    presence={
+        PresenceState.IDLE: "#2e9b5f",
+        PresenceState.RINGING: "#d99100",
+        PresenceState.INVITING: "#3b73c4",
+        PresenceState.IN_CALL: "#c8463d",
+    },
+)
+
+DARK = Colors(
+    window="#15181e",
+    surface="#1d2129",
+    surface_alt="#252a34",
+    border="#323946",
+    text="#e5e8ef",
+    muted="#9ba4b4",
+    accent="#5fb3b3",
+    accent_hover="#76c3c3",
+    accent_text="#0f1a1b",
+    danger="#f2847b",
+    warning_bg="#4a3a12",
+    warning_text="#ffe08a",
+    selection="#23403f",
+    presence={
+        PresenceState.IDLE: "#4cc38a",
+        PresenceState.RINGING: "#f2b538",
+        PresenceState.INVITING: "#6fa2f0",
+        PresenceState.IN_CALL: "#f0736a",
+    },
+)
+
+_STYLE = """
+QWidget {{ color: {text}; font-size: 10.5pt; }}
+QMainWindow, QStackedWidget, QWidget#page {{ background: {window}; }}
+QFrame#card {{
+    background: {surface}; border: 1px solid {border}; border-radius: 12px;
+}}
+QLabel#title {{ font-size: 20pt; font-weight: 600; }}
+QLabel#subtitle, QLabel#hint {{ color: {muted}; }}
+QLabel#section {{ font-weight: 600; color: {muted}; font-size: 9.5pt; }}
+QLabel#error {{ color: {danger}; }}
+QLabel#field {{ font-weight: 600; font-size: 9.5pt; }}
+QLabel#banner {{
+    background: {warning_bg}; color: {warning_text}; padding: 6px 12px; font-weight: 600;
+}}
+QLineEdit {{
+    background: {surface_alt}; border: 1px solid {border}; border-radius: 8px;
+    padding: 4px 10px; min-height: 26px; selection-background-color: {accent};
+    selection-color: {accent_text};
+}}
+QLineEdit:focus {{ border: 1px solid {accent}; }}
+QLineEdit[invalid="true"] {{ border: 1px solid {danger}; }}
+QPushButton {{
+    background: {surface_alt}; border: 1px solid {border}; border-radius: 8px;
+    padding: 6px 16px; min-height: 22px;
+}}
+QPushButton:hover {{ border-color: {accent}; }}
+QPushButton:disabled {{ color: {muted}; background: {window}; border-style: dashed; }}
+QPushButton#primary {{
+    background: {accent}; color: {accent_text}; border: 1px solid {accent}; font-weight: 600;
+}}
+QPushButton#primary:hover {{ background: {accent_hover}; }}
+QPushButton#primary:disabled {{
+    background: {surface_alt}; color: {muted}; border: 1px dashed {border};
+}}
+QListView {{
+    background: {surface}; border: 1px solid {border}; border-radius: 10px; padding: 4px;
+    outline: none;
+}}
+QListView::item:selected {{ background: {selection}; color: {text}; border-radius: 6px; }}
+QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
+QScrollBar::handle:vertical {{ background: {border}; border-radius: 3px; min-height: 24px; }}
+QScrollBar::handle:vertical:hover {{ background: {muted}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; width: 0; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
+QStatusBar {{ background: {surface}; border-top: 1px solid {border}; }}
+QStatusBar QLabel {{ color: {muted}; padding: 0 6px; }}
+QToolTip {{
+    background: {surface}; color: {text}; border: 1px solid {border}; padding: 4px 6px;
+}}
+"""
+
+
+def colors_for(theme: Theme) -> Colors:
+    """The colours of ``theme`` (``AUTO`` resolved against the desktop's scheme)."""
+    return DARK if resolve(theme) is Theme.DARK else LIGHT
+
+
+def resolve(theme: Theme) -> Theme:
+    """``LIGHT`` or ``DARK``: ``AUTO`` asks Qt which scheme the desktop prefers."""
+    if theme is not Theme.AUTO:
+        return theme
+    hints = QGuiApplication.styleHints()
+    return Theme.DARK if hints.colorScheme() == Qt.ColorScheme.Dark else Theme.LIGHT
+
+
+def style_sheet(colors: Colors) -> str:
+    """The application style sheet for ``colors``."""
+    fields = {k: v for k, v in vars(colors).items() if isinstance(v, str)}
+    return _STYLE.format(**fields)
+
+
+def apply_theme(app: QApplication, theme: Theme) -> Colors:
+    """Style ``app`` with ``theme``; returns the colours used (for painted widgets)."""
+    colors = colors_for(theme)
+    app.setStyle("Fusion")  # the same metrics everywhere; native styles ignore parts of QSS
+    palette = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: colors.window,
+        QPalette.ColorRole.WindowText: colors.text,
+        QPalette.ColorRole.Base: colors.surface,
+        QPalette.ColorRole.AlternateBase: colors.surface_alt,
+        QPalette.ColorRole.Text: colors.text,
+        QPalette.ColorRole.Button: colors.surface_alt,
+        QPalette.ColorRole.ButtonText: colors.text,
+        QPalette.ColorRole.Highlight: colors.accent,
+        QPalette.ColorRole.HighlightedText: colors.accent_text,
+        QPalette.ColorRole.ToolTipBase: colors.surface,
+        QPalette.ColorRole.ToolTipText: colors.text,
+        QPalette.ColorRole.PlaceholderText: colors.muted,
+    }
+    for role, value in roles.items():
+        palette.setColor(role, QColor(value))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, colors.muted)
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, colors.muted)
+    app.setPalette(palette)
+    app.setStyleSheet(style_sheet(colors))
+    return colors
