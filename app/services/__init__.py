@@ -1,0 +1,1 @@
+"""Qt-free services of the kit: invitations, calls, local media."""
