@@ -1,0 +1,185 @@
+"""An incoming invitation: a banner at the top of the window, and the full page it opens.
+
+The banner interrupts little: name, kind of call, decline and accept. Clicking anywhere
+else on it asks for the full page, which has bigger buttons and, for video calls, a
+preview of the local camera.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.call_view import IncomingCallView
+from widgets.avatar_view import AvatarView
+from widgets.call_style import call_style_sheet
+from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
+from widgets.theme import Colors
+from widgets.video_view import VideoView
+
+
+def invitation_text(widget: QWidget, view: IncomingCallView) -> str:
+    """ "Incoming video call…" and its variants."""
+    if view.is_group:
+        if view.is_video:
+            return widget.tr("Incoming group video call…")
+        return widget.tr("Incoming group voice call…")
+    return widget.tr("Incoming video call…") if view.is_video else widget.tr("Incoming voice call…")
+
+
+class IncomingCallBanner(QFrame):
+    """The banner. Emits ``accept_requested``, ``decline_requested``, ``open_requested``."""
+
+    accept_requested = Signal()
+    decline_requested = Signal()
+    open_requested = Signal()
+
+    def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("incomingBanner")
+        self.setStyleSheet(call_style_sheet(colors))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip(self.tr("Open the call"))
+        self._view: IncomingCallView | None = None
+        self.avatar = AvatarView(self, ring=False)
+        self.avatar.setFixedSize(48, 48)
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("panelTitle")
+        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.kind_label = QLabel(self)
+        self.kind_label.setObjectName("panelMuted")
+        self.decline_button = RoundButton(
+            "hang-up", role=ButtonRole.DANGER, diameter=44, parent=self
+        )
+        self.decline_button.setToolTip(self.tr("Decline"))
+        self.decline_button.setAccessibleName(self.tr("Decline"))
+        self.decline_button.clicked.connect(self.decline_requested)
+        self.accept_button = RoundButton(
+            "accept-call", role=ButtonRole.ACCEPT, diameter=44, parent=self
+        )
+        self.accept_button.setToolTip(self.tr("Accept"))
+        self.accept_button.setAccessibleName(self.tr("Accept"))
+        self.accept_button.clicked.connect(self.accept_requested)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.name_label)
+        text.addWidget(self.kind_label)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(14, 12, 14, 12)
+        row.setSpacing(12)
+        row.addWidget(self.avatar)
+        row.addLayout(text, 1)
+        row.addWidget(self.decline_button)
+        row.addWidget(self.accept_button)
+        self.setMinimumWidth(340)
+
+    @property
+    def view(self) -> IncomingCallView | None:
+        """The invitation last rendered."""
+        return self._view
+
+    def set_view(self, view: IncomingCallView) -> None:
+        """Show ``view``."""
+        self._view = view
+        self.avatar.set_user(view.caller.id, view.caller.name)
+        self.name_label.setText(view.caller.name or view.caller.id)
+        self.kind_label.setText(invitation_text(self, view))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # Accepted, so the release comes back here rather than to the parent.
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # The buttons take their own clicks; a click anywhere else opens the page.
+        if event.button() is Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.open_requested.emit()
+        super().mouseReleaseEvent(event)
+
+
+class IncomingCallPage(QFrame):
+    """The full page. Emits ``accept_requested``, ``decline_requested``, ``minimize_requested``."""
+
+    accept_requested = Signal()
+    decline_requested = Signal()
+    minimize_requested = Signal()
+
+    def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("callStage")
+        self.setStyleSheet(call_style_sheet(colors))
+        self._view: IncomingCallView | None = None
+        self.preview = VideoView(self)
+        self.preview.set_radius(0)
+        self.preview.set_mirrored(True)
+        self.preview.set_scrim(120)
+        self.preview.avatar.hide()
+        self.preview.hide()
+        self.minimize_button = RoundButton("minimize", diameter=40, parent=self)
+        self.minimize_button.setToolTip(self.tr("Minimize"))
+        self.minimize_button.setAccessibleName(self.tr("Minimize"))
+        self.minimize_button.clicked.connect(self.minimize_requested)
+        self.avatar = AvatarView(self, ring=False)
+        self.avatar.set_outline("#c0ffffff")
+        self.avatar.setFixedSize(136, 136)
+        self.name_label = QLabel(self)
+        self.name_label.setObjectName("stageHeadline")
+        self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.kind_label = QLabel(self)
+        self.kind_label.setObjectName("stageText")
+        self.kind_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.decline_button = RoundButton(
+            "hang-up", role=ButtonRole.DANGER, diameter=68, parent=self
+        )
+        self.decline_button.clicked.connect(self.decline_requested)
+        self.accept_button = RoundButton(
+            "accept-call", role=ButtonRole.ACCEPT, diameter=68, parent=self
+        )
+        self.accept_button.clicked.connect(self.accept_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(CaptionedButton(self.decline_button, self.tr("Decline"), self))
+        buttons.addSpacing(96)
+        buttons.addWidget(CaptionedButton(self.accept_button, self.tr("Accept"), self))
+        buttons.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.minimize_button)
+        top.addStretch(1)
+        column = QVBoxLayout()
+        column.setContentsMargins(24, 20, 24, 40)
+        column.setSpacing(10)
+        column.addLayout(top)
+        column.addStretch(2)
+        column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addSpacing(8)
+        column.addWidget(self.name_label)
+        column.addWidget(self.kind_label)
+        column.addStretch(3)
+        column.addLayout(buttons)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(self.preview, 0, 0)
+        grid.addLayout(column, 0, 0)
+
+    @property
+    def view(self) -> IncomingCallView | None:
+        """The invitation last rendered."""
+        return self._view
+
+    def set_view(self, view: IncomingCallView) -> None:
+        """Show ``view``; a video call shows the camera preview behind."""
+        self._view = view
+        self.avatar.set_user(view.caller.id, view.caller.name)
+        self.name_label.setText(view.caller.name or view.caller.id)
+        self.kind_label.setText(invitation_text(self, view))
+        self.preview.setVisible(view.is_video and view.camera_on)
+
+    @Slot(object)
+    def set_preview_frame(self, frame: npt.NDArray[np.uint8]) -> None:
+        """A frame of the local camera (video invitations)."""
+        self.preview.set_frame(frame)
