@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import ValidationError
 
+from signaling.client_audio import AudioRoomRequests
 from signaling.client_events import (
     ERROR_CODE_NUMBERS,
     ConnectionState,
@@ -38,7 +39,9 @@ from signaling.protocol import (
     PresenceInfo,
     RoomEndedEvent,
     RoomKind,
+    RoomRole,
     RoomSnapshot,
+    SeatConfig,
     SessionKickedEvent,
     UserInfo,
     WelcomeEvent,
@@ -67,10 +70,13 @@ class _JoinedRoom:
     kind: RoomKind
     microphone: bool
     camera: bool
+    # Audio rooms: asked for again on re-join, so a host who reconnects is host again.
+    role: RoomRole = "audience"
+    seats: SeatConfig | None = None
 
 
-class SignalingClient:
-    """One signed-in user's connection to a parley-server."""
+class SignalingClient(AudioRoomRequests):
+    """One signed-in user's connection to a parley-server (audio-room requests: the mixin)."""
 
     def __init__(
         self,
@@ -334,7 +340,7 @@ class SignalingClient:
     async def _rejoin(self) -> None:
         for room_id, joined in list(self._rooms.items()):
             try:
-                snapshot = await self._join(room_id, joined)
+                snapshot = await self._rejoin_one(room_id, joined)
             except SignalingError as exc:
                 self._rooms.pop(room_id, None)
                 self._room_state(
@@ -342,6 +348,17 @@ class SignalingClient:
                 )
                 continue
             self._room_state(room_id, R.RECONNECTED, "", {"room": snapshot})
+
+    async def _rejoin_one(self, room_id: str, joined: _JoinedRoom) -> RoomSnapshot:
+        try:
+            return await self._join(room_id, joined)
+        except SignalingError as exc:
+            if exc.code is not ErrorCode.FORBIDDEN or joined.role != "host":
+                raise
+        # Someone else took the host role while we were away: staying in the room as
+        # audience beats losing it; the snapshot's seat map shows who is host now.
+        joined.role = "audience"
+        return await self._join(room_id, joined)
 
     async def close(self) -> None:
         """Sign out: leave every room (each reports ``LOGOUT``) and disconnect. Idempotent."""
@@ -437,9 +454,16 @@ class SignalingClient:
         *,
         microphone: bool = False,
         camera: bool = False,
+        role: RoomRole = "audience",
+        seats: SeatConfig | None = None,
     ) -> RoomSnapshot:
-        """Join (or create) a room; reports ``LOGINING`` then ``LOGINED`` or ``LOGIN_FAILED``."""
-        joined = _JoinedRoom(kind, microphone, camera)
+        """Join (or create) a room; reports ``LOGINING`` then ``LOGINED`` or ``LOGIN_FAILED``.
+
+        Audio rooms only: ``role="host"`` asks for the host role (``forbidden`` while
+        someone else is host); ``seats`` lays the seats out if this join creates the room
+        (or makes you host of a room where nobody sits yet).
+        """
+        joined = _JoinedRoom(kind, microphone, camera, role, seats)
         self._room_state(room_id, R.LOGINING)
         try:
             snapshot = await self._join(room_id, joined)
@@ -453,15 +477,17 @@ class SignalingClient:
         return snapshot
 
     async def _join(self, room_id: str, joined: _JoinedRoom) -> RoomSnapshot:
-        answer = await self.request(
-            "room.join",
-            {
-                "room_id": room_id,
-                "kind": joined.kind,
-                "microphone": joined.microphone,
-                "camera": joined.camera,
-            },
-        )
+        payload: dict[str, Any] = {
+            "room_id": room_id,
+            "kind": joined.kind,
+            "microphone": joined.microphone,
+            "camera": joined.camera,
+        }
+        if joined.kind == "audio_room":
+            payload["role"] = joined.role
+            if joined.seats is not None:
+                payload["seats"] = joined.seats.model_dump(mode="json")
+        answer = await self.request("room.join", payload)
         return self._parse(RoomSnapshot, answer.get("room"), "room")
 
     async def leave_room(self, room_id: str) -> None:
@@ -473,7 +499,10 @@ class SignalingClient:
             self._room_state(room_id, R.LOGOUT)
 
     async def remove_user(self, room_id: str, user_id: str) -> None:
-        """Remove someone from a room; they get ``KICK_OUT`` with your id."""
+        """Remove someone from a room; they get ``KICK_OUT`` with your id.
+
+        In an audio room only the host (or the co-host while no host is present) may.
+        """
         await self.request("room.remove_user", {"room_id": room_id, "user_id": user_id})
 
     async def send_invitation(

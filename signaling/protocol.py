@@ -10,16 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from signaling.enums import CallType, InvitationEndReason, InvitationUserState, PresenceState
+from signaling.protocol_audio import (
+    AUDIO_EVENTS,
+    AUDIO_REQUESTS,
+    MAX_ATTRIBUTE_VALUE_LENGTH,
+    RoomRole,
+    SeatConfig,
+    SeatMapInfo,
+)
+from signaling.wire import MAX_ID_LENGTH, MAX_NAME_LENGTH, Id, Name, UserInfo, WireModel
 
 PROTOCOL_VERSION = 1
 
 # Limits. Exceeding one is a ``bad_request`` or ``payload_too_large`` answer.
 MAX_PAYLOAD_BYTES = 64 * 1024
-MAX_ID_LENGTH = 64
-MAX_NAME_LENGTH = 64
 MAX_CUSTOM_DATA_LENGTH = 4096
 MAX_MESSAGE_LENGTH = 2000
 MAX_COMMAND_LENGTH = 4096
@@ -33,11 +40,6 @@ MIN_TIMEOUT_S = 1
 MAX_TIMEOUT_S = 600
 DEFAULT_TIMEOUT_S = 60
 
-Id = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_ID_LENGTH, pattern=r"^[A-Za-z0-9_.@:-]+$"),
-]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH)]
 CustomData = Annotated[str, StringConstraints(max_length=MAX_CUSTOM_DATA_LENGTH)]
 PropertyKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PROPERTY_KEY_LENGTH)]
 PropertyValue = Annotated[str, StringConstraints(max_length=MAX_PROPERTY_VALUE_LENGTH)]
@@ -55,18 +57,7 @@ InviteeStateField = Annotated[InvitationUserState, Field(strict=False)]
 EndReasonField = Annotated[InvitationEndReason, Field(strict=False)]
 
 
-class WireModel(BaseModel):
-    """Base of every payload: strict types, no unknown keys, immutable."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
 # --- shared records -------------------------------------------------------------------
-
-
-class UserInfo(WireModel):
-    user_id: Id
-    name: Name
 
 
 class PresenceInfo(WireModel):
@@ -81,6 +72,7 @@ class MemberInfo(WireModel):
     microphone: bool
     camera: bool
     joined_at_ms: int
+    attributes: dict[str, str] = Field(default_factory=dict)
 
 
 class MessageInfo(WireModel):
@@ -104,6 +96,9 @@ class RoomSnapshot(WireModel):
     members: list[MemberInfo]
     properties: dict[str, str]
     messages: list[MessageInfo]
+    # Audio rooms only: the seat map, and who is waiting for a seat (oldest first).
+    seat_map: SeatMapInfo | None = None
+    applications: list[UserInfo] = Field(default_factory=list)
 
 
 # --- requests (client → server, acknowledged) ----------------------------------------
@@ -118,6 +113,15 @@ class JoinRoomRequest(WireModel):
     kind: RoomKind = "call"
     microphone: bool = False
     camera: bool = False
+    # Audio rooms only: ask for the host role; the seat layout if this join creates the room.
+    role: RoomRole = "audience"
+    seats: SeatConfig | None = None
+
+    @model_validator(mode="after")
+    def _audio_options_need_audio_room(self) -> JoinRoomRequest:
+        if self.kind != "audio_room" and (self.role != "audience" or self.seats is not None):
+            raise ValueError("role and seats are for audio rooms only")
+        return self
 
 
 class RoomRequest(WireModel):
@@ -154,7 +158,7 @@ class DeclineInvitationRequest(WireModel):
 class CancelInvitationRequest(WireModel):
     invitation_id: Id
     # Empty: every invitee still pending.
-    invitees: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = []
+    invitees: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = Field(default_factory=list)
     custom_data: CustomData = ""
 
 
@@ -248,7 +252,7 @@ class DeletePropertiesRequest(WireModel):
 class RoomCommandRequest(WireModel):
     room_id: Id
     command: Annotated[str, StringConstraints(min_length=1, max_length=MAX_COMMAND_LENGTH)]
-    to: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = []
+    to: Annotated[list[Id], Field(max_length=MAX_INVITEES)] = Field(default_factory=list)
 
 
 # --- server pushes (server → client) --------------------------------------------------
@@ -420,6 +424,7 @@ REQUESTS: dict[str, type[WireModel]] = {
     "room.properties.delete": DeletePropertiesRequest,
     "room.properties.get": RoomRequest,
     "room.command": RoomCommandRequest,
+    **AUDIO_REQUESTS,
 }
 
 EVENTS: dict[str, type[WireModel]] = {
@@ -444,7 +449,23 @@ EVENTS: dict[str, type[WireModel]] = {
     "message.received": MessageEvent,
     "room.properties_changed": PropertiesChangedEvent,
     "room.command": RoomCommandEvent,
+    **AUDIO_EVENTS,
 }
+
+
+# Names this module re-exports from the modules below it (mypy's strict mode wants them listed).
+__all__ = [
+    "MAX_ATTRIBUTE_VALUE_LENGTH",
+    "MAX_ID_LENGTH",
+    "MAX_NAME_LENGTH",
+    "Id",
+    "Name",
+    "RoomRole",
+    "SeatConfig",
+    "SeatMapInfo",
+    "UserInfo",
+    "WireModel",
+]
 
 
 def dump(model: WireModel) -> dict[str, Any]:

@@ -5,16 +5,28 @@ race (accept vs cancel vs timeout, join vs kick, two writers of one room propert
 one method here that checks and changes in one step. :class:`MemoryStore` does that by
 running each method to completion on the event loop without awaiting; a Redis store can
 do the same with one Lua script per method, which is why every method is ``async``.
+
+Audio-room seats go through one method, :meth:`Store.apply_seats`, whose argument is an
+operation object from :mod:`signaling.seat_ops` (take, leave, switch, lock, remove, …).
+Each call is one compare-and-set step: the operation is checked and applied to the
+room's seat state with nothing in between, or refused having changed nothing. A shared
+store can do the same with one script per operation, or optimistically: read the seat
+state, apply the pure operation, write it back only if ``version`` is unchanged, retry.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from signaling.enums import CallType, InvitationUserState, PresenceState
+from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import MAX_HISTORY, MAX_PROPERTIES_PER_ROOM
+from signaling.protocol_audio import MAX_USER_ATTRIBUTES
+from signaling.seat_ops import Join, Operation, apply
+from signaling.seats import AudioRoomState, Outcome
 
 # Invitee states in which an invitee still has to answer.
 PENDING_STATES = frozenset({InvitationUserState.INVITING, InvitationUserState.RECEIVED})
@@ -36,6 +48,8 @@ class Member:
     joined_at_ms: int
     # Bumped on every join, so a kick aimed at an earlier stay cannot remove a fresh one.
     epoch: int
+    # In-room user attributes; replaced as a whole, never changed in place.
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,11 @@ class Room:
     messages: deque[Message] = field(default_factory=lambda: deque(maxlen=MAX_HISTORY))
     next_message_id: int = 1
     call: CallOptions | None = None
+    # Audio rooms only.
+    audio: AudioRoomState | None = None
+
+    def member_names(self) -> dict[str, str]:
+        return {user_id: m.name for user_id, m in self.members.items()}
 
 
 @dataclass(frozen=True)
@@ -115,7 +134,9 @@ class Store(Protocol):
     async def online(self) -> list[Session]: ...
     async def presence_of(self, user_id: str) -> PresenceState: ...
 
-    async def join_room(self, room_id: str, kind: str, member: Member, now_ms: int) -> Room: ...
+    async def join_room(
+        self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
+    ) -> Room: ...
     async def leave_room(
         self, room_id: str, user_id: str, expected_epoch: int | None = None
     ) -> tuple[Member | None, list[str]]: ...
@@ -127,6 +148,10 @@ class Store(Protocol):
         self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
     ) -> Member | None: ...
     async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions: ...
+    async def apply_seats(self, room_id: str, op: Operation, actor: str | None) -> Outcome: ...
+    async def set_user_attributes(
+        self, room_id: str, user_id: str, updates: Mapping[str, str]
+    ) -> Member: ...
 
     async def set_property(
         self,
@@ -211,13 +236,30 @@ class MemoryStore:
 
     # --- rooms ----------------------------------------------------------------------
 
-    async def join_room(self, room_id: str, kind: str, member: Member, now_ms: int) -> Room:
-        """Add (or refresh) ``member``; creates the room on first join. Epoch is assigned here."""
+    async def join_room(
+        self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
+    ) -> Room:
+        """Add (or refresh) ``member``; creates the room on first join. Epoch is assigned here.
+
+        In an audio room ``audio`` (the joiner's role and seat layout) is applied in the
+        same step, so two people asking for the host role cannot both get it; if it is
+        refused (``forbidden``), nothing changes, not even a new room is created.
+        """
         room = self._rooms.get(room_id)
+        created = room is None
         if room is None:
-            room = self._rooms[room_id] = Room(room_id=room_id, kind=kind, start_time_ms=now_ms)
+            room = Room(room_id=room_id, kind=kind, start_time_ms=now_ms)
+            if kind == "audio_room":
+                room.audio = AudioRoomState.create(audio.config if audio else None)
+        if room.audio is not None and audio is not None:
+            apply(room.audio, audio, room.member_names())
+        if created:
+            self._rooms[room_id] = room
         self._epoch += 1
-        room.members[member.user_id] = replace(member, epoch=self._epoch)
+        previous = room.members.get(member.user_id)
+        # A refreshing join (re-sync after a reconnect) keeps the member's attributes.
+        attributes = previous.attributes if previous is not None else member.attributes
+        room.members[member.user_id] = replace(member, epoch=self._epoch, attributes=attributes)
         self._member_rooms.setdefault(member.user_id, set()).add(room_id)
         return room
 
@@ -301,6 +343,37 @@ class MemoryStore:
         if room.call is None:
             room.call = options
         return room.call
+
+    async def apply_seats(self, room_id: str, op: Operation, actor: str | None) -> Outcome:
+        """Apply a seat operation in one step; ``actor``, if given, must still be a member."""
+        room = self._rooms.get(room_id)
+        if room is None or (actor is not None and actor not in room.members):
+            raise SignalingError(ErrorCode.NOT_IN_ROOM, f"you are not in room {room_id!r}")
+        if room.audio is None:
+            raise SignalingError(ErrorCode.BAD_REQUEST, f"{room_id!r} is not an audio room")
+        return apply(room.audio, op, room.member_names())
+
+    async def set_user_attributes(
+        self, room_id: str, user_id: str, updates: Mapping[str, str]
+    ) -> Member:
+        """Merge ``updates`` into the member's attributes (an empty value deletes the key)."""
+        room = self._rooms.get(room_id)
+        member = room.members.get(user_id) if room else None
+        if room is None or member is None:
+            raise SignalingError(ErrorCode.NOT_IN_ROOM, f"you are not in room {room_id!r}")
+        merged = dict(member.attributes)
+        for key, value in updates.items():
+            if value:
+                merged[key] = value
+            else:
+                merged.pop(key, None)
+        if len(merged) > MAX_USER_ATTRIBUTES:
+            raise SignalingError(
+                ErrorCode.LIMIT_EXCEEDED, f"at most {MAX_USER_ATTRIBUTES} attributes per user"
+            )
+        updated = replace(member, attributes=merged)
+        room.members[user_id] = updated
+        return updated
 
     # --- room data ------------------------------------------------------------------
 

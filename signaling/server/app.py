@@ -14,6 +14,8 @@ from signaling.server import (
     handlers_media,
     handlers_roomdata,
     handlers_rooms,
+    handlers_seat_requests,
+    handlers_seats,
 )
 from signaling.server.hub import Hub, ServerConfig
 from signaling.store import MemoryStore, Store
@@ -39,6 +41,8 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
     invitations = handlers_invitations.register(hub)
     handlers_media.register(hub)
     handlers_roomdata.register(hub)
+    seats = handlers_seats.register(hub)
+    handlers_seat_requests.register(hub, seats)
     app = web.Application()
     sio.attach(app)
 
@@ -51,6 +55,7 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
 
     async def on_shutdown(app: web.Application) -> None:
         await invitations.close()
+        await seats.close()
         await hub.close()
 
     app.router.add_get("/healthz", healthz)

@@ -16,7 +16,7 @@ from signaling.protocol import (
     RtcSignalRequest,
     dump,
 )
-from signaling.server.handlers_rooms import require_member
+from signaling.server.handlers_rooms import require_host_powers, require_member
 from signaling.server.hub import Caller, Hub
 from signaling.store import Room
 
@@ -78,6 +78,7 @@ def register(hub: Hub) -> None:
         room = await require_member(hub, req.room_id, caller.user_id)
         if req.user_id == caller.user_id:
             raise SignalingError(ErrorCode.BAD_REQUEST, "use device.state for your own devices")
+        require_host_powers(room, caller.user_id)
         sid = await _target_sid(hub, room, req.user_id)
         event = DeviceControlEvent(
             room_id=req.room_id, requester=caller.info, device=req.device, on=req.on

@@ -17,11 +17,14 @@ from signaling.protocol import (
     RoomEndedEvent,
     RoomRequest,
     RoomSnapshot,
+    SeatMapInfo,
     UserEnteredEvent,
     UserInfo,
     UserLeftEvent,
     dump,
 )
+from signaling.protocol_audio import SeatChangedEvent
+from signaling.seat_ops import Join
 from signaling.server.hub import PRESENCE_ROOM, Caller, Hub, now_ms, room_channel
 from signaling.store import Member, Message, Room
 
@@ -33,6 +36,7 @@ def member_info(member: Member) -> MemberInfo:
         microphone=member.microphone,
         camera=member.camera,
         joined_at_ms=member.joined_at_ms,
+        attributes=dict(member.attributes),
     )
 
 
@@ -54,7 +58,27 @@ def snapshot(room: Room) -> RoomSnapshot:
         members=[member_info(m) for m in room.members.values()],
         properties={key: prop.value for key, prop in room.properties.items()},
         messages=[message_info(m) for m in room.messages],
+        seat_map=room.audio.view() if room.audio else None,
+        applications=[
+            UserInfo(user_id=a.user_id, name=a.name) for a in room.audio.applications.values()
+        ]
+        if room.audio
+        else [],
     )
+
+
+async def emit_seat_map(hub: Hub, room_id: str, seat_map: SeatMapInfo) -> None:
+    """Broadcast a seat map to every member (the one who changed it included)."""
+    event = SeatChangedEvent(room_id=room_id, **seat_map.model_dump())
+    await hub.emit_room(room_id, "seat.changed", event)
+
+
+def require_host_powers(room: Room, user_id: str) -> None:
+    """In an audio room, only the host (or the co-host without a host) may act on others."""
+    if room.audio is not None and not room.audio.has_host_powers(user_id):
+        raise SignalingError(
+            ErrorCode.FORBIDDEN, "in an audio room only the host (or co-host without a host) may"
+        )
 
 
 async def require_member(hub: Hub, room_id: str, user_id: str) -> Room:
@@ -164,14 +188,21 @@ def register(hub: Hub) -> None:
             joined_at_ms=now_ms(),
             epoch=0,
         )
-        room = await hub.store.join_room(req.room_id, req.kind, member, now_ms())
+        audio = Join(caller.user_id, req.role, req.seats) if req.kind == "audio_room" else None
+        room = await hub.store.join_room(req.room_id, req.kind, member, now_ms(), audio)
+        # Taken now: the room is shared state, and the emits below let other requests run.
+        answer = snapshot(room)
         await hub.sio.enter_room(caller.sid, room_channel(req.room_id))
         entered = UserEnteredEvent(
             room_id=req.room_id, member=member_info(room.members[caller.user_id])
         )
         await hub.emit_room(req.room_id, "room.user_entered", entered, skip_sid=caller.sid)
+        if answer.seat_map is not None and (req.role == "host" or req.seats is not None):
+            # The joiner may have become host or laid the seats out; an unchanged map is
+            # sent again with the same version, which clients ignore.
+            await emit_seat_map(hub, req.room_id, answer.seat_map)
         await hub.presence_changed([caller.user_id])
-        return {"room": dump(snapshot(room))}
+        return {"room": dump(answer)}
 
     @hub.handle("room.leave")
     async def leave(hub: Hub, caller: Caller, req: RoomRequest) -> dict[str, Any]:
@@ -182,6 +213,7 @@ def register(hub: Hub) -> None:
     @hub.handle("room.remove_user")
     async def remove_user(hub: Hub, caller: Caller, req: RemoveUserRequest) -> dict[str, Any]:
         room = await require_member(hub, req.room_id, caller.user_id)
+        require_host_powers(room, caller.user_id)
         target = room.members.get(req.user_id)
         if target is None:
             raise SignalingError(ErrorCode.USER_NOT_FOUND, f"{req.user_id!r} is not in the room")
@@ -203,4 +235,13 @@ def register(hub: Hub) -> None:
     hub.on_session_end.append(on_session_end)
 
 
-__all__ = ["depart", "member_info", "message_info", "register", "require_member", "snapshot"]
+__all__ = [
+    "depart",
+    "emit_seat_map",
+    "member_info",
+    "message_info",
+    "register",
+    "require_host_powers",
+    "require_member",
+    "snapshot",
+]

@@ -53,6 +53,9 @@ class ServerConfig:
     rate_burst: float = 100.0
     max_rooms_per_user: int = 8
     max_room_members: int = 200
+    # How long a request to speak, and a host's invitation to a seat, wait for an answer.
+    seat_application_timeout_s: float = 60.0
+    seat_invitation_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         check_secret(self.secret)

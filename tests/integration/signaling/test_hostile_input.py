@@ -28,7 +28,9 @@ from tests.support.signaling import TEST_SECRET
 
 T = TypeVar("T")
 STABLE_ROOM = "bystander-room-7f3a9c"
+STABLE_STAGE = "bystander-stage-2c91d0"  # an audio room: bob hosts, carol sits on seat 1
 ATTACKER_ROOM = "attacker-room"
+ATTACKER_STAGE = "attacker-stage"  # an audio room mallory hosts, so seat requests get far
 CODES = {code.value for code in ErrorCode}
 
 # A valid payload per request: the starting point that Hypothesis mutates.
@@ -57,6 +59,22 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "room.properties.delete": {"room_id": STABLE_ROOM, "keys": ["topic"]},
     "room.properties.get": {"room_id": STABLE_ROOM},
     "room.command": {"room_id": STABLE_ROOM, "command": "x"},
+    "seat.take": {"room_id": ATTACKER_STAGE, "index": 1},
+    "seat.leave": {"room_id": ATTACKER_STAGE},
+    "seat.switch": {"room_id": ATTACKER_STAGE, "to": 2},
+    "seat.lock": {"room_id": ATTACKER_STAGE, "index": None, "locked": True},
+    "seat.remove": {"room_id": STABLE_STAGE, "user_id": "carol"},
+    "seat.mute": {"room_id": STABLE_STAGE, "user_id": "carol"},
+    "seat.ask_unmute": {"room_id": ATTACKER_STAGE, "user_id": "carol"},
+    "cohost.set": {"room_id": ATTACKER_STAGE, "user_id": "bob"},
+    "seat.apply": {"room_id": STABLE_STAGE},
+    "seat.apply_cancel": {"room_id": ATTACKER_STAGE},
+    "seat.application_accept": {"room_id": ATTACKER_STAGE, "user_id": "bob"},
+    "seat.application_reject": {"room_id": STABLE_STAGE, "user_id": "carol"},
+    "seat.invite": {"room_id": ATTACKER_STAGE, "user_id": "carol"},
+    "seat.invite_accept": {"room_id": STABLE_STAGE},
+    "seat.invite_decline": {"room_id": ATTACKER_STAGE},
+    "room.user_attributes.set": {"room_id": ATTACKER_STAGE, "attributes": {"k": "v"}},
 }
 
 json_values = st.recursive(
@@ -107,12 +125,19 @@ class World:
 
     async def stable_state(self) -> tuple[Any, ...]:
         room = await self.server.hub.store.room(STABLE_ROOM)
+        stage = await self.server.hub.store.room(STABLE_STAGE)
         assert room is not None
+        assert stage is not None
+        assert stage.audio is not None
         return (
             sorted((m.user_id, m.microphone, m.camera, m.epoch) for m in room.members.values()),
             sorted((k, p.value) for k, p in room.properties.items()),
             [m.text for m in room.messages],
             room.start_time_ms,
+            sorted((u, m.microphone, dict(m.attributes)) for u, m in stage.members.items()),
+            stage.audio.view(),
+            list(stage.audio.applications),
+            list(stage.audio.invitations),
         )
 
 
@@ -134,6 +159,10 @@ def world() -> Iterator[World]:
             bystanders.append(client)
         await bystanders[0].set_room_property(STABLE_ROOM, "topic", "calm")
         await bystanders[0].send_message(STABLE_ROOM, "hello")
+        bob, carol = bystanders
+        await bob.join_room(STABLE_STAGE, "audio_room", role="host")
+        await carol.join_room(STABLE_STAGE, "audio_room", microphone=True)
+        await carol.take_seat(STABLE_STAGE, 1)
         attacker = socketio.AsyncClient(reconnection=False)
         await attacker.connect(
             server.url,
@@ -141,6 +170,9 @@ def world() -> Iterator[World]:
             transports=["websocket"],
         )
         await attacker.call("room.join", {"room_id": ATTACKER_ROOM})
+        await attacker.call(
+            "room.join", {"room_id": ATTACKER_STAGE, "kind": "audio_room", "role": "host"}
+        )
         return World(loop, server, attacker, bystanders)
 
     w = asyncio.run_coroutine_threadsafe(setup(), loop).result(timeout=30)
