@@ -191,6 +191,14 @@ def cmd_test(extra: list[str]) -> int:
 def cmd_run(extra: list[str]) -> NoReturn:
     ensure_system_packages(APT_RUN)
     ensure_venv()
+    if not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        say("no display found (DISPLAY / WAYLAND_DISPLAY are unset): run this from a desktop")
+        say("session, or on a headless machine: xvfb-run -a python3 scripts/dev.py run")
+        sys.exit(1)
     os.execv(tool("parley"), [tool("parley"), *extra])
 
 
