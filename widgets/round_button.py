@@ -108,7 +108,6 @@ class RoundButton(QAbstractButton):
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         self._keyboard_focus = False
-        self._badge = 0
         super().focusOutEvent(event)
 
     def enterEvent(self, event: QEnterEvent) -> None:  # noqa: N802

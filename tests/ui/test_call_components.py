@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFocusEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import HANG_UP_DIALOG, MessageState, User
@@ -22,6 +22,7 @@ from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
 from widgets.member_list import MemberList
 from widgets.minimize_overlay import MinimizeOverlay
 from widgets.outgoing_call_page import OutgoingCallPage
+from widgets.round_button import RoundButton
 from widgets.theme import DARK, LIGHT
 from widgets.toast import Toast
 from widgets.video_view import FitMode, VideoView
@@ -302,3 +303,12 @@ def test_minimized_ringing_call_shows_who_and_hides_the_mic(qtbot: QtBot) -> Non
         QTest.mouseClick(overlay.leave_button, Qt.MouseButton.LeftButton)
     overlay.set_view(call_view(2))
     assert overlay.mic_button.isVisibleTo(overlay)
+
+
+def test_badge_survives_losing_keyboard_focus(qtbot: QtBot) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    button = RoundButton("members", parent=host)
+    button.set_badge(3)
+    QApplication.sendEvent(button, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
+    assert button.badge == 3
