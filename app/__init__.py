@@ -1,11 +1,17 @@
 """Parley's kit: events objects, configs, value types and the central event bus.
 
 Everything an integrator needs is importable from here. This package (the parts
-imported here) never imports Qt: services and tests can use it headless.
+imported here) never imports Qt: services and tests can use it headless. The audio room
+kit's entry points (``AudioRoomKit``, ``AudioRoomController``, ``AudioRoomSession``) are
+imported on first use, because they bring the media stack (aiortc, PortAudio), which
+the pytest plugin ``app.testing`` must not load before a suite has set up its devices.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from app.audio_room_view import AudioRoomView, MemberRole, MemberView, SeatView
 from app.bus import BusListener, EventBus, KitChannel
 from app.config import (
     HANG_UP_DIALOG,
@@ -75,17 +81,39 @@ from signaling.enums import (
     RoomStateChangedReason,
 )
 
+if TYPE_CHECKING:
+    from app.audio_room_kit import AudioRoomController, AudioRoomKit
+    from app.services.audio_room_session import AudioRoomSession
+
+_LAZY = {
+    "AudioRoomController": "app.audio_room_kit",
+    "AudioRoomKit": "app.audio_room_kit",
+    "AudioRoomSession": "app.services.audio_room_session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "HANG_UP_DIALOG",
     "LEAVE_DIALOG",
     "AudioRoomAudioVideoEvents",
     "AudioRoomBottomBarConfig",
     "AudioRoomConfig",
+    "AudioRoomController",
     "AudioRoomDurationEvents",
     "AudioRoomEndEvent",
     "AudioRoomEndReason",
     "AudioRoomEvents",
     "AudioRoomInRoomMessageEvents",
+    "AudioRoomKit",
     "AudioRoomMemberListEvents",
     "AudioRoomMenuButton",
     "AudioRoomRole",
@@ -93,7 +121,9 @@ __all__ = [
     "AudioRoomSeatAudienceEvents",
     "AudioRoomSeatEvents",
     "AudioRoomSeatHostEvents",
+    "AudioRoomSession",
     "AudioRoomUserEvents",
+    "AudioRoomView",
     "AudioRoute",
     "BusListener",
     "CallAudioVideoEvents",
@@ -128,6 +158,8 @@ __all__ = [
     "KitException",
     "LeaveConfirmationConfig",
     "LeaveConfirmationEvent",
+    "MemberRole",
+    "MemberView",
     "MessageState",
     "MicrophoneTurnOnByOthersEvent",
     "MinimizeState",
@@ -137,6 +169,7 @@ __all__ = [
     "RoomStateChangedReason",
     "SeatAlignment",
     "SeatRowConfig",
+    "SeatView",
     "User",
     "ViewCorner",
 ]

@@ -7,7 +7,9 @@ suite with Parley installed has these fixtures (see docs/testing.md):
   fresh secret; ``parley_server.url``;
 - ``parley_token(user_id, name=None)`` — a token for that server;
 - ``parley_bot(user_id, on_invited=Answer.IGNORE, ...)`` — a signed-in :class:`Bot`
-  with synthetic camera and microphone; closed after the test.
+  with synthetic camera and microphone; closed after the test;
+- ``parley_room_bot(user_id, on_seat_invitation=Answer.IGNORE, ...)`` — a signed-in
+  :class:`~app.room_bots.RoomBot` for audio rooms (``await bot.join(room, host=True)``).
 
 Imports of the media stack happen inside the fixtures: plugins load before a suite's
 own ``conftest.py``, which may first have to set up virtual sound devices.
@@ -23,10 +25,12 @@ import pytest_asyncio
 
 if TYPE_CHECKING:
     from app.bots import Answer, Bot
+    from app.room_bots import RoomBot
     from signaling.server.app import RunningServer
 
 TokenFactory = Callable[..., str]
 BotFactory = Callable[..., Awaitable["Bot"]]
+RoomBotFactory = Callable[..., Awaitable["RoomBot"]]
 
 
 @pytest_asyncio.fixture
@@ -85,7 +89,53 @@ async def parley_bot(
             await bot.close()
 
 
-__all__ = ["Answer", "BotFactory", "TokenFactory", "parley_bot", "parley_server", "parley_token"]
+@pytest_asyncio.fixture
+async def parley_room_bot(
+    parley_server: RunningServer, parley_token: TokenFactory
+) -> AsyncIterator[RoomBotFactory]:
+    """Signs in audio-room bots: ``host = await parley_room_bot("host")``, then
+    ``await host.join("room-1", host=True)``; each leaves and signs out after the test."""
+    from app.bots import Answer
+    from app.room_bots import RoomBot
+    from app.types import User
+
+    bots: list[RoomBot] = []
+
+    async def make(
+        user_id: str,
+        name: str | None = None,
+        on_seat_invitation: Answer = Answer.IGNORE,
+        **options: Any,
+    ) -> RoomBot:
+        display = name or user_id.title()
+        bot = RoomBot(
+            parley_server.url,
+            parley_token(user_id, display),
+            User(user_id, display),
+            on_seat_invitation=on_seat_invitation,
+            **options,
+        )
+        await bot.sign_in()
+        bots.append(bot)
+        return bot
+
+    try:
+        yield make
+    finally:
+        for bot in reversed(bots):
+            await bot.close()
+
+
+__all__ = [
+    "Answer",
+    "BotFactory",
+    "RoomBotFactory",
+    "TokenFactory",
+    "parley_bot",
+    "parley_room_bot",
+    "parley_server",
+    "parley_token",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -178,7 +178,9 @@ class RtcDescription(WireModel):
 
 
 class RtcRenegotiate(WireModel):
-    pass
+    # Why the answering side asks (media.peer: "tracks", "directions", "restart"); the
+    # server relays it without judging, only "restart" means something to the offerer.
+    reason: Annotated[str, StringConstraints(max_length=32)] | None = None
 
 
 _SIGNAL_PAYLOADS: dict[str, type[WireModel]] = {
