@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -100,6 +100,8 @@ class SessionBridge(QObject):
         self._server = server
         self._tasks = tasks
         self._unsubscribe = session.subscribe(self._on_session_event)
+        self.before_sign_out: Callable[[], Awaitable[None]] | None = None
+        """Runs before the session signs out (the call kit hangs up while still connected)."""
         server.on_mode_changed(self.server_mode_changed.emit)
 
     # --- what widgets read ------------------------------------------------------------
@@ -153,6 +155,8 @@ class SessionBridge(QObject):
         self._tasks.spawn(self._sign_out(), "sign out")
 
     async def _sign_out(self) -> None:
+        if self.before_sign_out is not None:
+            await self.before_sign_out()
         await self._session.sign_out()
         self.signed_out.emit()
 

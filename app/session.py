@@ -136,6 +136,11 @@ class Session:
         return self._me
 
     @property
+    def client(self) -> SignalingClient | None:
+        """The signed-in connection, shared with the call kit (``kit.init(client=...)``)."""
+        return self._client
+
+    @property
     def users(self) -> tuple[OnlineUser, ...]:
         """Everyone online (yourself first, then by name)."""
         return tuple(sorted(self._users.values(), key=_roster_order))

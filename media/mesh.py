@@ -81,6 +81,21 @@ class Mesh:
         """The local source track of ``kind`` being sent, if any."""
         return self._relays[kind].source
 
+    def preview(self, kind: MediaKind = MediaKind.VIDEO) -> MediaStreamTrack:
+        """A new reader of the local ``kind`` track (the self-view), beside the links.
+
+        The local source is already read by the relay; a second reader of the source
+        itself would steal frames from the links. Stop the proxy to unsubscribe; it ends
+        by itself when the mesh closes. Audio previews would be Opus packets when the
+        mesh encodes once, so only video is offered then.
+        """
+        if self._closed:
+            raise RuntimeError("mesh is closed")
+        relay = self._relays[kind]
+        if isinstance(relay, OpusFanout):
+            raise ValueError("the audio relay carries encoded packets, not frames")
+        return relay.subscribe()
+
     async def add_peer(
         self,
         user_id: str,

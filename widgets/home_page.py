@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -23,7 +23,10 @@ from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
 
 
 class HomePage(QWidget):
-    """Signed-in home. Calling is not built yet, so the call buttons say so and stay off."""
+    """Signed-in home: whom to call, and who is online. Emits :attr:`call_requested`."""
+
+    call_requested = Signal(list, bool)
+    """``(user_ids, is_video)``: the Voice call or Video call button was pressed."""
 
     def __init__(
         self, bridge: SessionBridge, colors: Colors, parent: QWidget | None = None
@@ -56,15 +59,19 @@ class HomePage(QWidget):
         self.callee_edit.setPlaceholderText(
             self.tr("One or several user IDs, separated by commas or spaces")
         )
-        not_yet = self.tr("Calls arrive with the call pages (issue 4)")
         self.voice_button = QPushButton(self.tr("Voice call"), call_card)
         self.video_button = QPushButton(self.tr("Video call"), call_card)
         for button in (self.voice_button, self.video_button):
             button.setObjectName("primary")
-            button.setEnabled(False)
-            button.setToolTip(not_yet)
-        call_hint = QLabel(not_yet, call_card)
-        call_hint.setObjectName("hint")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.voice_button.setToolTip(self.tr("Call the user IDs above, voice only"))
+        self.video_button.setToolTip(self.tr("Call the user IDs above with video"))
+        self.call_hint = QLabel(
+            self.tr("Several IDs make a group call. Call “echo” to check your devices."),
+            call_card,
+        )
+        self.call_hint.setObjectName("hint")
+        self.call_hint.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.voice_button)
         buttons.addWidget(self.video_button)
@@ -75,7 +82,7 @@ class HomePage(QWidget):
         call_layout.addWidget(call_title)
         call_layout.addWidget(self.callee_edit)
         call_layout.addLayout(buttons)
-        call_layout.addWidget(call_hint)
+        call_layout.addWidget(self.call_hint)
 
         self.online_label = QLabel(self)
         self.online_label.setObjectName("section")
@@ -97,6 +104,9 @@ class HomePage(QWidget):
         layout.addWidget(self.user_list, 1)
 
         self.sign_out_button.clicked.connect(self.on_sign_out_button_clicked)
+        self.voice_button.clicked.connect(self.on_voice_button_clicked)
+        self.video_button.clicked.connect(self.on_video_button_clicked)
+        self.callee_edit.returnPressed.connect(self.on_video_button_clicked)
         self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)
@@ -131,6 +141,23 @@ class HomePage(QWidget):
     def on_sign_out_button_clicked(self) -> None:
         self.sign_out_button.setEnabled(False)
         self._bridge.sign_out()
+
+    @Slot()
+    def on_voice_button_clicked(self) -> None:
+        self._request_call(is_video=False)
+
+    @Slot()
+    def on_video_button_clicked(self) -> None:
+        self._request_call(is_video=True)
+
+    def _request_call(self, *, is_video: bool) -> None:
+        me = self._bridge.me
+        ids = [i for i in parse_user_ids(self.callee_edit.text()) if me is None or i != me.user_id]
+        if not ids:
+            self.callee_edit.setFocus()
+            self.call_hint.setText(self.tr("Type the user ID of someone to call first."))
+            return
+        self.call_requested.emit(ids, is_video)
 
     @Slot(QModelIndex)
     def on_user_list_double_clicked(self, index: QModelIndex) -> None:

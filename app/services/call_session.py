@@ -59,6 +59,9 @@ from signaling.protocol import (
 
 log = logging.getLogger("parley.call")
 
+# How long close() waits for an end already under way to publish on_call_end.
+_END_GRACE_S = 5.0
+
 
 @dataclass(frozen=True)
 class Member:
@@ -121,6 +124,8 @@ class CallSession:
             on_peer_state=self._on_peer_state,
         )
         self.ended = asyncio.Event()
+        # Set once on_call_end has been published: close() waits for an end under way.
+        self._end_published = asyncio.Event()
         self.end_event: CallEndEvent | None = None
         self.minimized = False
 
@@ -190,14 +195,22 @@ class CallSession:
         if not self._members:
             self._arm_abandon_timer()
 
+    @property
+    def pending_invitees(self) -> frozenset[str]:
+        """Invited users not joined yet (the call page's waiting tiles)."""
+        return frozenset(self._pending_invitees)
+
     def expect_invitees(self, user_ids: set[str]) -> None:
         """Users still being invited: the call waits for them before it is abandoned."""
         self._pending_invitees |= user_ids
+        self._changed("members")
 
     def invitee_answered(self, user_id: str, accepted: bool) -> None:
         """An invitee stopped ringing; an accepting one is still expected to join."""
         if not accepted:
-            self._pending_invitees.discard(user_id)
+            if user_id in self._pending_invitees:
+                self._pending_invitees.discard(user_id)
+                self._changed("members")
             self._check_alone()
 
     # --- client events --------------------------------------------------------------
@@ -457,7 +470,10 @@ class CallSession:
             is_from_minimizing=self.minimized,
         )
         self._changed("ended")
-        await self.bus.call.end(lambda e: e.on_call_end, self.end_event)
+        try:
+            await self.bus.call.end(lambda e: e.on_call_end, self.end_event)
+        finally:
+            self._end_published.set()
 
     async def _publish_error(self, code: str, message: str) -> None:
         await self.bus.call.publish(lambda e: e.on_error, KitError(code, message))
@@ -466,6 +482,11 @@ class CallSession:
         """End the call if still running (as a local hang-up) and cancel background work."""
         if not self.ended.is_set():
             await self._finish(CallEndReason.LOCAL_HANG_UP)
+        elif not self._end_published.is_set():
+            # An end under way (kicked, remote hang-up) runs in one of our tasks:
+            # cancelling it below would lose on_call_end, so let it finish first.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._end_published.wait(), _END_GRACE_S)
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()

@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -22,6 +23,10 @@ from tests.support.qt import qasync_loop
 from tests.support.signaling import TEST_SECRET
 from widgets.main_window import MainWindow
 from widgets.theme import LIGHT
+
+if TYPE_CHECKING:
+    from app.bots import Answer
+    from tests.ui.call_app import BotFactory, CallApp
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
@@ -79,3 +84,45 @@ async def parley(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIt
     app = build_parley(qtbot, handle, tmp_path / "settings.ini")
     yield app
     await close_parley(app)
+
+
+# --- the wired call app and bots (tests/ui/call_app.py) ------------------------------
+
+
+@pytest_asyncio.fixture
+async def alice(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[CallApp]:
+    """Alice's Parley window with its call kit, signed in, with 2 s invitation timeouts."""
+    from tests.ui.call_app import start_call_app, stop_call_app
+
+    app = await start_call_app(qtbot, server, tmp_path / "alice.ini", invitation_timeout_s=2)
+    yield app
+    await stop_call_app(app)
+
+
+@pytest_asyncio.fixture
+async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
+    """Signs in bots on the test server: ``bob = await bots("bob", Answer.ANSWER)``."""
+    from app.bots import Bot
+    from app.types import User
+    from signaling.auth import mint_token
+
+    made: list[Bot] = []
+
+    async def make(user_id: str, on_invited: Answer | None = None, **options: Any) -> Bot:
+        from app.bots import Answer
+
+        name = user_id.title()
+        bot = Bot(
+            server.url,
+            mint_token(TEST_SECRET, user_id, name),
+            User(user_id, name),
+            on_invited=on_invited or Answer.IGNORE,
+            **options,
+        )
+        await bot.sign_in()
+        made.append(bot)
+        return bot
+
+    yield make
+    for bot in reversed(made):
+        await bot.close()

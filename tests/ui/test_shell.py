@@ -154,20 +154,30 @@ async def test_a_refused_sign_in_shows_why(
         await close_parley(parley)
 
 
-async def test_calls_are_honestly_not_there_yet(
+async def test_the_call_buttons_ask_for_a_call_with_the_ids_typed(
     qtbot: QtBot, parley: Parley, make_client: ClientFactory
 ) -> None:
     await make_client("bob", "Bob")
     await sign_in(qtbot, parley, "alice", "Alice")
     home = parley.window.home_page
-    for button in (home.voice_button, home.video_button):
-        assert not button.isEnabled()
-        assert button.toolTip() == "Calls arrive with the call pages (issue 4)"
+    asked: list[tuple[list[str], bool]] = []
+    home.call_requested.connect(lambda ids, video: asked.append((ids, video)))
+    assert home.voice_button.isEnabled()
+    assert home.video_button.isEnabled()
+    assert "issue 4" not in home.voice_button.toolTip()
+
+    QTest.mouseClick(home.video_button, Qt.MouseButton.LeftButton)
+    assert asked == []  # nothing typed: nobody to call
+    assert home.call_hint.text() == "Type the user ID of someone to call first."
 
     await wait_until(lambda: "bob" in shown_users(parley))
     row = next(i for i, u in enumerate(home.model.users()) if u.user_id == "bob")
     home.user_list.doubleClicked.emit(home.model.index(row))
     assert home.callee_edit.text() == "bob"
+    QTest.keyClicks(home.callee_edit, ", carol alice")
+    QTest.mouseClick(home.voice_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(home.video_button, Qt.MouseButton.LeftButton)
+    assert asked == [(["bob", "carol"], False), (["bob", "carol"], True)]
 
 
 async def test_losing_the_server_shows_reconnecting_and_recovers(

@@ -1,0 +1,188 @@
+"""App start and call pick-up: two figures a person feels, in one JSON line.
+
+1. **Start → sign-in page shown**: ``parley`` is spawned with ``PARLEY_REPORT_STARTUP=1``
+   and prints ``parley: first page shown <perf_counter>`` once its first page is on
+   screen; the time from spawn to that value (``perf_counter`` is the system's monotonic
+   clock, shared by both processes) is compared with a bare PySide6 window doing the
+   same (the floor). Goal: ≤ 1.5 × the floor.
+2. **Accept → first remote frame painted**: in one process, a server, Alice's wired app
+   (offscreen) and a bot calling her with synthetic video; from her pressing Accept to
+   the bot's first frame painted in her call page. Goal: ≤ 300 ms on loopback.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/app_start.py --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import emit, machine, summary_ms
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+START_GOAL_RATIO = 1.5
+ACCEPT_GOAL_MS = 300.0
+MARKER = "first page shown "
+
+BARE_WINDOW = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication(sys.argv)
+label = QLabel("Sign in"); label.resize(760, 640); label.show()
+QTimer.singleShot(0, lambda: (print("bare: first page shown %.6f" % time.perf_counter(),
+                                   flush=True), app.quit()))
+app.exec()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _time_to_marker(command: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
+    """Seconds from spawning ``command`` to the perf_counter it prints after MARKER."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if MARKER in line:
+                return float(line.rsplit(" ", 1)[1]) - started
+        raise RuntimeError(f"{command[:3]} ended without printing its marker")
+    finally:
+        process.terminate()  # parley shuts down cleanly on SIGTERM
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def measure_start(runs: int) -> dict[str, object]:
+    env = dict(os.environ, PARLEY_REPORT_STARTUP="1", QT_QPA_PLATFORM="offscreen")
+    parley: list[float] = []
+    bare: list[float] = []
+    with tempfile.TemporaryDirectory() as config:
+        env["XDG_CONFIG_HOME"] = config
+        env.pop("PARLEY_SERVER_URL", None)
+        for _ in range(runs + 1):  # the first of each warms the disk cache, not counted
+            env["PARLEY_LOCAL_PORT"] = str(_free_port())
+            parley.append(_time_to_marker([sys.executable, "-m", "app"], env))
+            bare.append(_time_to_marker([sys.executable, "-c", BARE_WINDOW], env))
+    parley_ms, bare_ms = summary_ms(parley[1:]), summary_ms(bare[1:])
+    ratio = round(parley_ms["p50"] / bare_ms["p50"], 2)
+    return {
+        "start_ms": parley_ms,
+        "bare_window_ms": bare_ms,
+        "start_ratio_p50": ratio,
+        "start_goal_ratio": START_GOAL_RATIO,
+        "start_goal_met": ratio <= START_GOAL_RATIO,
+    }
+
+
+async def _one_accept(qt_app: object, timeout: float) -> float:
+    from PySide6.QtCore import QSettings
+
+    from app.bots import Bot
+    from app.bus import EventBus
+    from app.kit import CallInvitationService
+    from app.local_server import ServerHandle, ServerMode
+    from app.main import CallUi, make_client_factory
+    from app.qt_bridge import SessionBridge, TaskKeeper
+    from app.services.local_media import MediaOptions
+    from app.session import Session
+    from app.types import User
+    from signaling.auth import mint_token
+    from signaling.server.app import start_server
+    from signaling.server.hub import ServerConfig
+    from widgets.main_window import MainWindow
+    from widgets.theme import LIGHT
+
+    secret = secrets.token_urlsafe(48)
+    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
+    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
+    tasks = TaskKeeper()
+    session = Session(make_client_factory(handle))
+    bridge = SessionBridge(session, handle, tasks)
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(bridge, QSettings(f"{tmp}/s.ini", QSettings.Format.IniFormat), LIGHT)
+    kit = CallInvitationService(EventBus())
+    calls = CallUi(window, bridge, session, handle, kit, tasks, LIGHT, media=MediaOptions(True))
+    window.show()
+    bob = Bot(server.url, mint_token(secret, "bob", "Bob"), User("bob", "Bob"))
+    loop = asyncio.get_running_loop()
+    painted: asyncio.Future[float] = loop.create_future()
+
+    def on_frame(user_id: str, frame: object) -> None:
+        page = calls.call_page
+        if user_id == "bob" and page is not None and "bob" in page.tiles and not painted.done():
+            page.tiles["bob"].video.repaint()  # paint now, synchronously, and time that
+            painted.set_result(time.perf_counter())
+
+    calls.presenter.frame_ready.connect(on_frame)  # after the page's own slot
+    try:
+        await bob.sign_in()
+        bridge.sign_in("alice", "Alice")
+        while kit.invitations is None:  # noqa: ASYNC110 (the kit has no "started" event)
+            await asyncio.sleep(0.01)
+        ringing: asyncio.Future[None] = loop.create_future()
+        calls.presenter.incoming_view_changed.connect(
+            lambda _view: None if ringing.done() else ringing.set_result(None)
+        )
+        await bob.call(["alice"])
+        await asyncio.wait_for(ringing, timeout)
+        accepted_at = time.perf_counter()
+        calls.banner.accept_button.click()
+        return await asyncio.wait_for(painted, timeout) - accepted_at
+    finally:
+        await calls.close()
+        await tasks.close()
+        await session.close()
+        await bob.close()
+        await server.stop()
+        window.close_for_good()
+        window.deleteLater()
+
+
+def measure_accept(runs: int, timeout: float) -> dict[str, object]:
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    qt_app = QApplication.instance() or QApplication([])
+    loop = qasync.QEventLoop(qt_app)
+    times = [loop.run_until_complete(_one_accept(qt_app, timeout)) for _ in range(runs + 1)]
+    loop.close()
+    summary = summary_ms(times[1:])  # the first run pays for imports and codec set-up
+    return {
+        "accept_to_first_frame_painted_ms": summary,
+        "accept_goal_ms": ACCEPT_GOAL_MS,
+        "accept_goal_met": summary["p50"] <= ACCEPT_GOAL_MS,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--timeout", type=float, default=20.0)
+    args = parser.parse_args()
+    result: dict[str, object] = {"benchmark": "app_start", "machine": machine()}
+    result |= measure_start(args.runs)
+    result |= measure_accept(args.runs, args.timeout)
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""In a call, in the wired app: groups, hang-up hooks, call-end navigation, the overlay,
+being removed or signed in elsewhere, the camera, and the other side's device trouble."""
+
+from __future__ import annotations
+
+from app import CallEvents, CallMenuButton
+from app.bots import Answer, Bot
+from app.call_view import TileConnection
+from app.events import DefaultAction
+from app.types import CallEndEvent, CallEndReason, HangUpConfirmationEvent
+from media.errors import DeviceExceptionType
+from media.peer_types import PeerState
+from tests.support.qt import wait_until
+from tests.support.signaling import ClientFactory
+from tests.ui.call_app import BotFactory, CallApp
+from widgets.call_page import CallPage
+
+
+async def call_bob(alice: CallApp, bots: BotFactory) -> tuple[Bot, CallPage]:
+    """Alice calls Bob, who answers; returns once both tiles are up."""
+    bob = await bots("bob", Answer.ANSWER)
+    await alice.call("bob")
+    page = await alice.wait_for_call_page()
+    await wait_until(lambda: alice.tile_names() == ["Alice", "Bob"], 10)
+    await connected(alice, bob)
+    return bob, page
+
+
+async def connected(alice: CallApp, bob: Bot) -> None:
+    """Until media flows both ways (ending a call during ICE checks leaves aioice tasks)."""
+    user_id = bob.user.id
+
+    def linked() -> bool:
+        view = alice.page.view
+        tile = view.tile(user_id) if view else None
+        session = bob.session
+        member = session.members.get("alice") if session else None
+        return (
+            tile is not None
+            and tile.connection is TileConnection.CONNECTED
+            and member is not None
+            and member.connection is PeerState.CONNECTED
+        )
+
+    await wait_until(linked, 10, f"no media link with {user_id}")
+
+
+async def hang_up(alice: CallApp, *others: Bot) -> None:
+    """Alice hangs up with the bar's button; every side settles (tests end with no call)."""
+    alice.click_bar(CallMenuButton.HANG_UP)
+    await alice.wait_home()
+    await alice.settle(*others)
+
+
+def end_events(app: CallApp) -> list[CallEndEvent]:
+    return [args[0] for args in app.fired("call.on_call_end")]  # type: ignore[misc]
+
+
+async def test_group_call_with_one_accept_and_one_decline(alice: CallApp, bots: BotFactory) -> None:
+    bob = await bots("bob", Answer.ANSWER)
+    carol = await bots("carol")
+    await alice.call("bob, carol", video=False)
+    page = await alice.wait_for_call_page()  # a group caller is in the call at once
+    view = page.view
+    assert view is not None
+    assert not view.is_video
+
+    await wait_until(lambda: alice.tile_names() == ["Alice", "Bob", "Carol"], 10)
+    await connected(alice, bob)
+    waiting = page.view.tile("carol") if page.view else None
+    assert waiting is not None
+    assert waiting.waiting
+    assert page.tiles["carol"].cancel_button.isVisibleTo(page)
+
+    await carol.expect("invitation.on_incoming_call_received")
+    await carol.decline()
+    await wait_until(lambda: alice.tile_names() == ["Alice", "Bob"], 10, "carol still waiting")
+    assert alice.fired("invitation.on_outgoing_call_declined")
+    assert alice.current is page
+
+    await bob.hang_up()
+    await alice.wait_home()
+    assert [e.reason for e in end_events(alice)] == [CallEndReason.REMOTE_HANG_UP]
+    await alice.settle(bob, carol)
+
+
+async def test_a_hang_up_hook_can_veto_then_approve(alice: CallApp, bots: BotFactory) -> None:
+    bob, page = await call_bob(alice, bots)
+    asked: list[HangUpConfirmationEvent] = []
+    veto = True
+
+    async def confirm(event: HangUpConfirmationEvent, default: object) -> bool:
+        asked.append(event)
+        return not veto
+
+    alice.kit.bus.call.events = CallEvents(on_hang_up_confirmation=confirm)
+    alice.click_bar(CallMenuButton.HANG_UP)
+    await wait_until(lambda: len(asked) == 1)
+    await alice.kit.bus.drain()
+    assert alice.current is page  # vetoed: still in the call
+    assert alice.kit.session is not None
+    assert not alice.kit.session.ended.is_set()
+
+    veto = False
+    alice.click_bar(CallMenuButton.HANG_UP)
+    await alice.wait_home()
+    assert len(asked) == 2
+    assert asked[1].call_id == asked[0].call_id
+    assert [e.reason for e in end_events(alice)] == [CallEndReason.LOCAL_HANG_UP]
+    await alice.settle(bob)
+
+
+async def test_on_call_end_override_does_its_own_navigation(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, page = await call_bob(alice, bots)
+    seen: list[CallEndEvent] = []
+
+    def on_call_end(event: CallEndEvent, default_action: DefaultAction) -> None:
+        seen.append(event)
+        alice.parley.window.stack.setCurrentWidget(alice.calls.outgoing_page)  # its own page
+
+    alice.kit.bus.call.events = CallEvents(on_call_end=on_call_end)
+    await bob.hang_up()
+    await wait_until(lambda: len(seen) == 1, 10)
+    assert seen[0].reason is CallEndReason.REMOTE_HANG_UP
+    await alice.kit.bus.drain()
+    assert alice.current is alice.calls.outgoing_page  # the default did not go home
+
+    # An override that ends with the default action gets the default navigation.
+    bob2 = await bots("dave", Answer.ANSWER)
+
+    def then_default(event: CallEndEvent, default_action: DefaultAction) -> None:
+        seen.append(event)
+        default_action()
+
+    alice.kit.bus.call.events = CallEvents(on_call_end=then_default)
+    alice.parley.window.stack.setCurrentWidget(alice.home)
+    await alice.call("dave")
+    await alice.wait_for_call_page()
+    assert alice.calls.call_page is not page  # a fresh page for the new call
+    await connected(alice, bob2)
+    alice.click_bar(CallMenuButton.HANG_UP)
+    await alice.wait_home()
+    assert [e.reason for e in seen] == [CallEndReason.REMOTE_HANG_UP, CallEndReason.LOCAL_HANG_UP]
+    await alice.settle(bob, bob2)
+
+
+async def test_minimized_call_ended_by_the_remote_side_hides_the_overlay(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, _page = await call_bob(alice, bots)
+    overlay = alice.calls.overlay
+    alice.click_bar(CallMenuButton.MINIMIZE)
+    await wait_until(overlay.isVisible)
+    assert alice.current is alice.home
+    assert overlay.view is not None
+    assert overlay.view.minimized
+    await wait_until(lambda: overlay.name_label.text() == "Bob")
+    await wait_until(lambda: overlay.video.has_frame, 10, "no video in the overlay")
+
+    overlay.restore_requested.emit()  # a click on the overlay
+    await alice.wait_for_call_page()
+    assert not overlay.isVisible()
+
+    alice.click_bar(CallMenuButton.MINIMIZE)
+    await wait_until(overlay.isVisible)
+    await bob.hang_up()
+    await wait_until(lambda: not overlay.isVisible(), 10, "overlay still up")
+    (event,) = end_events(alice)
+    assert event.reason is CallEndReason.REMOTE_HANG_UP
+    assert event.is_from_minimizing
+    assert alice.current is alice.home
+    assert alice.calls.call_page is None
+    await alice.settle(bob)
+
+
+async def test_removed_from_the_call_by_the_other_side(alice: CallApp, bots: BotFactory) -> None:
+    bob, _ = await call_bob(alice, bots)
+    await bob.kit.controller.user.remove(["alice"])
+    await alice.wait_home()
+    (event,) = end_events(alice)
+    assert event.reason is CallEndReason.KICK_OUT
+    assert event.kicker_user_id == "bob"
+    await alice.settle(bob)
+
+
+async def test_signing_in_elsewhere_ends_the_call(
+    alice: CallApp, bots: BotFactory, make_client: ClientFactory
+) -> None:
+    bob, _ = await call_bob(alice, bots)
+    await make_client("alice", "Alice")  # the same user, another device
+    await alice.wait_home()
+    (event,) = end_events(alice)
+    assert event.reason is CallEndReason.KICK_OUT
+    await wait_until(lambda: "somewhere else" in alice.parley.window.connection_label.text())
+    await wait_until(lambda: alice.kit.invitations is None, 5, "call service still running")
+    await bob.expect("call.user.on_leave")
+    await bob.expect("call.on_call_end")  # alone now: the call ends for Bob too
+    await bob.bus.drain()
+    await alice.kit.bus.drain()
+
+
+async def test_camera_off_shows_the_avatar_and_the_other_side_sees_it(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, page = await call_bob(alice, bots)
+    tile = page.tiles["alice"]
+    await wait_until(lambda: tile.video.has_frame, 10)
+
+    alice.click_bar(CallMenuButton.TOGGLE_CAMERA)
+    await wait_until(lambda: tile.view is not None and not tile.view.camera_on)
+    assert not tile.video.has_frame  # the avatar, not a frozen frame
+    assert bob.session is not None
+    await wait_until(lambda: bob.session is not None and not bob.session.members["alice"].camera)
+    await wait_until(
+        lambda: alice.fired("call.audio_video.on_camera_state_changed")[-1] == (False,)
+    )
+
+    alice.click_bar(CallMenuButton.TOGGLE_CAMERA)
+    await wait_until(lambda: tile.view is not None and tile.view.camera_on)
+    await wait_until(lambda: bob.session is not None and bob.session.members["alice"].camera)
+    await wait_until(lambda: tile.video.has_frame, 10, "video did not come back")
+    await hang_up(alice, bob)
+
+
+async def test_the_other_sides_device_failure_shows_a_toast(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, page = await call_bob(alice, bots)
+    assert bob.session is not None
+    await bob.session.local_device_failed("camera", DeviceExceptionType.DEVICE_UNPLUGGED)
+    await wait_until(page.toast.isVisible, 10, "no toast")
+    assert page.toast.text == "Bob's camera: device unplugged"
+    assert alice.fired("call.audio_video.on_remote_camera_exception_occurred")
+    await hang_up(alice, bob)
