@@ -18,9 +18,10 @@ from app.bus import EventBus
 from app.config.audio_room import AudioRoomConfig
 from app.events import AudioRoomEvents
 from app.kit import MediaFactory, ServerInfo
+from app.minimize import MinimizeController
 from app.services.audio_room_session import AudioRoomChanged, AudioRoomSession
 from app.services.local_media import LocalMedia, MediaOptions
-from app.types import AudioRoomRole, InRoomMessage, KitError, KitException, MinimizeState, User
+from app.types import AudioRoomRole, InRoomMessage, KitError, KitException, User
 from signaling.client import SignalingClient
 from signaling.errors import SignalingError
 
@@ -30,7 +31,6 @@ __all__ = [
     "AudioRoomController",
     "AudioRoomKit",
     "AudioRoomMessageController",
-    "AudioRoomMinimizeController",
     "AudioRoomRoomController",
     "AudioRoomSeatController",
     "AudioRoomUserController",
@@ -323,43 +323,6 @@ class AudioRoomUserController(_Group):
         return await self._session().seats.kick(user_id)
 
 
-class AudioRoomMinimizeController:
-    """Shrink the room into the overlay and back (``controller.minimize``)."""
-
-    def __init__(self, kit: AudioRoomKit) -> None:
-        self._kit = kit
-        self.state = MinimizeState.IDLE
-        self._listeners: list[Callable[[MinimizeState], None]] = []
-
-    def subscribe(self, listener: Callable[[MinimizeState], None]) -> None:
-        self._listeners.append(listener)
-
-    def _set(self, state: MinimizeState) -> None:
-        self.state = state
-        if self._kit.session is not None:
-            self._kit.session.minimized = state is MinimizeState.MINIMIZING
-        for listener in list(self._listeners):
-            listener(state)
-
-    def minimize(self) -> bool:
-        """Show the overlay instead of the room page; False without a room."""
-        if self._kit.session is None or self.state is MinimizeState.MINIMIZING:
-            return False
-        self._set(MinimizeState.MINIMIZING)
-        return True
-
-    def restore(self) -> bool:
-        if self.state is not MinimizeState.MINIMIZING:
-            return False
-        self._set(MinimizeState.IDLE)
-        return True
-
-    def hide(self) -> None:
-        """Hide the overlay (the room ended while minimized)."""
-        if self.state is MinimizeState.MINIMIZING:
-            self._set(MinimizeState.IDLE)
-
-
 class AudioRoomController:
     """Acts on the room in progress (``ZegoUIKitPrebuiltLiveAudioRoomController``)."""
 
@@ -368,4 +331,4 @@ class AudioRoomController:
         self.message = AudioRoomMessageController(kit)
         self.room = AudioRoomRoomController(kit)
         self.user = AudioRoomUserController(kit)
-        self.minimize = AudioRoomMinimizeController(kit)
+        self.minimize = MinimizeController(lambda: kit.session)

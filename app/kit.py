@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from app.bus import EventBus
 from app.config import CallConfig, CallInvitationConfig
 from app.events import CallEvents, CallInvitationEvents
+from app.minimize import MinimizeController
 from app.services.call_session import CallSession
 from app.services.invitations import InvitationService, PhaseChanged
 from app.services.local_media import LocalMedia, MediaOptions
-from app.types import KitError, KitException, MinimizeState, User
+from app.types import KitError, KitException, User
 from media.errors import DeviceExceptionType
 from signaling.client import SignalingClient, TokenSource
 from signaling.errors import SignalingError
@@ -191,7 +192,7 @@ class CallController:
 
     def __init__(self, service: CallInvitationService) -> None:
         self._service = service
-        self.minimize = MinimizeController(self)
+        self.minimize = MinimizeController(lambda: self.session)
         self.audio_video = AudioVideoController(self)
         self.user = UserController(self)
 
@@ -205,45 +206,6 @@ class CallController:
         if session is None:
             return False
         return await session.hang_up(confirm=show_confirmation)
-
-
-class MinimizeController:
-    """Shrink the call into the overlay and back."""
-
-    def __init__(self, controller: CallController) -> None:
-        self._controller = controller
-        self.state = MinimizeState.IDLE
-        self._listeners: list[Callable[[MinimizeState], None]] = []
-
-    def subscribe(self, listener: Callable[[MinimizeState], None]) -> None:
-        self._listeners.append(listener)
-
-    def _set(self, state: MinimizeState) -> None:
-        self.state = state
-        session = self._controller.session
-        if session is not None:
-            session.minimized = state is MinimizeState.MINIMIZING
-        for listener in list(self._listeners):
-            listener(state)
-
-    def minimize(self) -> bool:
-        """Show the overlay instead of the call page; False without a call."""
-        if self._controller.session is None or self.state is MinimizeState.MINIMIZING:
-            return False
-        self._set(MinimizeState.MINIMIZING)
-        return True
-
-    def restore(self) -> bool:
-        """Back from the overlay to the call page."""
-        if self.state is not MinimizeState.MINIMIZING:
-            return False
-        self._set(MinimizeState.IDLE)
-        return True
-
-    def hide(self) -> None:
-        """Hide the overlay (the call has ended while minimized)."""
-        if self.state is MinimizeState.MINIMIZING:
-            self._set(MinimizeState.IDLE)
 
 
 class AudioVideoController:
