@@ -162,6 +162,7 @@ class CallUi:
         p.call_started.connect(self._on_call_started)
         p.call_view_changed.connect(self._on_call_view)
         p.frame_ready.connect(self._on_frame)
+        p.messages_changed.connect(self._on_messages)
         p.minimized_changed.connect(nav.on_minimized_changed)
         p.outcome_without_ringing.connect(nav.show_outcome)
         self.window.home_page.call_requested.connect(p.call)
@@ -256,6 +257,9 @@ class CallUi:
         page.hang_up_requested.connect(p.hang_up)
         page.minimize_requested.connect(p.minimize)
         page.remove_member_requested.connect(p.remove_member)
+        page.send_message_requested.connect(p.send_message)
+        page.resend_message_requested.connect(p.resend_message)
+        page.chat_visibility_changed.connect(p.set_chat_visible)
         self.call_page = page
         self.navigator.set_call_page(page)
 
@@ -263,6 +267,10 @@ class CallUi:
         if self.call_page is not None:
             self.call_page.set_view(view)  # type: ignore[arg-type]
         self.overlay.set_view(view)  # type: ignore[arg-type]
+
+    def _on_messages(self, messages: object) -> None:
+        if self.call_page is not None:
+            self.call_page.set_messages(messages)  # type: ignore[arg-type]
 
     def _on_frame(self, user_id: str, frame: object) -> None:
         # Paint only where it is seen: the call page, or the overlay when minimized.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.call_view import (
     CallView,
+    ChatMessageView,
     IncomingCallView,
     OutgoingCallView,
     OutgoingState,
@@ -70,6 +71,8 @@ class CallPresenter(QObject):
     frame_ready = Signal(str, object)
     """``(user_id, H×W×3 uint8 RGB array)``; the local user's id for the self-view."""
     minimized_changed = Signal(bool)
+    messages_changed = Signal(object)
+    """``tuple[ChatMessageView, ...]`` for the call page's chat."""
     outcome_without_ringing = Signal()
     """A call was refused before it rang (busy): show the outgoing page's outcome briefly."""
 
@@ -99,6 +102,9 @@ class CallPresenter(QObject):
         self._readers: set[asyncio.Task[None]] = set()
         self._speaker_on = True
         self._reconnecting = False
+        self._unread = 0
+        self._remote_seen = 0
+        self._chat_visible = False
         self._cancelling = False
         self._last_is_video = True
         self.first_frame_at: dict[str, float] = {}
@@ -178,7 +184,59 @@ class CallPresenter(QObject):
             return
         if change.what == "members":
             self._sync_pumps()
+        if change.what == "messages":
+            self._publish_messages()
         self.render_call()
+
+    # --- chat -----------------------------------------------------------------------
+
+    def _publish_messages(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        messages = session.chat.messages
+        remote = sum(1 for m in messages if m.sender.id != session.me.id)
+        if not self._chat_visible:
+            # Unread: remote messages that arrived since the chat was last open.
+            self._unread += max(0, remote - self._remote_seen)
+        self._remote_seen = remote
+        self.messages_changed.emit(
+            tuple(
+                ChatMessageView(
+                    message_id=m.message_id,
+                    sender_name=m.sender.name,
+                    text=m.text,
+                    timestamp_ms=m.timestamp_ms,
+                    is_local=m.sender.id == session.me.id,
+                    state=m.state,
+                )
+                for m in messages
+            )
+        )
+
+    @Slot(bool)
+    def set_chat_visible(self, visible: bool) -> None:
+        """The chat panel opened or closed: opening it marks everything read."""
+        self._chat_visible = visible
+        if visible and self._unread:
+            self._unread = 0
+            self.render_call()
+
+    @Slot(str)
+    def send_message(self, text: str) -> None:
+        """Send a chat message in the current call."""
+        if (session := self.session) is not None:
+            self._spawn(self._chat_op(session.chat.send(text)), "send message")
+
+    @Slot(str)
+    def resend_message(self, message_id: str) -> None:
+        """Send a failed chat message again."""
+        if (session := self.session) is not None:
+            self._spawn(self._chat_op(session.chat.resend(message_id)), "resend message")
+
+    @staticmethod
+    async def _chat_op(operation: Awaitable[object]) -> None:
+        await operation
 
     # --- the call -------------------------------------------------------------------
 
@@ -191,6 +249,9 @@ class CallPresenter(QObject):
         self._speaker_on = session.config.use_speaker_when_joining
         self._reconnecting = False
         self._unsubscribe_session = session.subscribe(self._on_session)
+        self._unread = 0
+        self._remote_seen = 0
+        self._chat_visible = False
         self.call_started.emit(session.config)
         if session.config.turn_on_camera_when_joining:
             # The self-view reads the mesh's relay, never the camera slot a second time.
@@ -261,6 +322,7 @@ class CallPresenter(QObject):
             camera_on=media.camera_on,
             speaker_on=self._speaker_on,
             minimized=session.minimized,
+            unread_messages=self._unread,
             reconnecting=self._reconnecting,
             can_remove_members=len(tiles) > 2,
         )

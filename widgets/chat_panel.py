@@ -117,6 +117,7 @@ class ChatPanel(SidePanel):
         self._list.addWidget(self.empty_label)
         self.scroll_area.setWidget(self._content)
 
+        self._shown: tuple[ChatMessageView, ...] = ()
         self.input = QLineEdit(self)
         self.input.setPlaceholderText(self.tr("Message"))
         self.input.setMaxLength(MAX_MESSAGE_LENGTH)
@@ -141,8 +142,14 @@ class ChatPanel(SidePanel):
         self.body.addWidget(self.scroll_area, 1)
         self.body.addLayout(entry)
 
+    @property
+    def messages(self) -> tuple[ChatMessageView, ...]:
+        """The messages shown, in order."""
+        return self._shown
+
     def set_view(self, messages: Sequence[ChatMessageView]) -> None:
         """Show ``messages`` in order; only new or changed ones are rebuilt."""
+        self._shown = tuple(messages)
         wanted = {message.message_id: message for message in messages}
         for message_id in list(self.bubbles):
             if wanted.get(message_id) != self._rendered.get(message_id):

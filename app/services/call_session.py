@@ -29,6 +29,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from app.bus import EventBus
 from app.config import CallConfig
+from app.services.chat import Chat
 from app.services.local_media import DeviceKind, LocalMedia
 from app.types import (
     CallEndEvent,
@@ -51,6 +52,7 @@ from signaling.protocol import (
     DeviceStateChangedEvent,
     KickedEvent,
     MemberInfo,
+    MessageEvent,
     RoomEndedEvent,
     RtcSignalEvent,
     UserEnteredEvent,
@@ -80,7 +82,7 @@ class Member:
 class CallChanged:
     """Something on the call page should be redrawn; ``what`` says which part."""
 
-    what: str  # "members", "devices", "levels", "ended"
+    what: str  # "members", "devices", "levels", "messages", "ended"
 
 
 class CallSession:
@@ -122,6 +124,14 @@ class CallSession:
             self._send_signal,
             on_remote_track=self._on_remote_track,
             on_peer_state=self._on_peer_state,
+        )
+        self.chat = Chat(
+            client,
+            call_id,
+            me,
+            [],
+            changed=lambda: self._changed("messages"),
+            report_error=self._publish_error,
         )
         self.ended = asyncio.Event()
         # Set once on_call_end has been published: close() waits for an end under way.
@@ -182,6 +192,7 @@ class CallSession:
             await self._finish(CallEndReason.ABANDONED)
             return
         self._start_time_ms = snapshot.start_time_ms
+        self.chat.load_history(snapshot.messages)
         self._joined = True
         for device, kind in self._unreported:
             with contextlib.suppress(SignalingError):
@@ -218,7 +229,9 @@ class CallSession:
     def _on_client_event(self, event: object) -> None:
         if self.ended.is_set():
             return
-        room_id = getattr(event, "room_id", None)
+        # Chat messages carry their room inside the message.
+        carrier = event.message if isinstance(event, MessageEvent) else event
+        room_id = getattr(carrier, "room_id", None)
         if room_id != self.call_id:
             return
         if isinstance(event, UserEnteredEvent):
@@ -236,6 +249,8 @@ class CallSession:
             self._spawn(self._device_control(event))
         elif isinstance(event, KickedEvent):
             self._spawn(self._finish(CallEndReason.KICK_OUT, kicker=event.kicker_id, left=True))
+        elif isinstance(event, MessageEvent):
+            self._spawn(self.chat.received(event.message))
         elif isinstance(event, RoomEndedEvent):
             self._spawn(self._finish(CallEndReason.REMOTE_HANG_UP, left=True))
         elif isinstance(event, RoomStateChanged):

@@ -234,3 +234,22 @@ async def test_the_other_sides_device_failure_shows_a_toast(
     assert page.toast.text == "Bob's camera: device unplugged"
     assert alice.fired("call.audio_video.on_remote_camera_exception_occurred")
     await hang_up(alice, bob)
+
+
+async def test_in_call_chat_both_ways_with_unread_badge(alice: CallApp, bots: BotFactory) -> None:
+    bob, page = await call_bob(alice, bots)
+    bob_session = bob.session
+    assert bob_session is not None
+    # Bob writes while Alice's chat is closed: the chat button counts it as unread.
+    await bob_session.chat.send("hello from bob")
+    await wait_until(lambda: page.view is not None and page.view.unread_messages == 1, 10)
+    assert [m.text for m in page.chat_panel.messages] == ["hello from bob"]
+    # Alice opens the chat (read) and answers by typing into it.
+    page.toggle_panel(page.chat_panel)
+    await wait_until(lambda: page.view is not None and page.view.unread_messages == 0, 10)
+    page.chat_panel.input.setText("hi bob")
+    page.chat_panel.input.returnPressed.emit()
+    await wait_until(lambda: [m.text for m in bob_session.chat.messages][-1:] == ["hi bob"], 10)
+    sent = page.chat_panel.messages[-1]
+    assert (sent.text, sent.is_local, sent.failed) == ("hi bob", True, False)
+    await hang_up(alice, bob)

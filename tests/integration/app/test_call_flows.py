@@ -193,3 +193,23 @@ async def test_local_device_failure_reaches_the_other_side(parley_bot: BotFactor
     session = bob.session
     assert session is not None
     await wait_until(lambda: session.members["alice"].video is not None)
+
+
+async def test_call_chat_delivers_and_reports_failures(parley_bot: BotFactory) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    await alice.call(["bob"], video=False)
+    await alice.expect("call.user.on_enter")
+    await bob.expect("call.user.on_enter")
+    a, b = alice.session, bob.session
+    assert a is not None
+    assert b is not None
+    sent = await a.chat.send("hello")
+    assert sent.state.value == "success"
+    await wait_until(lambda: [m.text for m in b.chat.messages] == ["hello"])
+    assert b.chat.messages[0].sender == alice.user
+    # A message the server refuses (too long) is FAILED and reported, not lost.
+    failed = await b.chat.send("x" * 5000)
+    assert failed.state.value == "failed"
+    assert b.chat.messages[-1] == failed
+    assert bob.saw("call.on_error")
