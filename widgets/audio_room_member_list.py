@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -173,17 +172,7 @@ class AudioRoomMemberList(SidePanel):
         self.menu_popper: Callable[[QMenu, QPoint], None] = _popup
         self._view: AudioRoomView | None = None
         self._key: tuple[object, ...] = ()
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._content = QWidget(scroll)
-        self._content.setObjectName("scrollBody")
-        self._rows_layout = QVBoxLayout(self._content)
-        self._rows_layout.setContentsMargins(0, 0, 0, 0)
-        self._rows_layout.setSpacing(2)
-        self._rows_layout.addStretch(1)
-        scroll.setWidget(self._content)
-        self.body.addWidget(scroll, 1)
+        self._content, self._rows_layout = self.add_row_list()
 
     @property
     def default_more_menu(self) -> bool:

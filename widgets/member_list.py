@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.call_view import TileView
 from widgets import call_style
@@ -92,17 +92,7 @@ class MemberList(SidePanel):
         self.set_title(self.tr("Members"))
         self.rows: dict[str, MemberRow] = {}
         self._key: tuple[object, ...] = ()
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._content = QWidget(scroll)
-        self._content.setObjectName("scrollBody")
-        self._rows_layout = QVBoxLayout(self._content)
-        self._rows_layout.setContentsMargins(0, 0, 0, 0)
-        self._rows_layout.setSpacing(2)
-        self._rows_layout.addStretch(1)
-        scroll.setWidget(self._content)
-        self.body.addWidget(scroll, 1)
+        self._content, self._rows_layout = self.add_row_list()
 
     def set_view(self, tiles: Sequence[TileView], can_remove: bool = False) -> None:
         """List ``tiles`` (local first, as the call page orders them)."""

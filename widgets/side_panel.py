@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.theme import Colors
@@ -32,6 +32,22 @@ class SidePanel(QFrame):
         self.body.setContentsMargins(16, 12, 12, 12)
         self.body.setSpacing(10)
         self.body.addLayout(header)
+
+    def add_row_list(self) -> tuple[QWidget, QVBoxLayout]:
+        """A vertically scrolling list filling the body: its content widget (the rows'
+        parent) and its layout (rows are inserted above the final stretch)."""
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        content = QWidget(scroll)
+        content.setObjectName("scrollBody")
+        rows = QVBoxLayout(content)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(2)
+        rows.addStretch(1)
+        scroll.setWidget(content)
+        self.body.addWidget(scroll, 1)
+        return content, rows
 
     def set_title(self, title: str) -> None:
         """Change the header (e.g. with a count)."""
