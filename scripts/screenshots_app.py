@@ -27,9 +27,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.bots import Answer, Bot
 from app.bus import EventBus
+from app.compose.call_ui import CallUi
 from app.kit import CallInvitationService
 from app.local_server import ServerHandle, ServerMode
-from app.main import CallUi, make_client_factory
+from app.main import make_client_factory
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.services.local_media import MediaOptions
 from app.session import Session

@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 from app import CallMenuButton, PresenceState
 from app.bots import Bot
 from app.bus import EventBus
+from app.compose.call_ui import CallUi
 from app.config import CallInvitationConfig
 from app.kit import CallInvitationService
 from app.local_server import ServerHandle, ServerMode
-from app.main import CallUi
 from app.services.local_media import MediaOptions
 from signaling.server.app import RunningServer
 from tests.support.qt import wait_until
