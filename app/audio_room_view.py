@@ -21,6 +21,7 @@ __all__ = [
     "ChatMessageView",
     "MemberRole",
     "MemberView",
+    "SeatAction",
     "SeatView",
 ]
 
@@ -33,6 +34,25 @@ class MemberRole(StrEnum):
     COHOST = "Co-host"
     SPEAKER = "Speaker"
     AUDIENCE = "Audience"
+
+
+class SeatAction(StrEnum):
+    """An entry of a seat's menu; the value travels in the page's
+    ``seat_action(action, index, user_id)`` to the room presenter."""
+
+    TAKE = "take"
+    SWITCH = "switch"
+    LEAVE = "leave"
+    APPLY = "apply"
+    CANCEL_APPLY = "cancel_apply"
+    REMOVE = "remove"
+    MUTE = "mute"
+    ASK_UNMUTE = "ask_unmute"
+    ASSIGN_COHOST = "assign_cohost"
+    REVOKE_COHOST = "revoke_cohost"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -109,6 +109,9 @@ class CallView:
     #: Whether the local user may remove others (member list's remove action).
     can_remove_members: bool = False
     unread_messages: int = 0
+    #: Whether the local user can turn the microphone on (an audio room's audience cannot:
+    #: the overlay then shows no microphone button).
+    microphone_available: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.layout, CallLayoutMode):

@@ -57,11 +57,7 @@ class Navigator(QObject):
             if stack.indexOf(page) < 0:
                 stack.addWidget(page)
         banner.hide()
-        if not _has_window_stacking():
-            # Showing a tool or stay-on-top window raises it, which the offscreen
-            # platform refuses with a warning; nothing can be on top of anything there.
-            overlay.setWindowFlags(Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
-        overlay.hide()
+        prepare_overlay(overlay)
         window.installEventFilter(self)
 
     # --- what is shown ----------------------------------------------------------------
@@ -172,19 +168,11 @@ class Navigator(QObject):
             self.overlay.hide()
             if self.call_page is not None:
                 self.stack.setCurrentWidget(self.call_page)
-                _bring_to_front(self.window)
+                bring_to_front(self.window)
 
     def show_overlay(self) -> None:
         """The small always-on-top window, in the screen's top-right corner."""
-        screen = self.window.screen() or QApplication.primaryScreen()
-        if screen is not None:
-            area = screen.availableGeometry()
-            size = self.overlay.sizeHint()
-            self.overlay.move(
-                QPoint(area.right() - size.width() - OVERLAY_MARGIN, area.top() + OVERLAY_MARGIN)
-            )
-        self.overlay.show()
-        _bring_to_front(self.overlay)
+        show_overlay(self.window, self.overlay)
 
     def minimize_ringing(self) -> None:
         """A ringing page was minimized: the overlay shows the ringing call."""
@@ -232,7 +220,30 @@ def _has_window_stacking() -> bool:
     return QGuiApplication.platformName() not in ("offscreen", "minimal")
 
 
-def _bring_to_front(window: QWidget) -> None:
+def bring_to_front(window: QWidget) -> None:
+    """Raise and activate ``window`` where the platform stacks windows."""
     if _has_window_stacking():
         window.raise_()
         window.activateWindow()
+
+
+def prepare_overlay(overlay: QWidget) -> None:
+    """Hide a minimize overlay until it is needed, fit for the platform."""
+    if not _has_window_stacking():
+        # Showing a tool or stay-on-top window raises it, which the offscreen
+        # platform refuses with a warning; nothing can be on top of anything there.
+        overlay.setWindowFlags(Qt.WindowType.Window | Qt.WindowType.FramelessWindowHint)
+    overlay.hide()
+
+
+def show_overlay(window: QWidget, overlay: QWidget) -> None:
+    """Show ``overlay`` in the top-right corner of ``window``'s screen, in front."""
+    screen = window.screen() or QApplication.primaryScreen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        size = overlay.sizeHint()
+        overlay.move(
+            QPoint(area.right() - size.width() - OVERLAY_MARGIN, area.top() + OVERLAY_MARGIN)
+        )
+    overlay.show()
+    bring_to_front(overlay)

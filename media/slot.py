@@ -12,9 +12,11 @@ from __future__ import annotations
 import fractions
 import logging
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, AudioResampler, VideoFrame
 from av.frame import Frame
@@ -58,6 +60,9 @@ class TrackSlot(MediaStreamTrack):
         self._generation = 0
         self._resampler: AudioResampler | None = None
         self._resampling_from: tuple[str, str, int] | None = None
+        #: Sees every block of real audio leaving the slot (s16 mono 48 kHz samples;
+        #: nothing while off): the local speaker's level meter listens here.
+        self.on_audio: Callable[[npt.NDArray[np.int16]], object] | None = None
 
     @property
     def source(self) -> MediaStreamTrack | None:
@@ -120,6 +125,8 @@ class TrackSlot(MediaStreamTrack):
                 if converted is None:
                     continue  # the resampler is still filling up
                 frame = converted
+                if self.on_audio is not None:
+                    self.on_audio(frame.to_ndarray().reshape(-1).astype(np.int16, copy=False))
             return self._stamp(frame)
 
     def _to_canonical_audio(self, frame: AudioFrame) -> AudioFrame | None:

@@ -358,6 +358,7 @@ def overlay_view(view: AudioRoomView) -> CallView:
         camera_on=False,
         minimized=True,
         reconnecting=view.reconnecting,
+        microphone_available=own_seat is not None,
     )
 
 

@@ -27,6 +27,8 @@ class HomePage(QWidget):
 
     call_requested = Signal(list, bool)
     """``(user_ids, is_video)``: the Voice call or Video call button was pressed."""
+    room_requested = Signal()
+    """The audio room button was pressed: ask which room, and as host or listener."""
 
     def __init__(
         self, bridge: SessionBridge, colors: Colors, parent: QWidget | None = None
@@ -84,6 +86,28 @@ class HomePage(QWidget):
         call_layout.addLayout(buttons)
         call_layout.addWidget(self.call_hint)
 
+        room_card = QFrame(self)
+        room_card.setObjectName("card")
+        room_title = QLabel(self.tr("AUDIO ROOM"), room_card)
+        room_title.setObjectName("section")
+        self.room_button = QPushButton(self.tr("Host or join a room…"), room_card)
+        self.room_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.room_button.setToolTip(self.tr("Open a live audio room with seats, or listen in one"))
+        room_hint = QLabel(
+            self.tr("A host opens a room by its ID; listeners join with the same ID."),
+            room_card,
+        )
+        room_hint.setObjectName("hint")
+        room_hint.setWordWrap(True)
+        room_row = QHBoxLayout()
+        room_row.addWidget(self.room_button)
+        room_row.addWidget(room_hint, 1)
+        room_layout = QVBoxLayout(room_card)
+        room_layout.setContentsMargins(18, 12, 18, 12)
+        room_layout.setSpacing(8)
+        room_layout.addWidget(room_title)
+        room_layout.addLayout(room_row)
+
         self.online_label = QLabel(self)
         self.online_label.setObjectName("section")
         self.model = UserListModel(self)
@@ -100,6 +124,7 @@ class HomePage(QWidget):
         layout.setSpacing(14)
         layout.addLayout(header)
         layout.addWidget(call_card)
+        layout.addWidget(room_card)
         layout.addWidget(self.online_label)
         layout.addWidget(self.user_list, 1)
 
@@ -107,6 +132,7 @@ class HomePage(QWidget):
         self.voice_button.clicked.connect(self.on_voice_button_clicked)
         self.video_button.clicked.connect(self.on_video_button_clicked)
         self.callee_edit.returnPressed.connect(self.on_video_button_clicked)
+        self.room_button.clicked.connect(self.room_requested)
         self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)

@@ -110,7 +110,7 @@ class MinimizeOverlay(QWidget):
             else speaker.display_name
         )
         self.duration_label.setText(format_duration(view.duration_s))
-        self.mic_button.show()
+        self.mic_button.setVisible(view.microphone_available)
         self.mic_button.blockSignals(True)
         self.mic_button.setChecked(view.microphone_on)
         self.mic_button.blockSignals(False)

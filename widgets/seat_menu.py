@@ -7,32 +7,14 @@ closes the menu and emits nothing.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.audio_room_view import AudioRoomView
+from app.audio_room_view import AudioRoomView, SeatAction
 from app.types import AudioRoomRole
 
-
-class SeatAction(StrEnum):
-    """An entry of the seat menu; the value travels in ``seat_action(action, index, user)``."""
-
-    TAKE = "take"
-    SWITCH = "switch"
-    LEAVE = "leave"
-    APPLY = "apply"
-    CANCEL_APPLY = "cancel_apply"
-    REMOVE = "remove"
-    MUTE = "mute"
-    ASK_UNMUTE = "ask_unmute"
-    ASSIGN_COHOST = "assign_cohost"
-    REVOKE_COHOST = "revoke_cohost"
-    LOCK = "lock"
-    UNLOCK = "unlock"
-    CANCEL = "cancel"
+__all__ = ["SeatAction", "SeatMenu", "seat_menu_actions"]
 
 
 def seat_menu_actions(view: AudioRoomView, index: int) -> tuple[SeatAction, ...]:

@@ -47,6 +47,7 @@ from app.types import (
     RoomState,
     User,
 )
+from media.levels import SILENCE_DBFS
 from media.peer_types import SignalKind
 from signaling.client import SignalingClient
 from signaling.client_events import RoomStateChanged
@@ -120,6 +121,8 @@ class AudioRoomSession:
         self.room_id = room_id
         self.config = config
         self.media = media
+        # The local speaker's own ring: the meter hears what leaves the microphone slot.
+        media.audio.on_audio = lambda samples: media.levels.feed(me.id, samples)
         self._clock = clock
         self.state = AudioRoomState(room_id, me, config)
         self.audio = RoomAudio(me.id, media, self._send_signal)
@@ -389,6 +392,8 @@ class AudioRoomSession:
         if on == self.media.microphone_on:
             return True
         self.media.set_microphone(on)
+        if not on:  # nothing is metered while off: the ring must not keep its last level
+            self.on_level(self.me.id, SILENCE_DBFS, False)
         self.changed("devices")
         if self._joined:
             with contextlib.suppress(SignalingError):

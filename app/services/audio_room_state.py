@@ -178,7 +178,9 @@ class AudioRoomState:
             uid = occupants.get(index)
             member = self.members.get(uid) if uid else None
             local = uid == self.me.id
-            level = level_from_dbfs(member.level_dbfs) if member and not local else 0.0
+            # The local level is metered from the microphone slot: none while it is off.
+            heard = member is not None and (microphone_on or not local)
+            level = level_from_dbfs(member.level_dbfs) if member and heard else 0.0
             seats.append(
                 SeatView(
                     index=index,
@@ -188,7 +190,8 @@ class AudioRoomState:
                     microphone_on=(microphone_on if local else bool(member and member.microphone)),
                     locked=bool(seat_map and seat_map.seats[index].locked),
                     speaking_level=level,
-                    is_speaking=bool(member and member.speaking) or level > SPEAKING_THRESHOLD,
+                    is_speaking=bool(heard and member and member.speaking)
+                    or level > SPEAKING_THRESHOLD,
                     is_local=local,
                     is_host_seat=index in host_seats,
                 )

@@ -26,7 +26,9 @@ from widgets.theme import LIGHT
 
 if TYPE_CHECKING:
     from app.bots import Answer
+    from app.testing import RoomBotFactory
     from tests.ui.call_app import BotFactory, CallApp
+    from tests.ui.room_app import RoomApp
 
 
 def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
@@ -118,6 +120,46 @@ async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
             User(user_id, name),
             on_invited=on_invited or Answer.IGNORE,
             **options,
+        )
+        await bot.sign_in()
+        made.append(bot)
+        return bot
+
+    yield make
+    for bot in reversed(made):
+        await bot.close()
+
+
+# --- the wired audio room app and room bots (tests/ui/room_app.py) -------------------
+
+
+@pytest_asyncio.fixture
+async def room_app(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[RoomApp]:
+    """Alice's Parley window with its audio room kit, signed in, in no room yet."""
+    from tests.ui.room_app import start_room_app, stop_room_app
+
+    app = await start_room_app(qtbot, server, tmp_path / "alice.ini", "alice", "Alice")
+    yield app
+    await stop_room_app(app)
+
+
+@pytest_asyncio.fixture
+async def room_bots(server: RunningServer) -> AsyncIterator[RoomBotFactory]:
+    """Room bots on the window's server: ``host = await room_bots("host")``."""
+    from app.bots import Answer
+    from app.room_bots import RoomBot
+    from app.types import User
+    from signaling.auth import mint_token
+
+    made: list[RoomBot] = []
+
+    async def make(user_id: str, on_seat_invitation: Answer | None = None) -> RoomBot:
+        name = user_id.title()
+        bot = RoomBot(
+            server.url,
+            mint_token(TEST_SECRET, user_id, name),
+            User(user_id, name),
+            on_seat_invitation=on_seat_invitation or Answer.IGNORE,
         )
         await bot.sign_in()
         made.append(bot)

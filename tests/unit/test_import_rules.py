@@ -33,6 +33,8 @@ APP_QT_ALLOWED = {
     # The call presenter: turns the Qt-free kit's changes into Qt signals (a bus bridge
     # for calls) and reads video on the Qt thread; it holds no widget.
     "app/qt_call.py",
+    # The room presenter: the audio room kit's changes as Qt signals; it holds no widget.
+    "app/qt_room.py",
 }
 # The composition root and its composition package build every layer, the pages included
 # (STYLE.md: one root; app/compose holds the wiring main.py would otherwise outgrow).

@@ -353,6 +353,9 @@ async def test_audio_flows_to_the_audience_and_from_a_new_speaker(
         await wait_until(lambda bot=bot: "host" in bot.session.media.playback.keys)  # type: ignore[misc]
         await wait_until(lambda bot=bot: bot.session.view().seats[0].is_speaking)  # type: ignore[misc]
         assert bot.session.view().seats[0].speaking_level > 0.3
+    # The host sees her own ring too: the meter hears what leaves her microphone.
+    await wait_until(lambda: host.session.view().seats[0].is_speaking)
+    assert host.session.view().seats[0].speaking_level > 0.3
     # The audience sends nothing.
     assert "bob" not in host.session.media.playback.keys
     assert "carol" not in bob.session.media.playback.keys
@@ -363,6 +366,9 @@ async def test_audio_flows_to_the_audience_and_from_a_new_speaker(
     for bot in (host, carol):
         await wait_until(lambda bot=bot: "bob" in bot.session.media.playback.keys)  # type: ignore[misc]
         await wait_until(lambda bot=bot: bot.session.view().seats[1].is_speaking)  # type: ignore[misc]
+    # A microphone turned off drops its own ring at once (nothing is metered then).
+    assert await bob.controller.seat.speaker.turn_microphone_on(False)
+    assert not bob.session.view().seats[1].is_speaking
 
 
 async def test_every_audio_room_event_fires_in_a_tour(parley_room_bot: RoomBotFactory) -> None:

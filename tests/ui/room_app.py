@@ -1,0 +1,206 @@
+"""The wired app with its audio room kit (as main() builds it), for audio-room UI tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.audio_room_kit import AudioRoomKit
+from app.audio_room_view import AudioRoomView
+from app.bus import EventBus
+from app.compose.room_ui import RoomUi
+from app.local_server import ServerHandle, ServerMode
+from app.room_bots import RoomBot
+from app.services.local_media import MediaOptions
+from app.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole
+from signaling.server.app import RunningServer
+from signaling.store import Store
+from tests.support.qt import wait_until
+from tests.support.signaling import TEST_SECRET
+from tests.ui.conftest import Parley, build_parley, close_parley
+from widgets.audio_room_page import AudioRoomPage
+from widgets.theme import LIGHT
+
+
+class MenuRecorder:
+    """Stands in for ``menu.popup`` (offscreen Qt warns on popups): keeps the menus."""
+
+    def __init__(self) -> None:
+        self.menus: list[QMenu] = []
+
+    def __call__(self, menu: QMenu, at: QPoint) -> None:
+        self.menus.append(menu)
+
+    def choose(self, value: str) -> None:
+        """Trigger the last menu's entry whose data is ``value``."""
+        assert self.menus, "no menu was opened"
+        for action in self.menus[-1].actions():
+            if action.data() == value:
+                action.trigger()
+                return
+        entries = [a.data() for a in self.menus[-1].actions()]
+        raise AssertionError(f"no {value!r} in the menu: {entries}")
+
+
+@dataclass
+class RoomApp:
+    """One signed-in Parley window with its audio room kit, and every bus event."""
+
+    parley: Parley
+    rooms: RoomUi
+    menus: MenuRecorder
+    server: RunningServer
+    events: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+
+    @property
+    def current(self) -> QWidget | None:
+        return self.parley.window.stack.currentWidget()
+
+    @property
+    def page(self) -> AudioRoomPage:
+        page = self.rooms.page
+        assert page is not None, "no room page"
+        return page
+
+    def fired(self, path: str) -> list[tuple[object, ...]]:
+        return [args for p, args in self.events if p == path]
+
+    async def wait_for_room_page(self, timeout: float = 10.0) -> AudioRoomPage:
+        await wait_until(
+            lambda: (
+                self.rooms.page is not None
+                and self.current is self.rooms.page
+                and self.rooms.page.view is not None
+            ),
+            timeout,
+            "the room page never showed",
+        )
+        return self.page
+
+    async def wait_home(self, timeout: float = 10.0) -> None:
+        home = self.parley.window.home_page
+        await wait_until(lambda: self.current is home, timeout, "home never shown")
+
+    def click(self, widget: QWidget | None) -> None:
+        assert widget is not None
+        assert widget.isVisible(), f"{widget} is not shown"
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    @property
+    def view(self) -> AudioRoomView:
+        """The room page's view now (read afresh: mypy keeps earlier narrowing)."""
+        view = self.page.view
+        assert view is not None
+        return view
+
+    def role(self) -> AudioRoomRole:
+        return self.view.local_role
+
+    def end_reasons(self) -> list[AudioRoomEndReason]:
+        """The reasons of every ``on_ended`` published so far."""
+        events = [args[0] for args in self.fired("audio_room.on_ended")]
+        return [e.reason for e in events if isinstance(e, AudioRoomEndEvent)]
+
+    @property
+    def in_room(self) -> bool:
+        return self.rooms.kit.session is not None
+
+    async def settle(self, *bots: RoomBot) -> None:
+        """Everyone leaves their room; returns once the server has forgotten those rooms.
+
+        Ends a test with nothing in flight (see :func:`server_quiet`).
+        """
+        kits = [self.rooms.kit, *(bot.kit for bot in bots)]
+        rooms = {kit.session.room_id for kit in kits if kit.session is not None}
+        for kit in kits:
+            await kit.leave(confirm=False)
+            await kit.bus.drain()
+        store = self.server.hub.store
+        await wait_until_async(
+            lambda: _no_rooms(store, rooms), 10, f"the server still holds {rooms}"
+        )
+
+    def seat_user(self, index: int) -> str | None:
+        view = self.page.view
+        assert view is not None
+        user = view.seat(index).user
+        return user.id if user else None
+
+
+async def modal_dialog(kind: type[QWidget], timeout: float = 5.0) -> QWidget:
+    """The modal dialog of type ``kind`` once it is up (it runs a nested loop)."""
+    await wait_until(
+        lambda: isinstance(QApplication.activeModalWidget(), kind), timeout, f"no {kind}"
+    )
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, kind)
+    return dialog
+
+
+async def start_room_app(
+    qtbot: QtBot, server: RunningServer, settings_path: Path, user_id: str, name: str
+) -> RoomApp:
+    handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
+    parley = build_parley(qtbot, handle, settings_path)
+    parley.window.resize(1000, 680)
+    rooms = RoomUi(
+        parley.window,
+        parley.bridge,
+        parley.session,
+        AudioRoomKit(EventBus()),
+        parley.tasks,
+        LIGHT,
+        media=MediaOptions(synthetic=True),
+    )
+    menus = MenuRecorder()
+    rooms.menu_popper = menus
+    app = RoomApp(parley, rooms, menus, server)
+    rooms.kit.bus.add_listener(lambda path, args: app.events.append((path, args)))
+    parley.bridge.sign_in(user_id, name)
+    await app.wait_home()
+    return app
+
+
+async def stop_room_app(app: RoomApp) -> None:
+    await app.rooms.close()
+    await close_parley(app.parley)
+    app.rooms.overlay.deleteLater()
+    await server_quiet(app.server)
+
+
+async def _no_rooms(store: Store, rooms: set[str]) -> bool:
+    return all([await store.room(room_id) is None for room_id in rooms])
+
+
+async def wait_until_async(
+    condition: Callable[[], Awaitable[bool]], timeout: float, message: str
+) -> None:
+    """Like ``wait_until`` for a condition that has to await (the server's store)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        assert loop.time() < deadline, message
+        await asyncio.sleep(0.01)
+
+
+async def server_quiet(server: RunningServer) -> None:
+    """Until every client has gone and the server has sent its last words.
+
+    pytest-qt processes Qt events between test phases, outside the asyncio loop: a
+    broadcast still being sent then is never awaited, and the next test fails on it.
+    """
+    store = server.hub.store
+
+    async def nobody_online() -> bool:
+        return not await store.online()
+
+    await wait_until_async(nobody_online, 10, "clients are still online")
+    for _ in range(10):  # the offline broadcasts that followed the last disconnect
+        await asyncio.sleep(0.01)

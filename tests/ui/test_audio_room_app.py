@@ -1,0 +1,187 @@
+"""The audio room in the wired window: home → room page → seats, requests, invitations,
+messages, minimize and leave, against the real server with room bots on the other seats."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from app import AudioRoomConfig, AudioRoomEndReason, AudioRoomEvents, AudioRoomRole
+from app.audio_room_view import SeatAction
+from app.bots import Answer
+from app.events._hooks import DefaultConfirmation
+from app.testing import RoomBotFactory
+from app.types import LeaveConfirmationEvent
+from tests.support.qt import wait_until
+from tests.ui.room_app import RoomApp, modal_dialog
+from widgets.confirm_dialog import ConfirmDialog
+from widgets.join_room_dialog import JoinRoomDialog
+
+ROOM = "room-1"
+
+
+async def test_host_opens_a_room_from_home_and_agrees_to_a_request(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    app.click(app.parley.window.home_page.room_button)
+    dialog = await modal_dialog(JoinRoomDialog)
+    assert isinstance(dialog, JoinRoomDialog)
+    dialog.room_id_edit.setText(ROOM)
+    dialog.host_radio.setChecked(True)
+    dialog.join_button.click()
+
+    page = await app.wait_for_room_page()
+    await wait_until(lambda: app.seat_user(0) == "alice")
+    assert app.role() is AudioRoomRole.HOST
+    assert app.view.locked
+
+    bob = await room_bots("bob")
+    await bob.join(ROOM)
+    assert await bob.apply()
+    await wait_until(lambda: app.view.pending_requests == 1)
+    page.toggle_member_list()
+    row = page.member_list.rows["bob"]
+    app.click(row.agree_button)
+    await wait_until(lambda: bob.seats().get(1) == "bob")
+    await wait_until(lambda: app.seat_user(1) == "bob")
+    assert app.view.pending_requests == 0
+    assert app.fired("audio_room.seat.host.on_taking_requested")
+    await app.settle(bob)
+
+
+async def test_listener_takes_a_seat_is_removed_then_invited_and_kicked(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    host = await room_bots("host")
+    await host.join(ROOM, replace(AudioRoomConfig.host(), close_seat_when_join=False))
+    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    page = await app.wait_for_room_page()
+    assert app.role() is AudioRoomRole.AUDIENCE
+
+    # An open room: click an empty seat, take it from the menu.
+    app.click(page.seat_grid.seat(2))
+    app.menus.choose(SeatAction.TAKE)
+    await wait_until(lambda: app.seat_user(2) == "alice")
+    await wait_until(lambda: host.seats().get(2) == "alice")
+    assert app.role() is AudioRoomRole.SPEAKER
+
+    # The host removes her; then invites her back and she accepts in the page.
+    assert await host.controller.seat.host.remove_speaker("alice")
+    await wait_until(lambda: app.seat_user(2) is None)
+    assert await host.controller.seat.host.invite_to_take("alice")
+    await wait_until(lambda: page.invitation.isVisible())
+    app.click(page.invitation.accept_button)
+    await wait_until(lambda: "alice" in host.seats().values())
+    assert not page.invitation.isVisible()
+
+    # Kicked: back home, with a word on why.
+    assert await host.controller.user.kick("alice")
+    await app.wait_home()
+    assert app.end_reasons() == [AudioRoomEndReason.KICK_OUT]
+    assert app.rooms.page is None
+    assert "removed" in app.parley.window.statusBar().currentMessage()
+    await app.settle(host)
+
+
+async def test_a_hook_vetoes_leaving_and_the_default_dialog_asks_the_host(
+    room_app: RoomApp,
+) -> None:
+    app = room_app
+    asked: list[LeaveConfirmationEvent] = []
+    answers = [False]
+
+    async def confirm(event: LeaveConfirmationEvent, default_action: DefaultConfirmation) -> bool:
+        asked.append(event)
+        return answers[-1]
+
+    app.rooms.kit.bus.audio_room.events = AudioRoomEvents(on_leave_confirmation=confirm)
+    assert await app.rooms.join(ROOM, AudioRoomRole.HOST)
+    page = await app.wait_for_room_page()
+    app.click(page.top_bar.leave_button)
+    await wait_until(lambda: len(asked) == 1)
+    await app.rooms.kit.bus.drain()
+    assert app.current is page
+    assert app.in_room
+
+    # Without the hook, the kit's default: the host's leave dialog. Cancel, then confirm.
+    app.rooms.kit.bus.audio_room.events = AudioRoomEvents()
+    app.click(page.top_bar.leave_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.message_label.text() == "Are you sure to leave the room?"
+    dialog.cancel_button.click()
+    await wait_until(lambda: dialog.isHidden())
+    await app.rooms.kit.bus.drain()
+    assert app.current is page
+    assert app.in_room
+    app.click(page.top_bar.leave_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.confirm_button.click()
+    await app.wait_home()
+    assert app.end_reasons() == [AudioRoomEndReason.LOCAL_LEAVE]
+
+
+async def test_minimized_listener_sees_the_overlay_without_a_mic_and_restores(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    host = await room_bots("host")
+    await host.join(ROOM, host=True)
+    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    page = await app.wait_for_room_page()
+    app.click(page.top_bar.minimize_button)
+    overlay = app.rooms.overlay
+    await wait_until(lambda: overlay.isVisible())
+    await app.wait_home()
+    assert overlay.view is not None
+    assert overlay.view.title == ROOM
+    assert not overlay.mic_button.isVisible()  # the audience has no microphone to turn on
+    QTest.mouseClick(overlay, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: app.current is page)
+    assert not overlay.isVisible()
+
+    # The home page's room button brings back the room in progress, not a second one.
+    app.click(page.top_bar.minimize_button)
+    await app.wait_home()
+    app.click(app.parley.window.home_page.room_button)
+    await wait_until(lambda: app.current is page)
+    await app.settle(host)
+
+
+async def test_messages_travel_both_ways_and_the_host_leaving_ends_nothing(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    host = await room_bots("host", on_seat_invitation=Answer.IGNORE)
+    await host.join(ROOM, host=True)
+    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    page = await app.wait_for_room_page()
+    page.messages.input.setText("hello from the desktop")
+    QTest.keyClick(page.messages.input, Qt.Key.Key_Return)
+    await wait_until(
+        lambda: any(m.text == "hello from the desktop" for m in host.controller.message.list())
+    )
+    await host.send("welcome")
+    await wait_until(lambda: any(m.text == "welcome" for m in app.view.messages))
+    assert await host.leave()
+    await wait_until(lambda: app.seat_user(0) is None)
+    assert app.current is page
+    assert app.in_room
+    await app.settle(host)
+
+
+async def test_an_invalid_room_id_is_refused_and_the_page_goes_away(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    bad = await app.rooms.join("no spaces allowed", AudioRoomRole.AUDIENCE)
+    assert bad is False
+    await app.wait_home()
+    assert app.rooms.page is None
+    assert app.fired("audio_room.on_error")
+    assert app.parley.window.statusBar().currentMessage()
