@@ -139,6 +139,8 @@ class AudioRoomView:
     pending_requests: int = 0
     duration_s: int = 0
     microphone_on: bool = False
+    #: The room is heard (False: the local user muted the speaker).
+    speaker_on: bool = True
     messages: tuple[ChatMessageView, ...] = ()
     minimized: bool = False
     reconnecting: bool = False

@@ -157,7 +157,7 @@ class RoomPresenter(QObject):
     def set_speaker(self, on: bool) -> None:
         session = self.kit.session
         if session is not None:
-            session.media.playback.muted = not on
+            session.set_speaker(on)
 
     @Slot(bool)
     def lock_all(self, locked: bool) -> None:

@@ -226,6 +226,7 @@ class RoomBottomBar(QFrame):
         if view.local_role is not self.role:
             self._rebuild(view.local_role)
         self._mic_on = view.microphone_on
+        self._speaker_on = view.speaker_on
         self._locked = view.locked
         self._requesting = view.requesting
         if (mic := self.buttons.get(_B.TOGGLE_MICROPHONE)) is not None:
@@ -234,6 +235,11 @@ class RoomBottomBar(QFrame):
             mic.setChecked(view.microphone_on)
             mic.blockSignals(False)
             mic.update()
+        if (speaker := self.buttons.get(_B.SWITCH_AUDIO_OUTPUT)) is not None:
+            speaker.blockSignals(True)
+            speaker.setChecked(view.speaker_on)
+            speaker.blockSignals(False)
+            speaker.update()
         if (lock := self.buttons.get(_B.CLOSE_SEAT)) is not None:
             lock.set_icon_name("lock" if view.locked else "lock-open")
             tip = self.tr("Unlock all seats") if view.locked else self.tr("Lock all seats")

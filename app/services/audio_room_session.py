@@ -174,7 +174,9 @@ class AudioRoomSession:
 
     def view(self) -> AudioRoomView:
         """The page as it should look now."""
-        return self.state.view(self.duration_s, self.microphone_on)
+        return self.state.view(
+            self.duration_s, self.microphone_on, speaker_on=not self.media.playback.muted
+        )
 
     def subscribe(self, listener: Callable[[AudioRoomChanged], None]) -> Callable[[], None]:
         """Follow changes; returns a function that unsubscribes."""
@@ -206,6 +208,7 @@ class AudioRoomSession:
 
     async def start(self) -> bool:
         """Join the room, take the configured seat, start audio; False if joining failed."""
+        self.media.playback.muted = not self.config.use_speaker_when_joining
         await self.audio.start()
         # Subscribed before joining so nothing is missed; the events wait in the inbox
         # until the snapshot is applied, so a seat map never names members not yet known.
@@ -400,6 +403,11 @@ class AudioRoomSession:
                 await self.client.set_device_state(self.room_id, microphone=on)
         await self.bus.audio_room.publish(lambda e: e.audio_video.on_microphone_state_changed, on)
         return True
+
+    def set_speaker(self, on: bool) -> None:
+        """Hear the room, or mute everything it plays (the bar's speaker button)."""
+        self.media.playback.muted = not on
+        self.changed("devices")
 
     async def set_audio_output(self, device: int | str | None) -> None:
         """Play to another device; ``None`` is the system default."""

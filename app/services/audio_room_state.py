@@ -167,7 +167,9 @@ class AudioRoomState:
 
     # --- the page -------------------------------------------------------------------
 
-    def view(self, duration_s: int, microphone_on: bool) -> AudioRoomView:
+    def view(
+        self, duration_s: int, microphone_on: bool, *, speaker_on: bool = True
+    ) -> AudioRoomView:
         """The whole page as it should look now."""
         occupants = self.occupants()
         seat_map = self.seat_map
@@ -210,6 +212,7 @@ class AudioRoomState:
             pending_requests=len(self.applications) if self.can_manage else 0,
             duration_s=duration_s,
             microphone_on=microphone_on,
+            speaker_on=speaker_on,
             messages=tuple(self._message_view(m) for m in self.messages),
             minimized=self.minimized,
             reconnecting=self.reconnecting,

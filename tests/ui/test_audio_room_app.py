@@ -8,7 +8,14 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app import AudioRoomConfig, AudioRoomEndReason, AudioRoomEvents, AudioRoomRole
+from app import (
+    AudioRoomBottomBarConfig,
+    AudioRoomConfig,
+    AudioRoomEndReason,
+    AudioRoomEvents,
+    AudioRoomMenuButton,
+    AudioRoomRole,
+)
 from app.audio_room_view import SeatAction
 from app.bots import Answer
 from app.events._hooks import DefaultConfirmation
@@ -185,3 +192,29 @@ async def test_an_invalid_room_id_is_refused_and_the_page_goes_away(
     assert app.rooms.page is None
     assert app.fired("audio_room.on_error")
     assert app.parley.window.statusBar().currentMessage()
+
+
+async def test_a_room_joined_without_speaker_is_muted_until_the_bar_turns_it_on(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    host = await room_bots("host")
+    await host.join(ROOM, host=True)
+    bar = AudioRoomBottomBarConfig(
+        audience_buttons=(AudioRoomMenuButton.SWITCH_AUDIO_OUTPUT, AudioRoomMenuButton.LEAVE)
+    )
+    config = replace(
+        AudioRoomConfig.audience(), use_speaker_when_joining=False, bottom_menu_bar=bar
+    )
+    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE, config)
+    page = await app.wait_for_room_page()
+    session = app.rooms.kit.session
+    assert session is not None
+    assert session.media.playback.muted
+    button = page.bottom_bar.buttons[AudioRoomMenuButton.SWITCH_AUDIO_OUTPUT]
+    assert not button.isChecked()
+    app.click(button)
+    await wait_until(lambda: not session.media.playback.muted)
+    await wait_until(lambda: app.view.speaker_on)
+    assert button.isChecked()
+    await app.settle(host)
