@@ -1,0 +1,164 @@
+"""Render the WIRED app in a real audio room into ``docs/screenshots/app-room-*.png``.
+
+An in-process server, Alice's main window wired exactly as ``parley`` wires it (the
+audio room kit, its presenter and page), and headless room bots as the other people,
+speaking synthetic tones over real peer connections. Shots: the home page with its room
+card, Alice hosting with a speaker and a pending request, Alice listening in a room
+another user hosts, and the minimize overlay. Run:
+
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots_room_app.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import qasync
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.audio_room_kit import AudioRoomKit
+from app.bots import Answer
+from app.bus import EventBus
+from app.compose.room_ui import RoomUi
+from app.local_server import ServerHandle, ServerMode
+from app.main import make_client_factory
+from app.qt_bridge import SessionBridge, TaskKeeper
+from app.room_bots import RoomBot
+from app.services.local_media import MediaOptions
+from app.session import Session
+from app.types import AudioRoomRole, User
+from signaling.auth import mint_token
+from signaling.server.app import start_server
+from signaling.server.hub import ServerConfig
+from widgets.main_window import MainWindow
+from widgets.theme import Theme, apply_theme
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
+    """Poll on the loop until ``predicate()`` holds (a script may wait; tests must not)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the app never got there")
+        await asyncio.sleep(0.05)
+
+
+def save(widget: QWidget, name: str) -> None:
+    path = OUT / f"app-room-{name}.png"
+    widget.grab().save(str(path))
+    print(f"wrote {path.relative_to(OUT.parents[1])}")
+
+
+async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
+    secret = secrets.token_urlsafe(48)
+    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
+    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
+    tasks = TaskKeeper()
+    session = Session(make_client_factory(handle))
+    bridge = SessionBridge(session, handle, tasks)
+    colors = apply_theme(qt_app, Theme.LIGHT)
+    window = MainWindow(
+        bridge, QSettings(str(settings_dir / "s.ini"), QSettings.Format.IniFormat), colors
+    )
+    window.resize(1040, 680)
+    tone = MediaOptions(synthetic=True, tone_hz=330)
+    rooms = RoomUi(window, bridge, session, AudioRoomKit(EventBus()), tasks, colors, media=tone)
+    window.show()
+    bots: list[RoomBot] = []
+
+    async def bot(user_id: str, name: str, answer: Answer = Answer.IGNORE) -> RoomBot:
+        made = RoomBot(
+            server.url,
+            mint_token(secret, user_id, name),
+            User(user_id, name),
+            on_seat_invitation=answer,
+            media=MediaOptions(synthetic=True, tone_hz=440),
+        )
+        await made.sign_in()
+        bots.append(made)
+        return made
+
+    try:
+        bridge.sign_in("alice", "Alice Martin")
+        await until(lambda: window.stack.currentWidget() is window.home_page)
+        await asyncio.sleep(0.3)
+        save(window, "home")
+
+        # Alice hosts: Bob speaks, Chloé asks for a seat, David listens.
+        assert await rooms.join("book-club", AudioRoomRole.HOST)
+        bob = await bot("bob", "Bob Okafor", Answer.ANSWER)
+        await bob.join("book-club")
+        chloe = await bot("chloe", "Chloé Dubois")
+        await chloe.join("book-club")
+        david = await bot("david", "David Chen")
+        await david.join("book-club")
+        kit = rooms.kit
+        await until(lambda: kit.session is not None and len(kit.session.state.members) == 4)
+        assert await kit.controller.seat.host.invite_to_take("bob")
+        assert await chloe.apply()
+        await bob.send("Chapter three was the best so far")
+        await until(lambda: rooms.page is not None and rooms.page.view is not None)
+        page = rooms.page
+        assert page is not None
+        await until(lambda: page.view is not None and page.view.pending_requests == 1)
+        await until(lambda: page.view is not None and page.view.seat(1).is_speaking)
+        await asyncio.sleep(0.5)
+        save(window, "host")
+        page.toggle_member_list()
+        await asyncio.sleep(0.2)
+        save(window, "host-members")
+        await kit.leave(confirm=False)
+        for made in (bob, chloe, david):
+            await made.leave()
+
+        # Alice listens in Erin's room and minimizes it.
+        erin = await bot("erin", "Erin Walsh")
+        await erin.join("late-show", host=True)
+        assert await rooms.join("late-show", AudioRoomRole.AUDIENCE)
+        await until(lambda: rooms.page is not None and rooms.page.view is not None)
+        room_page = rooms.page
+        assert room_page is not None
+        await until(lambda: room_page.view is not None and room_page.view.seat(0).is_speaking)
+        await asyncio.sleep(0.5)
+        save(window, "audience")
+        rooms.presenter.minimize()
+        await until(rooms.overlay.isVisible)
+        await asyncio.sleep(0.5)
+        save(rooms.overlay, "overlay")
+        rooms.presenter.restore()
+        await kit.leave(confirm=False)
+    finally:
+        await rooms.close()
+        await tasks.close()
+        await session.close()
+        for made in bots:
+            await made.close()
+        await server.stop()
+        window.close_for_good()
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    qt_app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(qt_app, QApplication)
+    qt_app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qt_app)
+    with TemporaryDirectory() as settings_dir:
+        loop.run_until_complete(shoot(qt_app, Path(settings_dir)))
+    loop.close()
+
+
+if __name__ == "__main__":
+    main()
