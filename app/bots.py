@@ -3,6 +3,10 @@
 A bot runs the same services as the desktop app — :class:`InvitationService`,
 :class:`CallSession`, :class:`LocalMedia` with synthetic camera and microphone — without
 Qt, so tests and demos drive real calls. It records every kit event it saw.
+
+A bot is a user in front of the call pages: answering, declining and cancelling press
+the ringing page's buttons, so the invitation kit's ``…_button_pressed`` events fire
+first, exactly as when the desktop page's buttons are clicked.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.config import CallInvitationConfig
 from app.kit import CallInvitationService, MediaFactory, ServerInfo
 from app.services.call_session import CallSession
 from app.services.invitations import Phase, PhaseChanged
@@ -48,8 +53,10 @@ class Bot:
         media: MediaOptions | None = None,
         abandon_after_s: float = 60.0,
         media_factory: MediaFactory = LocalMedia,
+        invitation_config: CallInvitationConfig | None = None,
     ) -> None:
         self.user = user
+        self.invitation_config = invitation_config
         self.abandon_after_s = abandon_after_s
         self.media_factory = media_factory
         self.on_invited = on_invited
@@ -70,6 +77,7 @@ class Bot:
             media=self.media_options,
             abandon_after_s=self.abandon_after_s,
             media_factory=self.media_factory,
+            config=self.invitation_config,
         )
 
     def _phase(self, change: PhaseChanged) -> None:
@@ -77,10 +85,14 @@ class Bot:
             if self.on_invited is Answer.ANSWER:
                 self.bus.spawn(self._answer())
             elif self.on_invited is Answer.DECLINE:
-                self.bus.spawn(self.kit.reject())
+                self.bus.spawn(self.decline())
 
     async def _answer(self) -> None:
-        await self.kit.accept()
+        await self.answer()
+
+    def _phase_is(self, phase: Phase) -> bool:
+        invitations = self.kit.invitations
+        return invitations is not None and invitations.phase is phase
 
     # --- actions --------------------------------------------------------------------
 
@@ -95,12 +107,21 @@ class Bot:
         return await self.kit.send(user_ids, video, call_id=call_id)
 
     async def answer(self) -> CallSession | None:
+        """Press the incoming call's accept button (when a call rings here) and join."""
+        if self._phase_is(Phase.INCOMING):
+            await self.bus.invitation.publish(lambda e: e.on_incoming_call_accept_button_pressed)
         return await self.kit.accept()
 
     async def decline(self) -> None:
+        """Press the incoming call's decline button (when a call rings here)."""
+        if self._phase_is(Phase.INCOMING):
+            await self.bus.invitation.publish(lambda e: e.on_incoming_call_decline_button_pressed)
         await self.kit.reject()
 
     async def cancel(self) -> None:
+        """Press the outgoing call's cancel button (when a one-to-one call rings out)."""
+        if self._phase_is(Phase.OUTGOING):
+            await self.bus.invitation.publish(lambda e: e.on_outgoing_call_cancel_button_pressed)
         await self.kit.cancel()
 
     async def hang_up(self) -> bool:

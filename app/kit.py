@@ -223,12 +223,19 @@ class AudioVideoController:
             await session.set_camera(on)
 
     async def switch_camera(self, index: int) -> None:
-        """Use another camera (on the desktop: a device index, not front/back)."""
+        """Use another camera (on the desktop: a device index, not front/back).
+
+        The first (default) camera counts as the front one: switching from it or to it
+        fires ``on_front_facing_camera_state_changed``; switching between two others
+        changes nothing "front", so nothing fires.
+        """
         if (session := self._controller.session) is not None:
+            was_front = session.media.options.camera_index == 0
             session.media.switch_camera(index)
-            await session.bus.call.publish(
-                lambda e: e.audio_video.on_front_facing_camera_state_changed, index == 0
-            )
+            if (index == 0) != was_front:
+                await session.bus.call.publish(
+                    lambda e: e.audio_video.on_front_facing_camera_state_changed, index == 0
+                )
 
     async def switch_audio_output(self, device: int | str | None) -> None:
         """Play to another output device, without dropping the call's audio."""

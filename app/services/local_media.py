@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -101,14 +101,7 @@ class LocalMedia:
 
     def switch_camera(self, index: int) -> None:
         """Use another camera from now on, without renegotiating."""
-        self.options = MediaOptions(
-            self.options.synthetic,
-            index,
-            self.options.microphone,
-            self.options.speaker,
-            self.options.video_preset,
-            self.options.tone_hz,
-        )
+        self.options = replace(self.options, camera_index=index)
         if self.camera_on:
             self.video.replace(self._open_camera())
 
