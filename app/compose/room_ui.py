@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING
 import qasync
 
 from app.audio_room_kit import AudioRoomKit
-from app.audio_room_view import AudioRoomView
+from app.audio_room_view import AudioRoomView, SeatAction
 from app.config.audio_room import AudioRoomConfig
 from app.navigation import bring_to_front, prepare_overlay, show_overlay
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.qt_room import RoomPresenter
 from app.session import Session
-from app.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole, KitError, User
+from app.types import (
+    AudioRoomEndEvent,
+    AudioRoomEndReason,
+    AudioRoomRole,
+    ConfirmationDialog,
+    KitError,
+    User,
+)
 from widgets.audio_room_page import AudioRoomPage, overlay_view
+from widgets.confirm_dialog import ConfirmDialog
 from widgets.join_room_dialog import JoinRoomDialog
 from widgets.main_window import MainWindow
 from widgets.minimize_overlay import MinimizeOverlay
@@ -150,13 +158,15 @@ class RoomUi:
             page.menu_popper = self.menu_popper
         p = self.presenter
         page.seat_clicked.connect(p.seat_clicked)
-        page.seat_action.connect(p.seat_action)
+        page.seat_action.connect(self._on_seat_action)
         page.microphone_toggled.connect(p.set_microphone)
         page.speaker_toggled.connect(p.set_speaker)
         page.lock_all_toggled.connect(p.lock_all)
         page.apply_requested.connect(p.apply)
         page.cancel_apply_requested.connect(p.cancel_apply)
-        page.leave_seat_requested.connect(p.leave_seat)
+        page.leave_seat_requested.connect(
+            lambda: self._on_seat_action(SeatAction.LEAVE.value, -1, "")
+        )
         page.member_agree.connect(p.agree)
         page.member_disagree.connect(p.disagree)
         page.member_invite.connect(p.invite)
@@ -175,6 +185,42 @@ class RoomUi:
         self.page = page
         self.window.stack.addWidget(page)
         self.window.stack.setCurrentWidget(page)
+
+    def _on_seat_action(self, action: str, index: int, user_id: str) -> None:
+        """Removing a speaker and leaving one's seat are confirmed first (FEATURES.md)."""
+        texts = self._seat_confirmation(action, user_id)
+        if texts is None:
+            self.presenter.seat_action(action, index, user_id)
+            return
+        self._tasks.spawn(self._confirm_seat_action(texts, action, index, user_id), action)
+
+    def _seat_confirmation(self, action: str, user_id: str) -> ConfirmationDialog | None:
+        tr = self.window.tr
+        if action == SeatAction.LEAVE:
+            return ConfirmationDialog(
+                title=tr("Leave the seat"),
+                message=tr("Are you sure to leave the seat?"),
+                confirm_text=tr("Leave"),
+            )
+        if action == SeatAction.REMOVE:
+            session = self.kit.session
+            name = (session.state.user(user_id).name if session else "") or user_id
+            return ConfirmationDialog(
+                title=tr("Remove from the seat"),
+                message=tr("Are you sure to remove {name} from the seat?").format(name=name),
+                confirm_text=tr("Remove"),
+            )
+        return None
+
+    async def _confirm_seat_action(
+        self, texts: ConfirmationDialog, action: str, index: int, user_id: str
+    ) -> None:
+        page = self.page
+        if page is None:
+            return
+        # asyncWrap runs the modal loop outside any task, so the loop keeps working.
+        if await qasync.asyncWrap(lambda: ConfirmDialog.ask(texts, self.colors, page)):
+            self.presenter.seat_action(action, index, user_id)
 
     def _on_view(self, view: object) -> None:
         assert isinstance(view, AudioRoomView)

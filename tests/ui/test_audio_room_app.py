@@ -54,7 +54,7 @@ async def test_host_opens_a_room_from_home_and_agrees_to_a_request(
     app.click(row.agree_button)
     await wait_until(lambda: bob.seats().get(1) == "bob")
     await wait_until(lambda: app.seat_user(1) == "bob")
-    assert app.view.pending_requests == 0
+    await wait_until(lambda: app.view.pending_requests == 0)
     assert app.fired("audio_room.seat.host.on_taking_requested")
     await app.settle(bob)
 
@@ -217,4 +217,57 @@ async def test_a_room_joined_without_speaker_is_muted_until_the_bar_turns_it_on(
     await wait_until(lambda: not session.media.playback.muted)
     await wait_until(lambda: app.view.speaker_on)
     assert button.isChecked()
+    await app.settle(host)
+
+
+async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    assert await app.rooms.join(ROOM, AudioRoomRole.HOST)
+    page = await app.wait_for_room_page()
+    bob = await room_bots("bob", on_seat_invitation=Answer.ANSWER)
+    await bob.join(ROOM)
+    await wait_until(lambda: any(u.id == "bob" for u in app.rooms.kit.controller.user.members()))
+    assert await app.rooms.kit.controller.seat.host.invite_to_take("bob")
+    await wait_until(lambda: app.seat_user(1) == "bob")
+
+    # Remove from the seat menu: cancelled keeps bob seated, confirmed removes him.
+    for confirm in (False, True):
+        app.click(page.seat_grid.seat(1))
+        app.menus.choose(SeatAction.REMOVE)
+        dialog = await modal_dialog(ConfirmDialog)
+        assert isinstance(dialog, ConfirmDialog)
+        assert "Bob" in dialog.message_label.text()
+        (dialog.confirm_button if confirm else dialog.cancel_button).click()
+        await wait_until(dialog.isHidden)
+        await wait_until(lambda: app.parley.tasks.pending == 0)  # the removal was sent, or not
+        if confirm:
+            await wait_until(lambda: bob.seats().get(1) is None)
+        else:
+            assert bob.seats().get(1) == "bob"
+    await wait_until(lambda: app.seat_user(1) is None)
+
+    # Leaving one's own seat (the host keeps hers): as a listener who took a seat.
+    await app.settle(bob)
+    host = await room_bots("host")
+    await host.join("room-2", replace(AudioRoomConfig.host(), close_seat_when_join=False))
+    assert await app.rooms.join("room-2", AudioRoomRole.AUDIENCE)
+    page = await app.wait_for_room_page()
+    app.click(page.seat_grid.seat(3))
+    app.menus.choose(SeatAction.TAKE)
+    await wait_until(lambda: app.seat_user(3) == "alice")
+    await wait_until(lambda: page.bottom_bar.leave_seat_button is not None)
+    app.click(page.bottom_bar.leave_seat_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.cancel_button.click()
+    await wait_until(dialog.isHidden)
+    await wait_until(lambda: app.parley.tasks.pending == 0)
+    assert app.seat_user(3) == "alice"
+    app.click(page.bottom_bar.leave_seat_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.confirm_button.click()
+    await wait_until(lambda: host.seats().get(3) is None)
     await app.settle(host)
