@@ -26,7 +26,7 @@ from media.clock import FramePacer
 from media.errors import DeviceExceptionType, classify_device_error
 from media.mixer import Mixer
 from media.output import DeviceOutput
-from media.portaudio import load_sounddevice
+from media.portaudio import load_sounddevice, portaudio_guard
 
 log = logging.getLogger(__name__)
 
@@ -365,6 +365,8 @@ class AudioPlayback:
 
 def _has_output_device(sd: Any) -> bool:
     try:
-        return any(d["max_output_channels"] > 0 for d in sd.query_devices())
+        # Under the guard: a device re-scan in another thread must not run meanwhile.
+        with portaudio_guard():
+            return any(d["max_output_channels"] > 0 for d in sd.query_devices())
     except Exception:
         return False

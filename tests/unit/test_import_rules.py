@@ -35,6 +35,8 @@ APP_QT_ALLOWED = {
     "app/qt_call.py",
     # The room presenter: the audio room kit's changes as Qt signals; it holds no widget.
     "app/qt_room.py",
+    # The device settings presenter: lists, preview and levels as Qt signals; no widget.
+    "app/qt_devices.py",
 }
 # The composition root and its composition package build every layer, the pages included
 # (STYLE.md: one root; app/compose holds the wiring main.py would otherwise outgrow).
