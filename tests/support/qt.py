@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication
 
@@ -59,6 +60,10 @@ async def wait_until(
     finally:
         timer.stop()
         timer.timeout.disconnect(check)
+        # Deleted here, on the GUI thread: a failed wait's traceback would otherwise keep
+        # the timer alive until the collector frees it, possibly on a worker thread
+        # ("Timers cannot be stopped from another thread", then a crash).
+        shiboken6.delete(timer)
 
 
 async def wait_signal(signal: SignalInstance, timeout: float = 5.0) -> tuple[Any, ...]:
