@@ -3,37 +3,34 @@
 :class:`CallPresenter` follows :meth:`CallInvitationService.subscribe` and the running
 :class:`CallSession`, builds the immutable views of :mod:`app.call_view` and emits them as
 Qt signals; the composition root connects those to the pages and the pages' intents to
-the presenter's slots. Remote video is read here, one task per track, throttled and
-converted to RGB arrays for ``set_frame``. It holds no widget (STYLE.md: logic never
-holds a widget) and starts and stops the ringtone and ring-back.
+the presenter's slots. It holds no widget (STYLE.md: logic never holds a widget) and
+starts and stops the ringtone and ring-back. Its parts, each a small QObject with its own
+signals: :class:`~app.qt_ringing.RingingViews` (the ringing pages' views and the caller's
+toggles), :class:`~app.qt_video.VideoFeed` (one task per video track, throttled, RGB
+arrays for ``set_frame``), :class:`~app.qt_call_chat.CallChatFeed` (messages, unread)
+and :class:`~app.qt_audio_output.CallAudioOutput` (speaker, output device and its menu).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.call_view import (
-    CallView,
-    ChatMessageView,
-    IncomingCallView,
-    OutgoingCallView,
-    OutgoingState,
-    TileConnection,
-    TileView,
-    level_from_dbfs,
-)
+from app.call_view import CallView, TileConnection, TileView, level_from_dbfs
+from app.config import CallConfig
 from app.kit import CallInvitationService
+from app.qt_audio_output import CallAudioOutput
 from app.qt_bridge import TaskKeeper
+from app.qt_call_chat import CallChatFeed
+from app.qt_ringing import RingingViews
+from app.qt_video import VideoFeed
 from app.services.call_session import CallChanged, CallSession
-from app.services.invitations import Phase, PhaseChanged, Ringing
-from app.types import MinimizeState, RoomState, User
+from app.services.invitations import Phase, PhaseChanged
+from app.types import MinimizeState, RoomState
+from media.errors import AudioRoute
 from media.peer_types import PeerState
 from media.sounds import SoundPlayer
 from signaling.enums import RoomStateChangedReason
@@ -47,11 +44,6 @@ _CONNECTION = {
     PeerState.RECONNECTING: TileConnection.RECONNECTING,
     PeerState.FAILED: TileConnection.FAILED,
     PeerState.CLOSED: TileConnection.FAILED,
-}
-_OUTCOMES = {
-    "invitation.on_outgoing_call_declined": OutgoingState.DECLINED,
-    "invitation.on_outgoing_call_rejected_cause_busy": OutgoingState.BUSY,
-    "invitation.on_outgoing_call_timeout": OutgoingState.NO_ANSWER,
 }
 
 
@@ -73,6 +65,8 @@ class CallPresenter(QObject):
     minimized_changed = Signal(bool)
     messages_changed = Signal(object)
     """``tuple[ChatMessageView, ...]`` for the call page's chat."""
+    audio_outputs_listed = Signal(object)
+    """``tuple[AudioOutputView, ...]``, the current one marked: the output menu's entries."""
     outcome_without_ringing = Signal()
     """A call was refused before it rang (busy): show the outgoing page's outcome briefly."""
 
@@ -89,26 +83,28 @@ class CallPresenter(QObject):
         """``name_of`` looks up display names of user IDs (invitations carry only IDs)."""
         super().__init__(parent)
         self._name_of = name_of or (lambda user_id: None)
+        self.ringing = RingingViews(self._name_of, self)
+        self.ringing.outgoing_view_changed.connect(self.outgoing_view_changed)
+        self.ringing.incoming_view_changed.connect(self.incoming_view_changed)
+        self.ringing.outcome_without_ringing.connect(self.outcome_without_ringing)
         self.kit = kit
         self._tasks = tasks
         self._sounds = sounds
-        self._frame_interval = 1.0 / max_fps
+        self.chat = CallChatFeed(self)
+        self.chat.messages_changed.connect(self.messages_changed)
+        self.chat.unread_changed.connect(self.render_call)
+        self.audio_output = CallAudioOutput(kit.controller.audio_video, tasks, self)
+        self.audio_output.listed.connect(self.audio_outputs_listed)
+        self.audio_output.changed.connect(self.render_call)
+        self.video = VideoFeed(max_fps, self)
+        self.video.frame_ready.connect(self.frame_ready)
         self.phase = Phase.IDLE
         self.session: CallSession | None = None
         self._unsubscribe_session: Any = None
-        self._outgoing: OutgoingCallView | None = None
-        self._pumps: dict[str, tuple[MediaStreamTrack, asyncio.Task[None]]] = {}
-        # Every reader until it has really finished (a cancelled one takes a step to end).
-        self._readers: set[asyncio.Task[None]] = set()
-        self._speaker_on = True
+        self._joining_video: bool | None = None
+        self._is_video = True
         self._reconnecting = False
-        self._unread = 0
-        self._remote_seen = 0
-        self._chat_visible = False
         self._cancelling = False
-        self._last_is_video = True
-        self.first_frame_at: dict[str, float] = {}
-        """perf_counter of the first frame handed out per user (the benchmark reads it)."""
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.render_call)
@@ -122,14 +118,10 @@ class CallPresenter(QObject):
         previous, self.phase = self.phase, change.phase
         if change.phase is Phase.OUTGOING and change.ringing is not None:
             self._cancelling = False
-            self._outgoing = OutgoingCallView(
-                callees=tuple(self._named(u) for u in change.ringing.callees),
-                is_video=change.ringing.is_video,
-            )
-            self.outgoing_view_changed.emit(self._outgoing)
+            self.ringing.ring_out(change.ringing)
             self._play("ringback")
         elif change.phase is Phase.INCOMING and change.ringing is not None:
-            self.incoming_view_changed.emit(self._incoming_view(change.ringing))
+            self.ringing.ring_in(change.ringing)
             self._play("ringtone")
         elif change.phase is Phase.IN_CALL and change.session is not None:
             self._stop_sound()
@@ -140,39 +132,17 @@ class CallPresenter(QObject):
                 self._end()
         self.phase_changed.emit(change.phase)
 
-    def _named(self, user: User) -> User:
-        if user.name and user.name != user.id:
-            return user
-        return User(user.id, self._name_of(user.id) or user.id)
-
-    def _incoming_view(self, ringing: Ringing) -> IncomingCallView:
-        return IncomingCallView(
-            call_id=ringing.call_id,
-            caller=ringing.caller,
-            is_video=ringing.is_video,
-            invitees=ringing.callees,
-            custom_data=ringing.custom_data,
-        )
-
     def _on_bus_event(self, path: str, args: tuple[object, ...]) -> None:
-        outcome = _OUTCOMES.get(path)
-        if outcome is not None and self.session is None:
-            if self._outgoing is not None:
-                self._outgoing = OutgoingCallView(
-                    callees=self._outgoing.callees, is_video=self._outgoing.is_video, state=outcome
-                )
-                self.outgoing_view_changed.emit(self._outgoing)
-            elif self.phase is Phase.IDLE and len(args) > 1 and isinstance(args[1], User):
-                # Refused at once (busy): it never rang, but the caller should see why.
-                view = OutgoingCallView(
-                    callees=(self._named(args[1]),), is_video=self._last_is_video, state=outcome
-                )
-                self.outgoing_view_changed.emit(view)
-                self.outcome_without_ringing.emit()
+        if path.startswith("invitation.") and self.session is None:
+            self.ringing.on_bus_event(path, args, idle=self.phase is Phase.IDLE)
         elif path == "call.room.on_state_changed" and args and isinstance(args[0], RoomState):
             reason = args[0].reason
             self._reconnecting = reason is RoomStateChangedReason.RECONNECTING
             self.render_call()
+        elif path == "call.audio_video.on_audio_output_changed" and args:
+            route = args[0]
+            if isinstance(route, AudioRoute):
+                self.audio_output.on_route(route)
 
     def _on_minimize(self, state: MinimizeState) -> None:
         self.minimized_changed.emit(state is MinimizeState.MINIMIZING)
@@ -184,43 +154,16 @@ class CallPresenter(QObject):
             return
         if change.what == "members":
             self._sync_pumps()
-        if change.what == "messages":
-            self._publish_messages()
+        if change.what == "messages" and self.session is not None:
+            self.chat.publish(self.session)
         self.render_call()
 
     # --- chat -----------------------------------------------------------------------
 
-    def _publish_messages(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        messages = session.chat.messages
-        remote = sum(1 for m in messages if m.sender.id != session.me.id)
-        if not self._chat_visible:
-            # Unread: remote messages that arrived since the chat was last open.
-            self._unread += max(0, remote - self._remote_seen)
-        self._remote_seen = remote
-        self.messages_changed.emit(
-            tuple(
-                ChatMessageView(
-                    message_id=m.message_id,
-                    sender_name=m.sender.name,
-                    text=m.text,
-                    timestamp_ms=m.timestamp_ms,
-                    is_local=m.sender.id == session.me.id,
-                    state=m.state,
-                )
-                for m in messages
-            )
-        )
-
     @Slot(bool)
     def set_chat_visible(self, visible: bool) -> None:
         """The chat panel opened or closed: opening it marks everything read."""
-        self._chat_visible = visible
-        if visible and self._unread:
-            self._unread = 0
-            self.render_call()
+        self.chat.set_visible(visible)
 
     @Slot(str)
     def send_message(self, text: str) -> None:
@@ -245,17 +188,18 @@ class CallPresenter(QObject):
             return
         self._end()
         self.session = session
-        self._outgoing = None
-        self._speaker_on = session.config.use_speaker_when_joining
+        self.ringing.call_began()
+        joining, self._joining_video = self._joining_video, None
+        self._is_video = session.config.turn_on_camera_when_joining if joining is None else joining
+        self.audio_output.begin(session)
         self._reconnecting = False
         self._unsubscribe_session = session.subscribe(self._on_session)
-        self._unread = 0
-        self._remote_seen = 0
-        self._chat_visible = False
+        self.chat.reset()
         self.call_started.emit(session.config)
-        if session.config.turn_on_camera_when_joining:
-            # The self-view reads the mesh's relay, never the camera slot a second time.
-            self._start_pump(session.me.id, session.mesh.preview())
+        if self._is_video:
+            # The self-view reads the mesh's relay, never the camera slot a second time
+            # (started even with the camera off: it shows once the camera turns on).
+            self.video.start(session.me.id, session.mesh.preview())
         self._sync_pumps()
         self._ticker.start()
         self.render_call()
@@ -268,8 +212,19 @@ class CallPresenter(QObject):
         if self._unsubscribe_session is not None:
             self._unsubscribe_session()
             self._unsubscribe_session = None
-        for user_id in list(self._pumps):
-            self._stop_pump(user_id)
+        self.video.stop_all()
+        self.audio_output.end()
+
+    def joining_config(self, config: CallConfig, *, is_video: bool) -> CallConfig:
+        """``config`` for the call the kit is creating, with the ringing page's toggles.
+
+        Called as the kit builds the session, before it opens a device: a camera turned
+        off while ringing never opens, and the other side sees it off from the start.
+        """
+        self._joining_video = is_video
+        if self.phase is not Phase.OUTGOING:
+            return config
+        return self.ringing.joining_config(config, is_video=is_video)
 
     def call_view(self) -> CallView | None:
         """The call page's state now, or None outside a call."""
@@ -314,15 +269,16 @@ class CallPresenter(QObject):
         return CallView(
             call_id=session.call_id,
             title=config.title or ", ".join(names),
-            is_video=config.turn_on_camera_when_joining,
+            is_video=self._is_video,
             layout=config.layout,
             tiles=tuple(tiles),
             duration_s=session.duration_s,
             microphone_on=media.microphone_on,
             camera_on=media.camera_on,
-            speaker_on=self._speaker_on,
+            speaker_on=self.audio_output.speaker_on,
+            audio_route=self.audio_output.route,
             minimized=session.minimized,
-            unread_messages=self._unread,
+            unread_messages=self.chat.unread,
             reconnecting=self._reconnecting,
             can_remove_members=len(tiles) > 2,
         )
@@ -337,60 +293,19 @@ class CallPresenter(QObject):
     # --- video ----------------------------------------------------------------------
 
     def _sync_pumps(self) -> None:
-        session = self.session
-        if session is None:
-            return
-        for user_id, member in session.members.items():
-            current = self._pumps.get(user_id)
-            if member.video is not None and (current is None or current[0] is not member.video):
-                self._stop_pump(user_id)
-                self._start_pump(user_id, member.video)
-        for user_id in list(self._pumps):
-            if user_id != session.me.id and user_id not in session.members:
-                self._stop_pump(user_id)
-
-    def _start_pump(self, user_id: str, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._pump(user_id, track), name=f"video-{user_id}"
-        )
-        self._pumps[user_id] = (track, task)
-        self._readers.add(task)
-        task.add_done_callback(self._pump_done)
-
-    def _stop_pump(self, user_id: str) -> None:
-        entry = self._pumps.pop(user_id, None)
-        if entry is not None:
-            entry[1].cancel()
-
-    def _pump_done(self, task: asyncio.Task[None]) -> None:
-        self._readers.discard(task)
-        for user_id, (_, pumping) in list(self._pumps.items()):
-            if pumping is task:
-                del self._pumps[user_id]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
-
-    async def _pump(self, user_id: str, track: MediaStreamTrack) -> None:
-        """Read one video track; hand at most ``max_fps`` frames a second to the pages."""
-        next_at = 0.0
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return  # the track ended: the member left or the call closed
-            now = time.perf_counter()
-            if now < next_at:
-                continue  # faster than the pages need: drop it undecoded to RGB
-            # A late frame moves the schedule instead of letting frames bunch up.
-            next_at = max(next_at + self._frame_interval, now + self._frame_interval * 0.5)
-            array = frame.to_ndarray(format="rgb24")  # type: ignore[union-attr]
-            self.first_frame_at.setdefault(user_id, time.perf_counter())
-            self.frame_ready.emit(user_id, array)
+        if (session := self.session) is not None:
+            tracks = {user_id: member.video for user_id, member in session.members.items()}
+            self.video.sync(tracks, keep=(session.me.id,))
 
     @property
     def video_tasks(self) -> int:
         """How many video readers run (tests check they all end with the call)."""
-        return len(self._readers)
+        return self.video.tasks
+
+    @property
+    def first_frame_at(self) -> dict[str, float]:
+        """perf_counter of the first frame handed out per user (the benchmark reads it)."""
+        return self.video.first_frame_at
 
     # --- sounds ---------------------------------------------------------------------
 
@@ -410,8 +325,7 @@ class CallPresenter(QObject):
     def call(self, user_ids: list[str], is_video: bool) -> None:
         """Invite one or several users (the home page's call buttons)."""
         if user_ids:
-            self._last_is_video = is_video
-            self._outgoing = None
+            self.ringing.calling(is_video)
             self._spawn(self._send(user_ids, is_video), "call")
 
     async def _send(self, user_ids: list[str], is_video: bool) -> None:
@@ -457,42 +371,33 @@ class CallPresenter(QObject):
     @Slot(bool)
     def set_microphone(self, on: bool) -> None:
         if self.session is None:
-            self._set_outgoing_toggle(microphone_on=on)
+            self.ringing.set_toggle(microphone_on=on)
             return
         self._spawn(self.kit.controller.audio_video.turn_microphone_on(on), "microphone")
 
     @Slot(bool)
     def set_camera(self, on: bool) -> None:
         if self.session is None:
-            self._set_outgoing_toggle(camera_on=on)
+            self.ringing.set_toggle(camera_on=on)
             return
         self._spawn(self.kit.controller.audio_video.turn_camera_on(on), "camera")
 
     @Slot(bool)
     def set_speaker(self, on: bool) -> None:
-        self._speaker_on = on
         if self.session is not None:
-            self.session.media.playback.muted = not on
-            self.render_call()
+            self.audio_output.set_speaker(on)
         else:
-            self._set_outgoing_toggle(speaker_on=on)
+            self.ringing.set_toggle(speaker_on=on)
 
-    def _set_outgoing_toggle(self, **toggles: bool) -> None:
-        if self._outgoing is None:
-            return
-        values = {
-            "microphone_on": self._outgoing.microphone_on,
-            "speaker_on": self._outgoing.speaker_on,
-            "camera_on": self._outgoing.camera_on,
-            **toggles,
-        }
-        self._outgoing = OutgoingCallView(
-            callees=self._outgoing.callees,
-            is_video=self._outgoing.is_video,
-            state=self._outgoing.state,
-            **values,
-        )
-        self.outgoing_view_changed.emit(self._outgoing)
+    @Slot()
+    def list_audio_outputs(self) -> None:
+        """List the output devices (off the loop); ``audio_outputs_listed`` follows."""
+        self.audio_output.list()
+
+    @Slot(object)
+    def switch_audio_output(self, device: int | str | None) -> None:
+        """Play the call to ``device`` (an output's index; ``None``: the system default)."""
+        self.audio_output.switch(device)
 
     @Slot()
     def switch_camera(self) -> None:
@@ -516,6 +421,6 @@ class CallPresenter(QObject):
         """Stop reading video and sounds; idempotent (the app's shutdown)."""
         self._end()
         self._remove_listener()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+        await self.video.close()
         if self._sounds is not None:
             await self._sounds.close()

@@ -19,11 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QVBoxLayout, QWidget
 
-from app import HANG_UP_DIALOG, CallConfig, CallLayoutMode, MessageState, User
+from app import HANG_UP_DIALOG, AudioRoute, CallConfig, CallLayoutMode, MessageState, User
+from app.audio_outputs import AudioOutputView
 from app.call_view import (
     CallView,
     ChatMessageView,
@@ -330,6 +331,40 @@ def more_menu(colors: Colors) -> QWidget:
     return menu
 
 
+OUTPUTS = (
+    AudioOutputView(device=0, name="Built-in Audio Analog Stereo", is_system_default=True),
+    AudioOutputView(device=3, name="Jabra Evolve2 65", route=AudioRoute.HEADPHONE, current=True),
+    AudioOutputView(device=4, name="HDMI / DisplayPort 1 (DELL U2720Q)"),
+)
+
+
+def audio_output_menu(colors: Colors) -> QWidget:
+    """The one-to-one video call with the audio-output menu open over its bottom bar."""
+    page = pip_video(colors)
+    assert isinstance(page, CallPage)
+    page.show()
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(3):
+        app.processEvents()
+    settle(page)
+    popped: list[tuple[QMenu, QPoint]] = []
+    page.menu_popper = lambda menu, at: popped.append((menu, at))
+    page.show_audio_output_menu(OUTPUTS)
+    menu, at = popped[0]
+    menu.adjustSize()
+    # A popup is its own window, which grab() leaves out: paint it where it would pop.
+    shot = page.grab()
+    painter = QPainter(shot)
+    painter.drawPixmap(page.mapFromGlobal(at), menu.grab())
+    painter.end()
+    page.close()
+    label = QLabel()
+    label.setPixmap(shot)
+    label.resize(shot.size())
+    return label
+
+
 def confirm(colors: Colors) -> QWidget:
     return ConfirmDialog(HANG_UP_DIALOG, colors)
 
@@ -348,6 +383,7 @@ SHOTS: dict[str, Callable[[Colors], QWidget]] = {
     "overlay": overlay,
     "overlay-voice": overlay_voice,
     "more-menu": more_menu,
+    "audio-output-menu": audio_output_menu,
     "confirm": confirm,
 }
 

@@ -4,20 +4,24 @@ Picture-in-picture shows one big remote view and the local view small in a corne
 the small view to another corner, click it to swap the two. With more than two people it
 falls back to the gallery, a grid with the local user first. The bars hide after the
 configured idle time and come back when the mouse moves. The chat and member panels
-slide in from the right and narrow the stage.
+slide in from the right and narrow the stage. The audio-output button opens a menu of
+output devices (the current one checked) with "Mute speaker" below them.
 
 Keyboard shortcuts: Ctrl+D toggles the microphone, Ctrl+E the camera, Ctrl+Shift+H hangs up.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QEvent, QObject, QPoint, QPropertyAnimation, QRect, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QMouseEvent, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QWidget
+from PySide6.QtGui import QActionGroup, QKeySequence, QMouseEvent, QResizeEvent, QShortcut
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMenu, QWidget
 
 from app import CallConfig, CallLayoutMode, CallMenuButton
+from app.audio_outputs import AudioOutputView
 from app.call_view import CallView, ChatMessageView
 from widgets.call_layout import (
     GAP,
@@ -31,7 +35,7 @@ from widgets.call_style import call_style_sheet
 from widgets.call_tile import CallTile, TileMode
 from widgets.chat_panel import ChatPanel
 from widgets.member_list import MemberList
-from widgets.menu_bar import BarPosition, IdleHider, MenuBar
+from widgets.menu_bar import BarPosition, IdleHider, MenuBar, MenuPopper, popup
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
 from widgets.toast import Toast
@@ -46,6 +50,10 @@ class CallPage(QWidget):
     camera_toggled = Signal(bool)
     switch_camera_requested = Signal()
     speaker_toggled = Signal(bool)
+    #: The audio-output button was pressed: answer with :meth:`show_audio_output_menu`.
+    audio_output_menu_requested = Signal()
+    #: An output device was chosen in the menu (its ``AudioOutputView.device``).
+    audio_output_chosen = Signal(object)
     hang_up_requested = Signal()
     minimize_requested = Signal()
     send_message_requested = Signal(str)
@@ -75,6 +83,8 @@ class CallPage(QWidget):
         self._dragging = False
         self.big_tile_id: str | None = None
         self.small_tile_id: str | None = None
+        self._menu_popper: MenuPopper = popup
+        self.audio_output_menu: QMenu | None = None
 
         self.stage = QFrame(self)
         self.stage.setObjectName("callStage")
@@ -142,6 +152,7 @@ class CallPage(QWidget):
         bar.camera_toggled.connect(self.camera_toggled)
         bar.switch_camera_requested.connect(self.switch_camera_requested)
         bar.speaker_toggled.connect(self.speaker_toggled)
+        bar.audio_output_menu_requested.connect(self.audio_output_menu_requested)
         bar.hang_up_requested.connect(self.hang_up_requested)
         bar.minimize_requested.connect(self.minimize_requested)
         bar.chat_requested.connect(lambda: self.toggle_panel(self.chat_panel))
@@ -200,6 +211,71 @@ class CallPage(QWidget):
     def show_error(self, text: str) -> None:
         """An error toast over the call."""
         self.toast.show_message(text)
+
+    # -- menus -----------------------------------------------------------------------
+
+    @property
+    def menu_popper(self) -> MenuPopper:
+        """Shows the page's menus at a global point: ``menu.popup`` unless replaced."""
+        return self._menu_popper
+
+    @menu_popper.setter
+    def menu_popper(self, popper: MenuPopper) -> None:
+        self._menu_popper = popper
+        self.top_bar.menu_popper = popper
+        self.bottom_bar.menu_popper = popper
+
+    def show_audio_output_menu(self, outputs: Sequence[AudioOutputView]) -> QMenu:
+        """Open the output menu by the audio-output button: ``outputs`` (the current one
+        checked), then "Mute speaker" checked while the speaker is off."""
+        name = CallMenuButton.SWITCH_AUDIO_OUTPUT
+        # A child of its bar: the bar stays up while its menu is open (IdleHider).
+        bar = next((b for b in (self.bottom_bar, self.top_bar) if b.menu_anchor(name)), None)
+        menu = QMenu(bar or self)
+        menu.setObjectName("audioOutputMenu")
+        # The call menus hide check marks (``call_style``); this one needs them.
+        menu.setStyleSheet("QMenu::indicator { width: 16px; height: 16px; padding-left: 6px; }")
+        devices = QActionGroup(menu)
+        devices.setExclusive(True)
+        for output in outputs:
+            text = output.name
+            if output.is_system_default:
+                text = self.tr("{name} (system default)").format(name=output.name)
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(output.current)
+            action.setData(output.device)
+            devices.addAction(action)
+            action.triggered.connect(lambda _checked, d=output.device: self._choose_output(d))
+        if not outputs:
+            menu.addAction(self.tr("No output devices found")).setEnabled(False)
+        menu.addSeparator()
+        mute = menu.addAction(self.tr("Mute speaker"))
+        mute.setObjectName("muteSpeaker")
+        mute.setCheckable(True)
+        mute.setChecked(self._view is not None and not self._view.speaker_on)
+        mute.triggered.connect(lambda checked: self.speaker_toggled.emit(not checked))
+        if self.audio_output_menu is not None:
+            self.audio_output_menu.deleteLater()
+        self.audio_output_menu = menu
+        self._menu_popper(menu, self._menu_point(name, menu))
+        return menu
+
+    def _choose_output(self, device: object) -> None:
+        self.audio_output_chosen.emit(device)
+
+    def _menu_point(self, name: CallMenuButton, menu: QMenu) -> QPoint:
+        """Clear above the bottom bar at the button (below the top bar's button), else the
+        page's centre."""
+        for bar, below in ((self.bottom_bar, False), (self.top_bar, True)):
+            anchor = bar.menu_anchor(name)
+            if anchor is not None:
+                if below:
+                    return anchor.mapToGlobal(anchor.rect().bottomLeft())
+                x = anchor.mapToGlobal(anchor.rect().topLeft()).x()
+                top = bar.mapToGlobal(bar.rect().topLeft()).y()
+                return QPoint(x, top - menu.sizeHint().height() - GAP)
+        return self.mapToGlobal(self.rect().center())
 
     # -- layout ----------------------------------------------------------------------
 

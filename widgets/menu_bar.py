@@ -3,7 +3,9 @@
 A bar shows the buttons of its :class:`~app.CallMenuBarConfig` in order; past
 ``max_count`` the rest go into a "More" menu. The bars emit what the user asks for and
 show what :meth:`MenuBar.render` says: a toggle flips at once for feedback and is then
-confirmed (or corrected) by the next rendered :class:`~app.call_view.CallView`.
+confirmed (or corrected) by the next rendered :class:`~app.call_view.CallView`. The
+audio-output button asks for the output menu instead of toggling (the page opens it;
+muting is an entry there). Menus pop through ``menu_popper``, which tests replace.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
@@ -35,6 +37,14 @@ _ICONS: dict[CallMenuButton, tuple[str, str | None]] = {
 }
 _ROUTE_ICONS = {AudioRoute.HEADPHONE: "headphone", AudioRoute.BLUETOOTH: "bluetooth"}
 
+MenuPopper = Callable[[QMenu, QPoint], None]
+"""Shows a menu at a global point (``QMenu.popup`` unless a test replaces it)."""
+
+
+def popup(menu: QMenu, at: QPoint) -> None:
+    """The default :data:`MenuPopper`."""
+    menu.popup(at)
+
 
 class BarPosition(StrEnum):
     """Where a bar sits; the top bar also shows the title and the duration."""
@@ -50,6 +60,8 @@ class MenuBar(QFrame):
     camera_toggled = Signal(bool)
     switch_camera_requested = Signal()
     speaker_toggled = Signal(bool)
+    #: The audio-output button or its "More" entry: the page opens the output menu.
+    audio_output_menu_requested = Signal()
     hang_up_requested = Signal()
     chat_requested = Signal()
     member_list_requested = Signal()
@@ -70,6 +82,8 @@ class MenuBar(QFrame):
         self.overflow_actions: dict[CallMenuButton, QAction] = {}
         self.more_button: RoundButton | None = None
         self.more_menu: QMenu | None = None
+        self.menu_popper: MenuPopper = popup
+        self._speaker_on = True
         small = position is BarPosition.TOP
         diameter = 40 if small else 52
 
@@ -106,7 +120,7 @@ class MenuBar(QFrame):
             # emit would be connected to clicked() and called without the state.
             _B.TOGGLE_MICROPHONE: lambda checked: self.microphone_toggled.emit(checked),
             _B.TOGGLE_CAMERA: lambda checked: self.camera_toggled.emit(checked),
-            _B.SWITCH_AUDIO_OUTPUT: lambda checked: self.speaker_toggled.emit(checked),
+            _B.SWITCH_AUDIO_OUTPUT: lambda _checked: self._on_audio_output_clicked(),
             _B.SWITCH_CAMERA: lambda _checked: self.switch_camera_requested.emit(),
             _B.HANG_UP: lambda _checked: self.hang_up_requested.emit(),
             _B.CHAT: lambda _checked: self.chat_requested.emit(),
@@ -121,7 +135,7 @@ class MenuBar(QFrame):
             _B.TOGGLE_MICROPHONE: self.tr("Microphone"),
             _B.TOGGLE_CAMERA: self.tr("Camera"),
             _B.SWITCH_CAMERA: self.tr("Switch camera"),
-            _B.SWITCH_AUDIO_OUTPUT: self.tr("Speaker"),
+            _B.SWITCH_AUDIO_OUTPUT: self.tr("Audio output"),
             _B.HANG_UP: self.tr("Hang up"),
             _B.CHAT: self.tr("Chat"),
             _B.SHOW_MEMBER_LIST: self.tr("Members"),
@@ -153,7 +167,8 @@ class MenuBar(QFrame):
             action = self.more_menu.addAction(icon(_ICONS[name][0], ink, 18), self.label(name))
             action.setObjectName(f"more_{name.value}")
             action.setData(name.value)
-            action.setCheckable(_ICONS[name][1] is not None)
+            # The audio output opens its own menu: no checkmark to flip here.
+            action.setCheckable(_ICONS[name][1] is not None and name is not _B.SWITCH_AUDIO_OUTPUT)
             action.setChecked(True)
             action.triggered.connect(self._handler(name))
             self.overflow_actions[name] = action
@@ -170,7 +185,19 @@ class MenuBar(QFrame):
         point = self.more_button.mapToGlobal(anchor)
         if not below:
             point.setY(point.y() - self.more_menu.sizeHint().height())
-        self.more_menu.popup(point)
+        self.menu_popper(self.more_menu, point)
+
+    def _on_audio_output_clicked(self) -> None:
+        # The click flipped the button; it shows the speaker state, which only the menu's
+        # "Mute speaker" entry changes.
+        self._set_toggle(_B.SWITCH_AUDIO_OUTPUT, self._speaker_on)
+        self.audio_output_menu_requested.emit()
+
+    def menu_anchor(self, name: CallMenuButton) -> QWidget | None:
+        """Where a menu for button ``name`` pops: the button, or "More" when it is there."""
+        if (button := self.buttons.get(name)) is not None:
+            return button
+        return self.more_button if name in self.overflow_actions else None
 
     def _set_toggle(self, name: CallMenuButton, on: bool) -> None:
         # Blocked: rendering the state must not echo it back as a user intent.
@@ -201,6 +228,7 @@ class MenuBar(QFrame):
             self.duration_label.setText(format_duration(view.duration_s))
         self._set_toggle(_B.TOGGLE_MICROPHONE, view.microphone_on)
         self._set_toggle(_B.TOGGLE_CAMERA, view.camera_on)
+        self._speaker_on = view.speaker_on
         self._set_toggle(_B.SWITCH_AUDIO_OUTPUT, view.speaker_on)
         if (output := self.buttons.get(_B.SWITCH_AUDIO_OUTPUT)) is not None:
             output.set_icon_name(_ROUTE_ICONS.get(view.audio_route, "speaker"))

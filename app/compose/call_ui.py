@@ -21,12 +21,14 @@ from widgets.call_page import CallPage
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
 from widgets.main_window import MainWindow
+from widgets.menu_bar import MenuPopper
 from widgets.minimize_overlay import MinimizeOverlay
 from widgets.outgoing_call_page import OutgoingCallPage
 from widgets.theme import Colors
 
 if TYPE_CHECKING:
-    from app.kit import CallInvitationService, ServerInfo
+    from app.config import CallConfig
+    from app.kit import CallConfigFactory, CallInvitationService, ServerInfo
     from app.services.invitations import Phase
     from app.services.local_media import MediaOptions
     from media.sounds import SoundPlayer
@@ -53,8 +55,13 @@ class CallUi:
         sounds: SoundPlayer | None = None,
         media: MediaOptions | None = None,
         invitation_config: CallInvitationConfig | None = None,
+        call_config: CallConfigFactory | None = None,
         outcome_linger_ms: int = 1500,
     ) -> None:
+        """``call_config`` gives each call its config from ``(is_video, is_group)`` (the
+        seed's per-call config, e.g. a preset with ``hang_up_confirmation`` set); the
+        kit's presets by default.
+        """
         self.window, self.kit, self.colors = window, kit, colors
         self._bridge, self._session, self._server, self._tasks = bridge, session, server, tasks
         from app.navigation import Navigator
@@ -63,6 +70,7 @@ class CallUi:
 
         self._media = media or MediaOptions()
         self._invitation_config = invitation_config
+        self._call_config = call_config
         self.call_on_sign_in: list[str] = []
         """User IDs to call (video) once the call service has started (``--call``)."""
         self.presenter = CallPresenter(kit, tasks, sounds, name_of=self._name_of, parent=window)
@@ -81,6 +89,8 @@ class CallUi:
             parent=window,
         )
         self.call_page: CallPage | None = None
+        self.menu_popper: MenuPopper | None = None
+        """How call pages pop their menus; ``None``: ``QMenu.popup`` (tests record them)."""
         self._connect()
         self._install_defaults()
         bridge.before_sign_out = kit.uninit
@@ -95,6 +105,7 @@ class CallUi:
         p.call_view_changed.connect(self._on_call_view)
         p.frame_ready.connect(self._on_frame)
         p.messages_changed.connect(self._on_messages)
+        p.audio_outputs_listed.connect(self._on_audio_outputs)
         p.minimized_changed.connect(nav.on_minimized_changed)
         p.outcome_without_ringing.connect(nav.show_outcome)
         self.window.home_page.call_requested.connect(p.call)
@@ -162,11 +173,23 @@ class CallUi:
 
     async def _start_kit(self, user: User, info: ServerInfo, client: SignalingClient) -> None:
         await self.kit.init(
-            user, info, client=client, media=self._media, config=self._invitation_config
+            user,
+            info,
+            client=client,
+            media=self._media,
+            config=self._invitation_config,
+            call_config=self._config_for_call,
         )
         ids, self.call_on_sign_in = self.call_on_sign_in, []
         if ids:
             self.presenter.call(ids, True)
+
+    def _config_for_call(self, is_video: bool, is_group: bool) -> CallConfig:
+        from app.kit import preset_for
+
+        config = (self._call_config or preset_for)(is_video, is_group)
+        # What the caller chose on the ringing page carries into the call it becomes.
+        return self.presenter.joining_config(config, is_video=is_video)
 
     def _on_link_changed(self, state: LinkState, detail: str) -> None:
         if state in (LinkState.SIGNED_IN_ELSEWHERE, LinkState.OFFLINE):
@@ -186,12 +209,16 @@ class CallUi:
         page.camera_toggled.connect(p.set_camera)
         page.switch_camera_requested.connect(p.switch_camera)
         page.speaker_toggled.connect(p.set_speaker)
+        page.audio_output_menu_requested.connect(p.list_audio_outputs)
+        page.audio_output_chosen.connect(p.switch_audio_output)
         page.hang_up_requested.connect(p.hang_up)
         page.minimize_requested.connect(p.minimize)
         page.remove_member_requested.connect(p.remove_member)
         page.send_message_requested.connect(p.send_message)
         page.resend_message_requested.connect(p.resend_message)
         page.chat_visibility_changed.connect(p.set_chat_visible)
+        if self.menu_popper is not None:
+            page.menu_popper = self.menu_popper
         self.call_page = page
         self.navigator.set_call_page(page)
 
@@ -203,6 +230,10 @@ class CallUi:
     def _on_messages(self, messages: object) -> None:
         if self.call_page is not None:
             self.call_page.set_messages(messages)  # type: ignore[arg-type]
+
+    def _on_audio_outputs(self, outputs: object) -> None:
+        if self.call_page is not None:
+            self.call_page.show_audio_output_menu(outputs)  # type: ignore[arg-type]
 
     def _on_frame(self, user_id: str, frame: object) -> None:
         # Paint only where it is seen: the call page, or the overlay when minimized.

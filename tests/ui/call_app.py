@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import CallMenuButton, PresenceState
@@ -16,7 +16,7 @@ from app.bots import Bot
 from app.bus import EventBus
 from app.compose.call_ui import CallUi
 from app.config import CallInvitationConfig
-from app.kit import CallInvitationService
+from app.kit import CallConfigFactory, CallInvitationService
 from app.local_server import ServerHandle, ServerMode
 from app.services.local_media import MediaOptions
 from signaling.server.app import RunningServer
@@ -36,6 +36,8 @@ class CallApp:
     parley: Parley
     calls: CallUi
     events: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
+    menus: list[QMenu] = field(default_factory=list)
+    """Every menu a call page popped, oldest first (offscreen Qt warns on real popups)."""
 
     @property
     def current(self) -> QWidget | None:
@@ -127,7 +129,9 @@ async def start_call_app(
     name: str = "Alice",
     *,
     invitation_timeout_s: float = 60.0,
+    call_config: CallConfigFactory | None = None,
 ) -> CallApp:
+    """Alice's window signed in; ``call_config`` gives each call its config (presets)."""
     handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
     parley = build_parley(qtbot, handle, settings_path)
     parley.window.resize(900, 640)
@@ -141,10 +145,16 @@ async def start_call_app(
         LIGHT,
         media=MediaOptions(synthetic=True),
         invitation_config=CallInvitationConfig(timeout_s=invitation_timeout_s),
+        call_config=call_config,
         outcome_linger_ms=300,
     )
     app = CallApp(parley, calls)
     calls.kit.bus.add_listener(lambda path, args: app.events.append((path, args)))
+
+    def record_menu(menu: QMenu, at: QPoint) -> None:
+        app.menus.append(menu)
+
+    calls.menu_popper = record_menu
     parley.bridge.sign_in(user_id, name)
     await app.wait_home()
     await wait_until(lambda: calls.kit.invitations is not None, 5, "kit never started")

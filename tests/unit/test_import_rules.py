@@ -33,6 +33,12 @@ APP_QT_ALLOWED = {
     # The call presenter: turns the Qt-free kit's changes into Qt signals (a bus bridge
     # for calls) and reads video on the Qt thread; it holds no widget.
     "app/qt_call.py",
+    # The call presenter's parts (ringing views, video reader, chat feed, audio output):
+    # small QObjects with their own signals, split out of app/qt_call.py; no widget.
+    "app/qt_ringing.py",
+    "app/qt_video.py",
+    "app/qt_call_chat.py",
+    "app/qt_audio_output.py",
     # The room presenter: the audio room kit's changes as Qt signals; it holds no widget.
     "app/qt_room.py",
     # The device settings presenter: lists, preview and levels as Qt signals; no widget.
