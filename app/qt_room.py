@@ -19,9 +19,10 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from app.audio_room_kit import AudioRoomKit
 from app.audio_room_view import SeatAction
 from app.config.audio_room import AudioRoomConfig
+from app.kit import MediaFactory
 from app.qt_bridge import TaskKeeper
 from app.services.audio_room_session import AudioRoomChanged
-from app.services.local_media import MediaOptions
+from app.services.local_media import LocalMedia, MediaOptions
 from app.types import KitException, MinimizeState, User
 from signaling.client import SignalingClient
 
@@ -47,13 +48,16 @@ class RoomPresenter(QObject):
         tasks: TaskKeeper,
         *,
         media: MediaOptions | None = None,
+        media_factory: MediaFactory = LocalMedia,
         parent: QObject | None = None,
     ) -> None:
+        """``media_factory`` opens each room's devices (the device settings' choices)."""
         super().__init__(parent)
         self.kit = kit
         self.controller = kit.controller
         self._tasks = tasks
         self._media = media or MediaOptions()
+        self._media_factory = media_factory
         self.joining = False
         # Level changes arrive up to 10 times a second per speaker: one render per turn
         # of the loop is enough, whatever changed.
@@ -79,7 +83,14 @@ class RoomPresenter(QObject):
         self.joining = True
         self.room_started.emit(config)
         try:
-            await self.kit.join(user, client, room_id, config, media=self._media)
+            await self.kit.join(
+                user,
+                client,
+                room_id,
+                config,
+                media=self._media,
+                media_factory=self._media_factory,
+            )
         except KitException as exc:
             log.info("joining %s failed: %s", room_id, exc)
             return False

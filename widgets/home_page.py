@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from app.identity import parse_user_ids
 from app.qt_bridge import SessionBridge
 from app.session import OnlineUser
+from widgets.call_history_list import CallHistoryList
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
 
@@ -29,6 +30,8 @@ class HomePage(QWidget):
     """``(user_ids, is_video)``: the Voice call or Video call button was pressed."""
     room_requested = Signal()
     """The audio room button was pressed: ask which room, and as host or listener."""
+    devices_requested = Signal()
+    """The Devices button was pressed: open the device settings."""
 
     def __init__(
         self, bridge: SessionBridge, colors: Colors, parent: QWidget | None = None
@@ -44,6 +47,9 @@ class HomePage(QWidget):
         self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sign_out_button = QPushButton(self.tr("Sign out"), self)
         self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.devices_button = QPushButton(self.tr("Devices…"), self)
+        self.devices_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.devices_button.setToolTip(self.tr("Camera, microphone and speaker, with a preview"))
 
         header_text = QVBoxLayout()
         header_text.setSpacing(2)
@@ -51,6 +57,7 @@ class HomePage(QWidget):
         header_text.addWidget(self.identity_label)
         header = QHBoxLayout()
         header.addLayout(header_text, 1)
+        header.addWidget(self.devices_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.sign_out_button, 0, Qt.AlignmentFlag.AlignTop)
 
         call_card = QFrame(self)
@@ -125,14 +132,23 @@ class HomePage(QWidget):
         layout.addLayout(header)
         layout.addWidget(call_card)
         layout.addWidget(room_card)
-        layout.addWidget(self.online_label)
-        layout.addWidget(self.user_list, 1)
+        self.history_list = CallHistoryList(colors, self)
+        online = QVBoxLayout()
+        online.setSpacing(8)
+        online.addWidget(self.online_label)
+        online.addWidget(self.user_list, 1)
+        lists = QHBoxLayout()
+        lists.setSpacing(14)
+        lists.addLayout(online, 1)
+        lists.addWidget(self.history_list, 1)
+        layout.addLayout(lists, 1)
 
         self.sign_out_button.clicked.connect(self.on_sign_out_button_clicked)
         self.voice_button.clicked.connect(self.on_voice_button_clicked)
         self.video_button.clicked.connect(self.on_video_button_clicked)
         self.callee_edit.returnPressed.connect(self.on_video_button_clicked)
         self.room_button.clicked.connect(self.room_requested)
+        self.devices_button.clicked.connect(self.devices_requested)
         self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)

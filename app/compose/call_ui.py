@@ -6,6 +6,7 @@ the UI tests, so both run the same wiring.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import qasync
@@ -28,7 +29,8 @@ from widgets.theme import Colors
 
 if TYPE_CHECKING:
     from app.config import CallConfig
-    from app.kit import CallConfigFactory, CallInvitationService, ServerInfo
+    from app.kit import CallConfigFactory, CallInvitationService, MediaFactory, ServerInfo
+    from app.services.call_history import CallHistory
     from app.services.invitations import Phase
     from app.services.local_media import MediaOptions
     from media.sounds import SoundPlayer
@@ -56,21 +58,27 @@ class CallUi:
         media: MediaOptions | None = None,
         invitation_config: CallInvitationConfig | None = None,
         call_config: CallConfigFactory | None = None,
+        media_factory: MediaFactory | None = None,
+        history: CallHistory | None = None,
         outcome_linger_ms: int = 1500,
     ) -> None:
         """``call_config`` gives each call its config from ``(is_video, is_group)`` (the
         seed's per-call config, e.g. a preset with ``hang_up_confirmation`` set); the
-        kit's presets by default.
+        kit's presets by default. ``media_factory`` opens each call's devices (the device
+        settings' choices at that moment); ``history`` fills the home page's Recent calls.
         """
         self.window, self.kit, self.colors = window, kit, colors
         self._bridge, self._session, self._server, self._tasks = bridge, session, server, tasks
         from app.navigation import Navigator
         from app.qt_call import CallPresenter
-        from app.services.local_media import MediaOptions
+        from app.services.local_media import LocalMedia, MediaOptions
 
         self._media = media or MediaOptions()
         self._invitation_config = invitation_config
         self._call_config = call_config
+        self._media_factory: MediaFactory = media_factory or LocalMedia
+        self.history = history
+        self._unfollow_history: Callable[[], None] | None = None
         self.call_on_sign_in: list[str] = []
         """User IDs to call (video) once the call service has started (``--call``)."""
         self.presenter = CallPresenter(kit, tasks, sounds, name_of=self._name_of, parent=window)
@@ -127,7 +135,25 @@ class CallUi:
         self.overlay.microphone_toggled.connect(p.set_microphone)
         self.overlay.leave_requested.connect(self._on_overlay_leave)
         self._bridge.signed_in.connect(self._on_signed_in)
+        if self.history is not None:
+            self._connect_history(self.history)
         self._bridge.link_changed.connect(self._on_link_changed)
+
+    def _connect_history(self, history: CallHistory) -> None:
+        """Record this kit's calls; the home page's Recent calls follow the history, and
+        Call back places a call."""
+        self._unfollow_history = history.follow(self.kit.bus, self.kit)
+        panel = self.window.home_page.history_list
+
+        def show() -> None:
+            panel.set_view(history.entries(), history.unseen_missed_count())
+
+        history.subscribe(show)
+        show()
+        panel.call_back_requested.connect(self.presenter.call)
+        panel.clear_requested.connect(history.clear)
+        panel.looked_at.connect(history.mark_seen)
+        self._bridge.signed_in.connect(lambda me: history.set_account(me.user_id))
 
     def _install_defaults(self) -> None:
         bus = self.kit.bus
@@ -179,6 +205,7 @@ class CallUi:
             media=self._media,
             config=self._invitation_config,
             call_config=self._config_for_call,
+            media_factory=self._media_factory,
         )
         ids, self.call_on_sign_in = self.call_on_sign_in, []
         if ids:
@@ -297,6 +324,8 @@ class CallUi:
         """Hang up and stop (the app's shutdown)."""
         await self.kit.uninit()
         await self.presenter.close()
+        if self._unfollow_history is not None:
+            self._unfollow_history()  # after the kit: the call it ended is written down
 
 
 def _problem(kind: DeviceExceptionType | None) -> str:

@@ -22,6 +22,7 @@ from app.config.audio_room import AudioRoomConfig
 from app.navigation import bring_to_front, prepare_overlay, show_overlay
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.qt_room import RoomPresenter
+from app.services.local_media import LocalMedia, MediaOptions
 from app.session import Session
 from app.types import (
     AudioRoomEndEvent,
@@ -41,7 +42,7 @@ from widgets.theme import Colors
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from app.services.local_media import MediaOptions
+    from app.kit import MediaFactory
     from app.types import LeaveConfirmationEvent
     from widgets.audio_room_page import MenuPopper
 
@@ -61,13 +62,17 @@ class RoomUi:
         colors: Colors,
         *,
         media: MediaOptions | None = None,
+        media_factory: MediaFactory | None = None,
         busy: Callable[[], bool] | None = None,
     ) -> None:
-        """``busy`` says whether a call is in progress (a room then waits for it to end)."""
+        """``busy`` says whether a call is in progress (a room then waits for it to end);
+        ``media_factory`` opens each room's devices (the device settings' choices)."""
         self.window, self.kit, self.colors = window, kit, colors
         self._session, self._tasks = session, tasks
         self._busy = busy or (lambda: False)
-        self.presenter = RoomPresenter(kit, tasks, media=media, parent=window)
+        self.presenter = RoomPresenter(
+            kit, tasks, media=media, media_factory=media_factory or LocalMedia, parent=window
+        )
         self.overlay = MinimizeOverlay(colors, window)
         prepare_overlay(self.overlay)
         self.page: AudioRoomPage | None = None

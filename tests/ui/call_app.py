@@ -18,6 +18,7 @@ from app.compose.call_ui import CallUi
 from app.config import CallInvitationConfig
 from app.kit import CallConfigFactory, CallInvitationService
 from app.local_server import ServerHandle, ServerMode
+from app.services.call_history import CallHistory
 from app.services.local_media import MediaOptions
 from signaling.server.app import RunningServer
 from tests.support.qt import wait_until
@@ -130,6 +131,7 @@ async def start_call_app(
     *,
     invitation_timeout_s: float = 60.0,
     call_config: CallConfigFactory | None = None,
+    history: CallHistory | None = None,
 ) -> CallApp:
     """Alice's window signed in; ``call_config`` gives each call its config (presets)."""
     handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
@@ -146,6 +148,7 @@ async def start_call_app(
         media=MediaOptions(synthetic=True),
         invitation_config=CallInvitationConfig(timeout_s=invitation_timeout_s),
         call_config=call_config,
+        history=history,
         outcome_linger_ms=300,
     )
     app = CallApp(parley, calls)

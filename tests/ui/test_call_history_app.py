@@ -1,0 +1,68 @@
+"""Recent calls in the wired window: real calls land in the history, Call back calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app.bots import Answer
+from app.call_history_view import CallDirection, CallOutcome
+from app.services.call_history import CallHistory
+from signaling.server.app import RunningServer
+from tests.support.qt import wait_until
+from tests.ui.call_app import BotFactory, CallApp, short_timeouts, start_call_app, stop_call_app
+
+
+@pytest_asyncio.fixture
+async def alice_with_history(
+    qtbot: QtBot, server: RunningServer, tmp_path: Path
+) -> AsyncIterator[tuple[CallApp, CallHistory]]:
+    history = CallHistory(tmp_path / "history.sqlite3")
+    app = await start_call_app(qtbot, server, tmp_path / "alice.ini", history=history)
+    yield app, history
+    await stop_call_app(app)
+    history.close()
+
+
+async def test_a_missed_call_is_listed_and_call_back_rings_the_caller(
+    alice_with_history: tuple[CallApp, CallHistory], bots: BotFactory
+) -> None:
+    alice, history = alice_with_history
+    panel = alice.parley.window.home_page.history_list
+    assert panel.is_empty
+
+    bob = await bots("bob", Answer.IGNORE)
+    short_timeouts(bob, 1)
+    await bob.call(["alice"], video=False)
+    await wait_until(alice.calls.banner.isVisible)
+    await wait_until(lambda: not alice.calls.banner.isVisible(), 5)  # nobody answered
+    await wait_until(lambda: not panel.is_empty)
+    (entry,) = history.entries()
+    assert entry.direction is CallDirection.INCOMING
+    assert entry.outcome is CallOutcome.MISSED
+    assert entry.user_ids == ["bob"]
+    assert not entry.is_video
+    assert panel.missed_label.isVisible()
+    await alice.settle(bob)
+
+    # Call back: a voice call to Bob, who answers this time.
+    bob.on_invited = Answer.ANSWER
+    center = panel.button_center(0)
+    QTest.mouseClick(panel.list_view.viewport(), Qt.MouseButton.LeftButton, pos=center)
+    page = await alice.wait_for_call_page()
+    view = page.view
+    assert view is not None
+    assert not view.is_video
+    await wait_until(lambda: bob.session is not None)
+    assert await alice.kit.controller.hang_up(show_confirmation=False)
+    await alice.wait_home()
+    await wait_until(lambda: len(history.entries()) == 2)
+    latest = history.entries()[0]
+    assert latest.direction is CallDirection.OUTGOING
+    assert latest.outcome is CallOutcome.ANSWERED
+    await alice.settle(bob)
