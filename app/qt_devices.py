@@ -18,12 +18,8 @@ from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from app.device_settings_view import DeviceKind, DeviceSettingsView, PreviewState
 from app.qt_bridge import TaskKeeper
-from app.services.device_settings import (
-    DeviceChoices,
-    DevicePreview,
-    DeviceSettings,
-    speaker_output,
-)
+from app.services.device_preview import DevicePreview, speaker_output
+from app.services.device_settings import DeviceChoices, DeviceSettings
 from app.services.local_media import MediaOptions
 
 log = logging.getLogger("parley.devices")

@@ -16,12 +16,8 @@ import numpy.typing as npt
 import pytest
 
 from app.device_settings_view import DeviceKind, PreviewState
-from app.services.device_settings import (
-    DevicePreview,
-    DeviceSettings,
-    MemoryStorage,
-    speaker_output,
-)
+from app.services.device_preview import DevicePreview, speaker_output
+from app.services.device_settings import DeviceSettings, MemoryStorage
 from app.services.local_media import MediaOptions
 from media.camera import VideoPreset
 from media.levels import SILENCE_DBFS
