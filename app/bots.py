@@ -90,10 +90,6 @@ class Bot:
     async def _answer(self) -> None:
         await self.answer()
 
-    def _phase_is(self, phase: Phase) -> bool:
-        invitations = self.kit.invitations
-        return invitations is not None and invitations.phase is phase
-
     # --- actions --------------------------------------------------------------------
 
     @property
@@ -108,21 +104,15 @@ class Bot:
 
     async def answer(self) -> CallSession | None:
         """Press the incoming call's accept button (when a call rings here) and join."""
-        if self._phase_is(Phase.INCOMING):
-            await self.bus.invitation.publish(lambda e: e.on_incoming_call_accept_button_pressed)
-        return await self.kit.accept()
+        return await self.kit.press_accept()
 
     async def decline(self) -> None:
         """Press the incoming call's decline button (when a call rings here)."""
-        if self._phase_is(Phase.INCOMING):
-            await self.bus.invitation.publish(lambda e: e.on_incoming_call_decline_button_pressed)
-        await self.kit.reject()
+        await self.kit.press_decline()
 
     async def cancel(self) -> None:
         """Press the outgoing call's cancel button (when a one-to-one call rings out)."""
-        if self._phase_is(Phase.OUTGOING):
-            await self.bus.invitation.publish(lambda e: e.on_outgoing_call_cancel_button_pressed)
-        await self.kit.cancel()
+        await self.kit.press_cancel()
 
     async def hang_up(self) -> bool:
         return await self.kit.controller.hang_up()

@@ -18,7 +18,7 @@ from app.config import CallConfig, CallInvitationConfig
 from app.events import CallEvents, CallInvitationEvents
 from app.minimize import MinimizeController
 from app.services.call_session import CallSession
-from app.services.invitations import InvitationService, PhaseChanged
+from app.services.invitations import InvitationService, Phase, PhaseChanged
 from app.services.local_media import LocalMedia, MediaOptions
 from app.types import KitError, KitException, User
 from media.errors import DeviceExceptionType
@@ -185,6 +185,32 @@ class CallInvitationService:
 
     async def reject(self, custom_data: str = "") -> None:
         await self._require().reject(custom_data)
+
+    # --- the ringing pages' buttons: the seed's "button pressed" event, then the act ---
+
+    def _ringing(self, phase: Phase) -> bool:
+        return self.invitations is not None and self.invitations.phase is phase
+
+    async def press_accept(self) -> CallSession | None:
+        """The incoming page's Accept: ``on_incoming_call_accept_button_pressed`` (while a
+        call rings here), then :meth:`accept`. The desktop page and the bots use it."""
+        if self._ringing(Phase.INCOMING):
+            await self.bus.invitation.publish(lambda e: e.on_incoming_call_accept_button_pressed)
+        return await self.accept()
+
+    async def press_decline(self) -> None:
+        """The incoming page's Decline: ``on_incoming_call_decline_button_pressed``, then
+        :meth:`reject`."""
+        if self._ringing(Phase.INCOMING):
+            await self.bus.invitation.publish(lambda e: e.on_incoming_call_decline_button_pressed)
+        await self.reject()
+
+    async def press_cancel(self) -> None:
+        """The outgoing page's Cancel: ``on_outgoing_call_cancel_button_pressed``, then
+        :meth:`cancel`."""
+        if self._ringing(Phase.OUTGOING):
+            await self.bus.invitation.publish(lambda e: e.on_outgoing_call_cancel_button_pressed)
+        await self.cancel()
 
 
 class CallController:

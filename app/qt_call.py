@@ -336,16 +336,14 @@ class CallPresenter(QObject):
         self._spawn(self._accept(), "accept")
 
     async def _accept(self) -> None:
-        await self.kit.bus.invitation.publish(lambda e: e.on_incoming_call_accept_button_pressed)
-        await self.kit.accept()
+        await self.kit.press_accept()
 
     @Slot()
     def decline(self) -> None:
         self._spawn(self._decline(), "decline")
 
     async def _decline(self) -> None:
-        await self.kit.bus.invitation.publish(lambda e: e.on_incoming_call_decline_button_pressed)
-        await self.kit.reject()
+        await self.kit.press_decline()
 
     @Slot()
     def cancel(self) -> None:
@@ -353,8 +351,7 @@ class CallPresenter(QObject):
         self._spawn(self._cancel(), "cancel")
 
     async def _cancel(self) -> None:
-        await self.kit.bus.invitation.publish(lambda e: e.on_outgoing_call_cancel_button_pressed)
-        await self.kit.cancel()
+        await self.kit.press_cancel()
 
     @property
     def cancelled_by_user(self) -> bool:
