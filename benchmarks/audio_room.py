@@ -9,13 +9,28 @@ listeners join as audience. Once every listener plays all 8 speakers, the window
   (``inject_click`` returns when the click's frame leaves ``recv()``, on the
   system-wide monotonic ``perf_counter``); each listener's playback tap finds the
   click's first loud sample (the technique of ``benchmarks/mouth_to_ear.py``);
-- delivered: decoded audio per speaker in each listener, as a share of real time over
-  the window (every speaker sends 50 frames/s of silence or clicks);
+- delivered: for each speaker, the audio frames each listener decoded relative to the
+  packets that speaker really SENT, counted at both ends between the same two frames.
+  Senders suppress silence (``media.silence``: after 0.4 s below -60 dBFS only a
+  keep-alive every 0.4 s goes out), so a share of real time would count the silence
+  that was never sent as lost. Every speaker therefore injects a marker click 0.3 s into
+  the window and another 0.4 s before its end (the host's own clicks lie between);
+  the speaker counts the packets its ``OpusFanout`` sent from the frame carrying the
+  first click to the frame carrying the last (``on_packet``), and each listener counts
+  the frames it decoded of that speaker from the first click to the last (found by
+  level in that speaker's own decoded blocks). The host's timed clicks start 1 s into
+  the window, clear of the markers. Listeners count 1.5 s longer, so a late
+  last click still arrives;
 - CPU (user+system, % of one core) of the host (a speaker) and of one listener.
 
+``--tone``: every speaker also sends a continuous quiet tone (-36 dBFS, each its own
+pitch), which is never silent, so nothing is suppressed: the worst case, as every
+member ran before suppression. ``--no-suppression`` sends every frame of silence too
+(``MediaOptions(suppress_silence=False)``).
+
 For each N the run "holds" when p95 ≤ 200 ms, every click is heard, and every listener
-got ≥ 99 % of every speaker's frames. Prints one JSON line with every N and the largest
-N held.
+decoded ≥ 99 % of the packets every speaker sent. Prints one JSON line with every N and
+the largest N held.
 """
 
 from __future__ import annotations
@@ -39,10 +54,15 @@ SPEAKERS = 8
 ROOM = "bench-room"
 RATE = 48_000
 BLOCK = 960  # samples per 20 ms frame
-FRAMES_PER_S = 50
 THRESHOLD = 8_000  # int16; the click peaks near 29,000, the speakers send silence
 REFRACTORY_S = 0.1
 MATCH_WINDOW_S = 1.0  # a click heard later than this counts as missed
+MARKER_START_S = 0.3  # every speaker's first marker click, into the window
+MARKER_END_S = 0.4  # its last one, before the window ends
+FIRST_CLICK_S = 1.0  # the host's first timed click, into the window
+DRAIN_S = 1.5  # listeners count this much longer than speakers send markers
+SENT_LOUD_DBFS = -25.0  # a frame carrying a click (≈ -11 dBFS); the tone is -36 dBFS
+TONE_DBFS = -36.0  # --tone: 8 of them sum to ≤ 0.13 of full scale, under THRESHOLD
 
 
 # --- the server process -------------------------------------------------------------
@@ -67,34 +87,55 @@ async def _serve(conn: Connection, secret: str) -> None:
 # --- a member process ---------------------------------------------------------------
 
 
-def member_process(conn: Connection, role: str, index: int, url: str, token: str, ice: str) -> None:
-    asyncio.run(_member(conn, role, index, url, token, ice))
+def member_process(
+    conn: Connection, role: str, index: int, url: str, token: str, args: argparse.Namespace
+) -> None:
+    asyncio.run(_member(conn, role, index, url, token, args))
 
 
-async def _member(conn: Connection, role: str, index: int, url: str, token: str, ice: str) -> None:
+def marker_span(loud: list[bool], counted: list[int]) -> int | None:
+    """Sum of ``counted`` from the first onset to the last onset (inclusive), in order.
+
+    An onset is a loud item after one that was not; None with fewer than two onsets.
+    """
+    onsets = [i for i, now in enumerate(loud) if now and (i == 0 or not loud[i - 1])]
+    if len(onsets) < 2:
+        return None
+    return sum(counted[onsets[0] : onsets[-1] + 1])
+
+
+async def _member(
+    conn: Connection, role: str, index: int, url: str, token: str, args: argparse.Namespace
+) -> None:
     from app.config.audio_room import AudioRoomConfig
     from app.room_bots import RoomBot
     from app.services.local_media import MediaOptions
     from app.types import AudioRoomRole, User
+    from media.peer_types import MediaKind
+    from media.relay import OpusFanout
     from media.synthetic import SyntheticAudioTrack
 
-    use_ice_policy(ice)
+    use_ice_policy(args.ice)
     loop = asyncio.get_running_loop()
     user_id = member_id(role, index)
-    bot = RoomBot(url, token, User(user_id, user_id), media=MediaOptions(synthetic=True))
-    samples: dict[str, int] = defaultdict(int)
-    first_last: dict[str, list[float]] = {}
+    options = MediaOptions(synthetic=True, suppress_silence=not args.no_suppression)
+    bot = RoomBot(url, token, User(user_id, user_id), media=options)
+    # Per source: (loud, samples) of every decoded block while counting.
+    blocks: dict[str, list[tuple[bool, int]]] = defaultdict(list)
+    # Every packet the local fan-out encoded while counting: (loud, sent).
+    packets: list[tuple[bool, bool]] = []
     onsets: list[float] = []
     last_onset = 0.0
     counting = False
 
     def count(key: str, block: npt.NDArray[np.int16]) -> None:
         if counting:
-            now = time.perf_counter()
-            samples[key] += len(block)
-            # Frames expected between the first and the last arrival: a rate over the
-            # whole window would count the jitter at its edges as loss.
-            first_last.setdefault(key, [now, now])[1] = now
+            loud = bool(np.abs(block.astype(np.int32)).max() > THRESHOLD)
+            blocks[key].append((loud, len(block)))
+
+    def on_packet(_pts: int, level_dbfs: float, sent: bool) -> None:
+        if counting:
+            packets.append((level_dbfs > SENT_LOUD_DBFS, sent))
 
     def tap(block: npt.NDArray[np.int16], played_at: float) -> None:
         nonlocal last_onset
@@ -121,6 +162,17 @@ async def _member(conn: Connection, role: str, index: int, url: str, token: str,
                 await asyncio.sleep(0.2)
         session.media.playback.add_source_listener(count)
         session.media.playback.add_tap(tap)
+        mic: SyntheticAudioTrack | None = None
+        if role != "listener":
+            if session.media.audio.source is None:
+                session.media.set_microphone(True)
+            source = session.media.audio.source
+            assert isinstance(source, SyntheticAudioTrack)
+            mic = source
+            # The mesh's audio relay: the benchmark reads what it really sends.
+            fanout = session.audio.mesh._relays[MediaKind.AUDIO]
+            assert isinstance(fanout, OpusFanout)
+            fanout.on_packet = on_packet
         conn.send(("joined", user_id))
         others = {member_id("host", 0)} | {member_id("speaker", i) for i in range(1, SPEAKERS)}
         others.discard(user_id)
@@ -129,31 +181,55 @@ async def _member(conn: Connection, role: str, index: int, url: str, token: str,
             await asyncio.sleep(0.1)
         conn.send(("ready", user_id))
         seconds, interval = await loop.run_in_executor(None, conn.recv)
+        if mic is not None and args.tone:
+            # A quiet tone for the whole window, never below the silence threshold.
+            n = int((seconds + DRAIN_S + 2.0) * RATE)
+            amplitude = 32767 * 10 ** (TONE_DBFS / 20) * np.sqrt(2)
+            mic.inject(amplitude * np.sin(2 * np.pi * (300 + 60 * index) * np.arange(n) / RATE))
         cpu = CpuMeter()
         cpu.start()
         counting = True
         started = time.perf_counter()
         clicks: list[float] = []
-        if role == "host":
-            mic = session.media.audio.source
-            assert isinstance(mic, SyntheticAudioTrack)
-            await asyncio.sleep(0.5)  # clicks only once every listener counts
+
+        async def until(at: float) -> None:
+            await asyncio.sleep(max(0.0, at - (time.perf_counter() - started)))
+
+        if mic is not None:
+            await until(MARKER_START_S)
+            mic.inject_click()  # the first marker (not timed)
+        if mic is not None and role == "host":
+            # Clicks only once every listener counts and every speaker's first marker
+            # has been heard (a process may start its window a little late).
+            await until(FIRST_CLICK_S)
             while time.perf_counter() - started < seconds - 1.0:
                 clicks.append(mic.inject_click())
                 await asyncio.sleep(interval)
-        await asyncio.sleep(max(0.0, seconds - (time.perf_counter() - started)))
+        if mic is not None:
+            await until(seconds - MARKER_END_S)
+            mic.inject_click()  # the last marker
+        await until(seconds if role != "listener" else seconds + DRAIN_S)
+        cpu_percent = cpu.percent()
+        await asyncio.sleep(0.1)  # the last marker's frame has been encoded and counted
         counting = False
+        sent_span = marker_span([p[0] for p in packets], [int(p[1]) for p in packets])
+        received = {
+            key: marker_span([b[0] for b in seen], [b[1] for b in seen])
+            for key, seen in blocks.items()
+        }
         conn.send(
             (
                 "result",
                 {
                     "user": user_id,
-                    "cpu_percent": cpu.percent(),
+                    "cpu_percent": cpu_percent,
                     "clicks": clicks,
                     "onsets": onsets,
-                    "delivered": {
-                        key: (samples[key] / BLOCK) / ((last - first) * FRAMES_PER_S + 1)
-                        for key, (first, last) in first_last.items()
+                    "sent": sent_span,
+                    "encoded": len(packets),
+                    "sent_total": sum(p[1] for p in packets),
+                    "received": {
+                        key: None if n is None else n / BLOCK for key, n in received.items()
                     },
                 },
             )
@@ -185,7 +261,7 @@ def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
         parent, child = ctx.Pipe()
         token = mint_token(secret, uid, uid)
         proc = ctx.Process(
-            target=member_process, args=(child, role, index, url, token, args.ice), daemon=True
+            target=member_process, args=(child, role, index, url, token, args), daemon=True
         )
         proc.start()
         members.append((uid, parent, proc))
@@ -240,6 +316,9 @@ def summarize(
     latencies: list[float] = []
     missed = 0
     delivered: list[float] = []
+    pairs: list[tuple[float, str, str, float | None, int | None]] = []
+    speakers = [member_id("host", 0)] + [member_id("speaker", i) for i in range(1, SPEAKERS)]
+    sent = {s: results[s]["sent"] for s in speakers}
     for uid, result in results.items():
         if not uid.startswith("l"):
             continue
@@ -255,9 +334,12 @@ def summarize(
                 j += 1
             else:
                 missed += 1
-        shares = result["delivered"]
-        speakers = [member_id("host", 0)] + [member_id("speaker", i) for i in range(1, SPEAKERS)]
-        delivered.extend(min(1.0, shares.get(s, 0.0)) for s in speakers)
+        # A marker lost at either end counts as nothing delivered.
+        for s in speakers:
+            got = result["received"].get(s)
+            share = min(1.0, got / sent[s]) if got is not None and sent[s] else 0.0
+            delivered.append(share)
+            pairs.append((share, uid, s, got, sent[s]))
     latency = summary_ms(latencies)
     worst = min(delivered) if delivered else 0.0
     mean = sum(delivered) / len(delivered) if delivered else 0.0
@@ -274,6 +356,16 @@ def summarize(
         "missed": missed,
         "delivered_min": round(worst, 4),
         "delivered_mean": round(mean, 4),
+        "packets_sent_per_speaker": {s: sent[s] for s in speakers},
+        # The three worst (listener, speaker) pairs: frames decoded / packets sent.
+        "worst_pairs": [
+            {"listener": uid, "speaker": s, "decoded": got, "sent": n}
+            for _, uid, s, got, n in sorted(pairs)[:3]
+        ],
+        # Share of the encoded 20 ms frames each speaker sent over its window.
+        "sent_share": {
+            s: round(results[s]["sent_total"] / max(1, results[s]["encoded"]), 3) for s in speakers
+        },
         "cpu_speaker_percent": round(host["cpu_percent"], 1),
         "cpu_listener_percent": round(results[member_id("listener", 0)]["cpu_percent"], 1),
         "machine_cpu_percent": round(machine_cpu, 1),
@@ -291,6 +383,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between clicks")
     parser.add_argument("--timeout", type=float, default=120.0, help="to set a room up, s")
     parser.add_argument("--ice", default="only", choices=["only", "auto", "always", "off"])
+    parser.add_argument(
+        "--tone", action="store_true", help="every speaker sends a quiet tone (never silent)"
+    )
+    parser.add_argument(
+        "--no-suppression", action="store_true", help="send silence too (suppress_silence=False)"
+    )
     args = parser.parse_args()
     runs = []
     for n in args.n:
@@ -308,7 +406,13 @@ def main() -> None:
             "runs": runs,
             "largest_n_held": max(held) if held else 0,
             "goal_met": bool(held) and max(held) >= 20,
-            "config": {"seconds": args.seconds, "interval_s": args.interval, "ice": args.ice},
+            "config": {
+                "seconds": args.seconds,
+                "interval_s": args.interval,
+                "ice": args.ice,
+                "tone": args.tone,
+                "suppress_silence": not args.no_suppression,
+            },
             "machine": machine(),
         }
     )

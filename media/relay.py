@@ -23,6 +23,8 @@ from av.audio.frame import AudioFrame
 from av.frame import Frame
 from av.packet import Packet
 
+from media.silence import SilenceGate, SilenceSuppression, frame_level_dbfs, track_suppression
+
 logger = logging.getLogger(__name__)
 
 OPUS_TIME_BASE = fractions.Fraction(1, 48_000)
@@ -235,22 +237,70 @@ class OpusFanout(TrackRelay):
     Only valid where Opus is the negotiated audio codec, as between Parley peers and in
     browsers (Opus is mandatory-to-implement in WebRTC and aiortc's first choice).
     RTP timestamps stay continuous across :meth:`switch`, as one microphone would.
+
+    With ``suppression`` enabled (the default, see :mod:`media.silence`) packets stop
+    once the source has been silent for the hangover, apart from a keep-alive packet
+    now and then, and start again with the first frame that is not silent. Every frame
+    is still encoded and advances the timestamps, so a receiver sees a gap in time, not
+    a time warp. A source marked with :func:`media.silence.set_track_suppression`
+    overrides the fan-out's setting. ``on_packet(pts, level_dbfs, sent)`` is called for
+    every encoded packet (benchmarks count what was really sent with it).
     """
 
-    def __init__(self, source: MediaStreamTrack | None = None, *, queue_size: int = 8) -> None:
+    def __init__(
+        self,
+        source: MediaStreamTrack | None = None,
+        *,
+        queue_size: int = 8,
+        suppression: SilenceSuppression | None = None,
+    ) -> None:
         super().__init__("audio", source, queue_size=queue_size)
         self._encoder = OpusEncoder()
         self._pts = 0
+        self._default_gate = SilenceGate(suppression or SilenceSuppression())
+        self._gate = self._gate_for(source)
+        self.on_packet: Callable[[int, float, bool], None] | None = None
+        self.packets_sent = 0
+        """Packets handed to the subscribers (each link sends each one)."""
+        self.packets_suppressed = 0
+        """Packets encoded but not sent because the source was silent."""
+
+    @property
+    def suppressing(self) -> bool:
+        """Whether the source is silent past the hangover (only keep-alives go out)."""
+        return self._gate.suppressing
+
+    def switch(self, source: MediaStreamTrack | None) -> None:
+        """Relay ``source`` from its next frame on; the old source's owner stops it."""
+        self._gate = self._gate_for(source)
+        super().switch(source)
+
+    def _gate_for(self, source: MediaStreamTrack | None) -> SilenceGate:
+        own = track_suppression(source)
+        if own is None or own == self._default_gate.config:
+            return self._default_gate
+        return SilenceGate(own)
 
     def _convert(self, frame: MediaItem) -> list[MediaItem]:
         if not isinstance(frame, AudioFrame):
             return []
         payloads, _ = self._encoder.encode(frame)
+        gate = self._gate
+        measure = gate.config.enabled or self.on_packet is not None
+        level = frame_level_dbfs(frame) if measure else 0.0
+        send = gate.admit(level, frame.samples / (frame.sample_rate or OPUS_TIME_BASE.denominator))
         packets: list[MediaItem] = []
         for payload in payloads:
-            packet = Packet(payload)
-            packet.pts = self._pts
-            packet.time_base = OPUS_TIME_BASE
+            pts = self._pts
             self._pts += OPUS_FRAME_SAMPLES
+            if self.on_packet is not None:
+                self.on_packet(pts, level, send)
+            if not send:
+                self.packets_suppressed += 1
+                continue
+            packet = Packet(payload)
+            packet.pts = pts
+            packet.time_base = OPUS_TIME_BASE
             packets.append(packet)
+        self.packets_sent += len(packets)
         return packets

@@ -25,6 +25,7 @@ from media.errors import AudioRoute, DeviceExceptionType
 from media.levels import LevelMeter
 from media.microphone import MicrophoneTrack
 from media.playback import AudioPlayback, NullOutput
+from media.silence import SilenceSuppression, set_track_suppression
 from media.slot import TrackSlot
 from media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
@@ -45,6 +46,9 @@ class MediaOptions:
     speaker: int | str | None = None
     video_preset: VideoPreset = VideoPreset.P480
     tone_hz: float | None = None  # synthetic microphone: a tone instead of silence
+    # Stop sending microphone packets while it is silent (media.silence); off sends
+    # every 20 ms frame to every peer.
+    suppress_silence: bool = True
 
 
 class LocalMedia:
@@ -64,6 +68,7 @@ class LocalMedia:
         self._on_level = on_level
         res = self.options.video_preset.resolution
         self.audio = TrackSlot("audio")
+        set_track_suppression(self.audio, SilenceSuppression(enabled=self.options.suppress_silence))
         self.video = TrackSlot("video", width=res.width, height=res.height, fps=res.fps)
         speaker = NullOutput.NULL if self.options.synthetic else self.options.speaker
         self.playback = AudioPlayback(speaker, on_device_error=self._on_output_error)
