@@ -12,6 +12,10 @@ presence state start empty on the new host; clients sign in again and re-join th
 
 ``PARLEY_LOCAL_PORT`` moves the local server (tests); ``PARLEY_SERVER_URL`` with
 ``PARLEY_SECRET`` uses a remote or self-hosted server instead.
+
+Importing this module is cheap (the standard library only): the window reads
+:class:`ServerMode` before anything else. The network stack (aiohttp, the server,
+PyJWT: ~0.3 s) is imported by the functions that use it, once the window is on screen.
 """
 
 from __future__ import annotations
@@ -21,17 +25,14 @@ import contextlib
 import errno
 import logging
 import os
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiohttp
-
-from signaling.auth import check_secret, mint_token
-from signaling.server.app import RunningServer, start_server
-from signaling.server.hub import ServerConfig
+if TYPE_CHECKING:
+    from signaling.server.app import RunningServer
 
 log = logging.getLogger("parley.local_server")
 
@@ -67,6 +68,8 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def load_or_create_secret(path: Path) -> str:
     """The local secret stored at ``path``, created (0600, 48 random chars) if absent."""
+    import secrets
+
     with contextlib.suppress(FileNotFoundError):
         return _read_secret(path)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -88,6 +91,8 @@ def load_or_create_secret(path: Path) -> str:
 
 
 def _read_secret(path: Path) -> str:
+    from signaling.auth import check_secret
+
     secret = path.read_text(encoding="ascii").strip()
     try:
         check_secret(secret)
@@ -100,6 +105,8 @@ def _read_secret(path: Path) -> str:
 
 async def probe_parley(host: str, port: int, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:
     """Whether a Parley server answers ``GET /healthz`` with ``{"ok": true}`` there."""
+    import aiohttp
+
     url = f"http://{_url_host(host)}:{port}/healthz"
     try:
         async with (
@@ -179,6 +186,8 @@ class ServerHandle:
 
     def mint_token(self, user_id: str, name: str) -> str:
         """A fresh token for ``user_id`` on this server; ``ValueError`` for a bad id or name."""
+        from signaling.auth import mint_token
+
         return mint_token(self._secret, user_id, name)
 
     async def take_over(self, *, attempts: int = 20, interval_s: float = 0.5) -> bool:
@@ -220,11 +229,16 @@ class ServerHandle:
 
 
 async def _start(secret: str, host: str, port: int) -> RunningServer:
+    from signaling.server.app import start_server
+    from signaling.server.hub import ServerConfig
+
     return await start_server(ServerConfig(secret=secret), host, port)
 
 
 async def open_server(settings: ServerSettings) -> ServerHandle:
     """Reuse a local Parley server, else start one here; or use the remote one configured."""
+    from signaling.auth import check_secret
+
     if settings.remote_url:
         if not settings.remote_secret:
             raise ServerError(

@@ -5,6 +5,11 @@ qasync loop, the event bus, the server (started, reused or remote), the session,
 Qt bridge, the call kit with its presenter and navigation, the echo user, and the
 windows. ``PARLEY_REPORT_STARTUP=1`` prints ``parley: first page shown <perf_counter>``
 once the first page is on screen (``benchmarks/app_start.py`` reads it).
+
+The sign-in page comes first: this module imports only Qt and the light parts of the
+app, shows the window, and only then imports the network stack (python-socketio,
+aiohttp, pydantic, PyJWT) and the call stack (aiortc, PyAV, OpenCV) and opens the server.
+A sign-in requested meanwhile waits for the server (see ``SessionBridge``).
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from typing import TYPE_CHECKING
 import qasync
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from app.bus import EventBus
-from app.identity import parse_user_ids
 from app.local_server import (
+    ENV_SERVER_URL,
     ServerError,
     ServerHandle,
     ServerMode,
@@ -37,16 +42,16 @@ from app.local_server import (
 )
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.session import ClientFactory, Session
-from signaling.client import SignalingClient
 from widgets.main_window import MainWindow
 from widgets.theme import Theme, apply_theme
 
 if TYPE_CHECKING:
-    # The call stack (aiortc, PyAV, OpenCV) costs half a second to import: it is imported
-    # after the first page is on screen (see Application.run), never before.
+    # The network stack (~0.3 s) and the call stack (aiortc, PyAV, OpenCV: ~0.5 s) are
+    # imported after the first page is on screen (see Application.run), never before.
     from app.bots import Bot
     from app.compose.call_ui import CallUi
     from app.kit import CallInvitationService
+    from signaling.client import SignalingClient
 
 log = logging.getLogger("parley")
 
@@ -85,6 +90,7 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def make_client_factory(server: ServerHandle) -> ClientFactory:
     """Clients for ``server``; each mints a fresh token whenever it (re)connects."""
+    from signaling.client import SignalingClient
 
     def make(user_id: str, name: str) -> SignalingClient:
         return SignalingClient(server.url, lambda: server.mint_token(user_id, name))
@@ -102,6 +108,7 @@ class Application:
         self.tasks = TaskKeeper()
         self.server: ServerHandle | None = None
         self.session: Session | None = None
+        self.bridge: SessionBridge | None = None
         self.window: MainWindow | None = None
         self.kit: CallInvitationService | None = None
         self.calls: CallUi | None = None
@@ -112,34 +119,41 @@ class Application:
         """Run until the window is closed; returns the exit status."""
         loop = asyncio.get_running_loop()
         self._closed = loop.create_future()
+        # The sign-in page first: nothing below has been imported yet.
+        remote = bool(self.args.server or os.environ.get(ENV_SERVER_URL))
+        bridge = self.bridge = SessionBridge(None, None, self.tasks, remote=remote)
+        colors = apply_theme(self.qt_app, Theme(self.args.theme))
+        window = self.window = MainWindow(bridge, QSettings(), colors)
+        window.close_requested.connect(self.request_quit)
+        self.tasks.failed.connect(window.show_error)
+        if self.args.user_id:
+            window.signin_page.user_id_edit.setText(self.args.user_id)
+            window.signin_page.name_edit.setText(self.args.name or "")
+        self._install_signal_handlers(loop)
+        window.show()
+        if os.environ.get(ENV_REPORT_STARTUP) == "1":
+            # Runs once the loop has drawn the window: the first page is on screen.
+            QTimer.singleShot(0, _report_first_page)
+        # Let the first page paint before importing the rest and opening the server.
+        for _ in range(2):
+            await asyncio.sleep(0)
         try:
             self.server = await open_server(ServerSettings.from_env(server_url=self.args.server))
         except ServerError as exc:
+            bridge.fail(str(exc))
             await self._fatal(str(exc))
+            await self.shutdown()
             return 1
         self.session = Session(
             make_client_factory(self.server), on_server_lost=self.server.take_over
         )
-        bridge = SessionBridge(self.session, self.server, self.tasks)
-        colors = apply_theme(self.qt_app, Theme(self.args.theme))
-        self.window = MainWindow(bridge, QSettings(), colors)
-        self.window.close_requested.connect(self.request_quit)
-        self.tasks.failed.connect(self.window.show_error)
-        self._install_signal_handlers(loop)
-        self.window.show()
-        if os.environ.get(ENV_REPORT_STARTUP) == "1":
-            # Runs once the loop has drawn the window: the first page is on screen.
-            QTimer.singleShot(0, _report_first_page)
-        # Let the first page paint before importing and building the call stack.
-        for _ in range(2):
-            await asyncio.sleep(0)
         from app.compose.call_ui import CallUi
         from app.kit import CallInvitationService
         from media.sounds import SoundPlayer
 
         self.kit = CallInvitationService(self.bus)
         self.calls = CallUi(
-            self.window,
+            window,
             bridge,
             self.session,
             self.server,
@@ -148,13 +162,15 @@ class Application:
             colors,
             sounds=SoundPlayer(SOUNDS),
         )
+        # Everything that listens to the bridge is wired: sign-ins (waiting or new) go on.
+        bridge.attach(self.session, self.server)
         if self.server.mode is ServerMode.HOSTING:
             self.tasks.spawn(self._start_echo(self.server), "start the echo user")
         if self.args.user_id:
             if self.args.call:
+                from app.identity import parse_user_ids
+
                 self.calls.call_on_sign_in = parse_user_ids(self.args.call)
-            self.window.signin_page.user_id_edit.setText(self.args.user_id)
-            self.window.signin_page.name_edit.setText(self.args.name or "")
             bridge.sign_in(self.args.user_id, self.args.name or "")
         await self._closed
         await self.shutdown()
@@ -198,9 +214,11 @@ class Application:
         print(f"parley: {message}", file=sys.stderr)
         if QGuiApplication.platformName() in ("offscreen", "minimal"):
             return  # nobody could dismiss a dialog there
+        from PySide6.QtWidgets import QMessageBox
+
         title = QCoreApplication.translate("main", "Parley cannot start")
         # asyncWrap runs the modal box outside any task, so the loop keeps working under it.
-        await qasync.asyncWrap(lambda: QMessageBox.critical(None, title, message))
+        await qasync.asyncWrap(lambda: QMessageBox.critical(self.window, title, message))
 
 
 def _report_first_page() -> None:

@@ -72,7 +72,12 @@ class TaskKeeper(QObject):
 
 
 class SessionBridge(QObject):
-    """The session and the server for the widgets: Qt signals out, slots in."""
+    """The session and the server for the widgets: Qt signals out, slots in.
+
+    The window is built before the server is open (the first page must not wait for the
+    network stack): then the bridge starts with no session and no server, sign-in
+    requests wait, and :meth:`attach` (or :meth:`fail`) later lets them go on.
+    """
 
     link_changed = Signal(object, str)
     """``(LinkState, detail)``."""
@@ -87,60 +92,129 @@ class SessionBridge(QObject):
     signed_out = Signal()
     server_mode_changed = Signal(object)
     """``ServerMode``: this instance took over hosting the local server."""
+    server_ready = Signal()
+    """The session and its server are attached: signing in works now."""
+    server_failed = Signal(str)
+    """The server could not be started or reached; the argument says why."""
 
     def __init__(
         self,
-        session: Session,
-        server: ServerHandle,
+        session: Session | None,
+        server: ServerHandle | None,
         tasks: TaskKeeper,
         parent: QObject | None = None,
+        *,
+        remote: bool = False,
     ) -> None:
+        """Pass ``None`` for ``session`` and ``server`` while the server is still being
+        opened, and ``remote`` if it is a remote server rather than the local one."""
         super().__init__(parent)
-        self._session = session
-        self._server = server
+        if (session is None) != (server is None):
+            raise ValueError("pass both the session and its server, or neither")
+        self._session: Session | None = None
+        self._server: ServerHandle | None = None
+        self._remote = remote
         self._tasks = tasks
-        self._unsubscribe = session.subscribe(self._on_session_event)
+        self._unsubscribe: Callable[[], None] | None = None
+        self._server_error: str | None = None
+        self._waiting: list[asyncio.Future[None]] = []
         self.before_sign_out: Callable[[], Awaitable[None]] | None = None
         """Runs before the session signs out (the call kit hangs up while still connected)."""
+        if session is not None and server is not None:
+            self.attach(session, server)
+
+    def attach(self, session: Session, server: ServerHandle) -> None:
+        """The server is open and everything that listens to this bridge is wired:
+        requests that waited for it go on. Emits :attr:`server_ready`."""
+        if self._session is not None or self._server_error is not None:
+            raise RuntimeError("the bridge already has a session, or its server failed")
+        self._session, self._server = session, server
+        self._remote = server.mode is ServerMode.REMOTE
+        self._unsubscribe = session.subscribe(self._on_session_event)
         server.on_mode_changed(self.server_mode_changed.emit)
+        self.server_ready.emit()
+        self._wake_waiting()
+
+    def fail(self, message: str) -> None:
+        """The server cannot be opened: waiting and later sign-ins fail with ``message``.
+        Emits :attr:`server_failed`."""
+        if self._session is not None:
+            raise RuntimeError("the bridge already has its session")
+        self._server_error = message
+        self.server_failed.emit(message)
+        self._wake_waiting()
+
+    def _wake_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def _wait_for_session(self) -> Session | None:
+        """The session once the server is open; None if it failed."""
+        while self._session is None and self._server_error is None:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            await waiter
+        return self._session
 
     # --- what widgets read ------------------------------------------------------------
 
     @property
-    def server_url(self) -> str:
-        """The server's URL, for the status line."""
-        return self._server.url
+    def is_ready(self) -> bool:
+        """Whether the server is open and signing in can start at once."""
+        return self._session is not None
 
     @property
-    def server_mode(self) -> ServerMode:
-        """Hosting here, shared or remote."""
-        return self._server.mode
+    def server_error(self) -> str | None:
+        """Why the server could not be opened, or None."""
+        return self._server_error
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the server is (or will be) a remote one rather than the local server."""
+        return self._remote
+
+    @property
+    def server_url(self) -> str:
+        """The server's URL, for the status line; empty until the server is open."""
+        return "" if self._server is None else self._server.url
+
+    @property
+    def server_mode(self) -> ServerMode | None:
+        """Hosting here, shared or remote; None until the server is open."""
+        return None if self._server is None else self._server.mode
 
     @property
     def link_state(self) -> LinkState:
         """The session's connection state now."""
-        return self._session.state
+        return LinkState.SIGNED_OUT if self._session is None else self._session.state
 
     @property
     def me(self) -> OnlineUser | None:
         """The signed-in user, or None."""
-        return self._session.me
+        return None if self._session is None else self._session.me
 
     @property
     def users(self) -> tuple[OnlineUser, ...]:
         """Everyone online now, yourself first."""
-        return self._session.users
+        return () if self._session is None else self._session.users
 
     # --- what widgets ask for ---------------------------------------------------------
 
     @Slot(str, str)
     def sign_in(self, user_id: str, name: str) -> None:
-        """Sign in; the answer is :attr:`signed_in` or :attr:`sign_in_failed`."""
+        """Sign in (once the server is open); the answer is :attr:`signed_in` or
+        :attr:`sign_in_failed`."""
         self._tasks.spawn(self._sign_in(user_id, name), "sign in")
 
     async def _sign_in(self, user_id: str, name: str) -> None:
+        session = await self._wait_for_session()
+        if session is None:
+            self.sign_in_failed.emit(SignInProblem.UNREACHABLE, self._server_error or "")
+            return
         try:
-            me = await self._session.sign_in(user_id, name)
+            me = await session.sign_in(user_id, name)
         except SignInError as exc:
             self.sign_in_failed.emit(exc.problem, exc.detail)
             return
@@ -155,14 +229,17 @@ class SessionBridge(QObject):
         self._tasks.spawn(self._sign_out(), "sign out")
 
     async def _sign_out(self) -> None:
-        if self.before_sign_out is not None:
-            await self.before_sign_out()
-        await self._session.sign_out()
+        if self._session is not None:
+            if self.before_sign_out is not None:
+                await self.before_sign_out()
+            await self._session.sign_out()
         self.signed_out.emit()
 
     def detach(self) -> None:
         """Stop forwarding session events (before the session closes at shutdown)."""
-        self._unsubscribe()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
     def _on_session_event(self, event: SessionEvent) -> None:
         if isinstance(event, LinkChanged):

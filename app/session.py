@@ -4,6 +4,10 @@
 to presence and keeps the list of online users with what each is doing. It announces
 every change as a small frozen event to plain listeners, so it is testable without Qt;
 ``app.qt_bridge`` turns those events into Qt signals for the widgets.
+
+Importing this module is cheap: the window needs :class:`LinkState` and friends before
+the network stack (python-socketio, aiohttp, the pydantic protocol) is imported, which
+happens once the first page is on screen.
 """
 
 from __future__ import annotations
@@ -14,17 +18,19 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from app.identity import validate_name, validate_user_id
-from signaling.client import SignalingClient
 from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import PresenceState
 from signaling.errors import ErrorCode, SignalingError
-from signaling.protocol import PresenceChangedEvent, PresenceInfo
+
+if TYPE_CHECKING:
+    from signaling.client import SignalingClient
+    from signaling.protocol import PresenceChangedEvent, PresenceInfo
 
 log = logging.getLogger("parley.session")
 
-ClientFactory = Callable[[str, str], SignalingClient]
+ClientFactory = Callable[[str, str], "SignalingClient"]
 """Builds the client for ``(user_id, name)``; the composition root knows the server."""
 
 
@@ -161,6 +167,8 @@ class Session:
 
     async def sign_in(self, user_id: str, name: str) -> OnlineUser:
         """Connect as ``user_id`` and load who is online; raises :class:`SignInError`."""
+        from app.identity import validate_name, validate_user_id
+
         name = name.strip() or user_id
         problem = validate_user_id(user_id) or validate_name(name)
         if problem is not None:
@@ -213,6 +221,8 @@ class Session:
     # --- what the client reports ------------------------------------------------------
 
     def _on_client_event(self, event: object) -> None:
+        from signaling.protocol import PresenceChangedEvent  # loaded by the client already
+
         if isinstance(event, PresenceChangedEvent):
             self._on_presence(event)
         elif isinstance(event, ConnectionStateChanged):

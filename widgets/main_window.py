@@ -1,18 +1,28 @@
-"""The main window: the pages in a stack, and a status line for the connection."""
+"""The main window: the pages in a stack, and a status line for the connection.
+
+The window is the first thing ``parley`` shows, before the server is open (see
+:class:`~app.qt_bridge.SessionBridge`): building it imports nothing heavy, and the home
+page, which needs the protocol's rules, is built once the server is ready.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSettings, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from app import PresenceState
 from app.local_server import ServerMode
 from app.qt_bridge import SessionBridge
 from app.session import LinkState, OnlineUser
-from widgets.home_page import HomePage
 from widgets.signin_page import SignInPage
 from widgets.theme import Colors
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
+
+    from widgets.home_page import HomePage
 
 
 class MainWindow(QMainWindow):
@@ -36,10 +46,9 @@ class MainWindow(QMainWindow):
         self._closing = False
 
         self.signin_page = SignInPage(bridge, settings, self)
-        self.home_page = HomePage(bridge, colors, self)
+        self._home_page: HomePage | None = None
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.signin_page)
-        self.stack.addWidget(self.home_page)
 
         # A banner as well as the status line: losing the server must be hard to miss.
         self.reconnect_banner = QLabel(
@@ -66,8 +75,45 @@ class MainWindow(QMainWindow):
         bridge.signed_in.connect(self.on_bridge_signed_in)
         bridge.signed_out.connect(self.on_bridge_signed_out)
         bridge.server_mode_changed.connect(self.on_bridge_server_mode_changed)
+        bridge.server_ready.connect(self.on_bridge_server_ready)
+        bridge.server_failed.connect(self.on_bridge_server_failed)
         self.on_bridge_link_changed(bridge.link_state, "")
-        self.on_bridge_server_mode_changed(bridge.server_mode)
+        if bridge.server_error is not None:
+            self.on_bridge_server_failed(bridge.server_error)
+        elif bridge.is_ready:
+            self.on_bridge_server_ready()
+        else:
+            text = (
+                self.tr("Connecting to the server…")
+                if bridge.is_remote
+                else self.tr("Starting local server…")
+            )
+            self._set_server_text(self._colors.muted, text)
+
+    @property
+    def home_page(self) -> HomePage:
+        """The signed-in page: built when the server is ready, or on first use."""
+        return self._ensure_home_page()
+
+    def _ensure_home_page(self) -> HomePage:
+        if self._home_page is None:
+            from widgets.home_page import HomePage
+
+            self._home_page = HomePage(self._bridge, self._colors, self)
+            self.stack.addWidget(self._home_page)
+        return self._home_page
+
+    @Slot()
+    def on_bridge_server_ready(self) -> None:
+        self._ensure_home_page()  # before anyone can be signed in: it follows the roster
+        mode = self._bridge.server_mode
+        if mode is not None:
+            self.on_bridge_server_mode_changed(mode)
+
+    @Slot(str)
+    def on_bridge_server_failed(self, message: str) -> None:
+        self._set_server_text(self._colors.danger, self.tr("Server unavailable"))
+        self.server_label.setToolTip(message)
 
     @Slot(object)
     def on_bridge_signed_in(self, me: OnlineUser) -> None:
@@ -106,6 +152,9 @@ class MainWindow(QMainWindow):
             ServerMode.REMOTE: self.tr("Server"),
         }
         self.server_label.setText(f"{texts[mode]} · {self._bridge.server_url}")
+
+    def _set_server_text(self, color: str, text: str) -> None:
+        self.server_label.setText(f'<span style="color:{color}">{text}</span>')
 
     @Slot(str)
     def show_error(self, text: str) -> None:

@@ -1,6 +1,14 @@
-"""The sign-in page: user ID and display name, checked here, remembered across runs."""
+"""The sign-in page: user ID and display name, checked here, remembered across runs.
+
+It is Parley's first page, shown while the server is still being opened: signing in
+then waits for it (the button says so), and a server that cannot be opened is shown
+here. The input rules (``app.identity``) come with the wire protocol (pydantic, ~0.2 s
+to import), so they are imported when first needed, after the page is on screen.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtWidgets import (
@@ -13,9 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.identity import ALLOWED_ID_CHARACTERS, IdentityProblem, validate_name, validate_user_id
 from app.qt_bridge import SessionBridge
 from app.session import SignInProblem
+
+if TYPE_CHECKING:
+    from app.identity import IdentityProblem
 
 SETTINGS_USER_ID = "signin/user_id"
 SETTINGS_NAME = "signin/name"
@@ -47,9 +57,6 @@ class SignInPage(QWidget):
         self.user_id_edit = QLineEdit(card)
         self.user_id_edit.setPlaceholderText(self.tr("e.g. alice"))
         self.user_id_edit.setMaxLength(64)
-        self.user_id_edit.setToolTip(
-            self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
-        )
         self.name_edit = QLineEdit(card)
         self.name_edit.setPlaceholderText(self.tr("e.g. Alice Martin"))
         self.name_edit.setMaxLength(64)
@@ -103,12 +110,21 @@ class SignInPage(QWidget):
         self.user_id_edit.textEdited.connect(self.on_user_id_edit_text_edited)
         bridge.sign_in_failed.connect(self.on_bridge_sign_in_failed)
         bridge.signed_in.connect(self.on_bridge_signed_in)
+        bridge.server_ready.connect(self.on_bridge_server_ready)
+        bridge.server_failed.connect(self.on_bridge_server_failed)
+        if bridge.server_error is not None:
+            self.on_bridge_server_failed(bridge.server_error)
+        elif bridge.is_ready:
+            self.on_bridge_server_ready()
 
     @Slot()
     def on_sign_in_button_clicked(self) -> None:
-        """Check the input; if it is valid, remember it and ask the bridge to sign in."""
+        """Check the input; if it is valid, remember it and ask the bridge to sign in
+        (which waits for the server if it is still starting)."""
         if not self.sign_in_button.isEnabled():
             return
+        from app.identity import validate_name, validate_user_id
+
         user_id = self.user_id_edit.text().strip()
         name = self.name_edit.text().strip()
         problem = validate_user_id(user_id) or validate_name(name)
@@ -122,8 +138,24 @@ class SignInPage(QWidget):
         self._settings.sync()
         self.error_label.hide()
         self.sign_in_button.setEnabled(False)
-        self.sign_in_button.setText(self.tr("Signing in…"))
+        self._show_progress()
         self._bridge.sign_in(user_id, name)
+
+    @Slot()
+    def on_bridge_server_ready(self) -> None:
+        # The rules' module is loaded by now (opening the server brought the protocol).
+        from app.identity import ALLOWED_ID_CHARACTERS
+
+        self.user_id_edit.setToolTip(
+            self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
+        )
+        if not self.sign_in_button.isEnabled():  # a sign-in waited for the server
+            self._show_progress()
+
+    @Slot(str)
+    def on_bridge_server_failed(self, message: str) -> None:
+        self._reset_button()
+        self._show_error(self.tr("The server is not available: {detail}").format(detail=message))
 
     @Slot(str)
     def on_user_id_edit_text_edited(self, text: str) -> None:
@@ -132,6 +164,8 @@ class SignInPage(QWidget):
     @Slot(object, str)
     def on_bridge_sign_in_failed(self, problem: SignInProblem, detail: str) -> None:
         self._reset_button()
+        if self._bridge.server_error is not None:
+            return  # on_bridge_server_failed has said why
         texts = {
             SignInProblem.UNREACHABLE: self.tr("Cannot reach the server: {detail}"),
             SignInProblem.REFUSED: self.tr("The server refused the sign-in: {detail}"),
@@ -145,8 +179,17 @@ class SignInPage(QWidget):
         self._reset_button()
         self.error_label.hide()
 
+    def _show_progress(self) -> None:
+        if self._bridge.is_ready:
+            self.sign_in_button.setText(self.tr("Signing in…"))
+        elif self._bridge.is_remote:
+            self.sign_in_button.setText(self.tr("Connecting to the server…"))
+        else:
+            self.sign_in_button.setText(self.tr("Starting local server…"))
+
     def _reset_button(self) -> None:
-        self.sign_in_button.setEnabled(True)
+        # Nobody can sign in once the server has failed (the app says so, then quits).
+        self.sign_in_button.setEnabled(self._bridge.server_error is None)
         self.sign_in_button.setText(self.tr("Sign in"))
 
     def _show_error(self, text: str) -> None:
@@ -160,6 +203,8 @@ class SignInPage(QWidget):
         self.user_id_edit.style().polish(self.user_id_edit)
 
     def _problem_text(self, problem: IdentityProblem) -> str:
+        from app.identity import ALLOWED_ID_CHARACTERS, IdentityProblem
+
         texts = {
             IdentityProblem.ID_EMPTY: self.tr("Enter a user ID."),
             IdentityProblem.ID_TOO_LONG: self.tr("A user ID has at most 64 characters."),

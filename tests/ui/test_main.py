@@ -1,11 +1,22 @@
-"""The composition root end to end: start (hosting the local server), sign in, close."""
+"""The composition root end to end: start (hosting the local server), sign in, close.
+
+``parley`` shows its sign-in page before it imports the network stack and opens the
+server; signing in meanwhile waits for the server, and a server that cannot be opened is
+still reported (and ends the app).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.local_server import ServerMode, probe_parley
@@ -13,18 +24,41 @@ from app.main import Application, parse_args
 from app.session import LinkState
 from tests.support.qt import wait_until
 
+ROOT = Path(__file__).resolve().parents[2]
+# Imported only once the first page is on screen (docs/performance.md, "App").
+HEAVY = ("aiohttp", "socketio", "engineio", "pydantic", "jwt", "aiortc", "av", "cv2", "numpy")
 
-async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unused_tcp_port: int
-) -> None:
+
+@pytest.fixture
+def local_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unused_tcp_port: int) -> int:
+    """A private config directory and local port; returns the port."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     monkeypatch.setenv("PARLEY_LOCAL_PORT", str(unused_tcp_port))
     monkeypatch.delenv("PARLEY_SERVER_URL", raising=False)
+    return unused_tcp_port
+
+
+def qt_application() -> QApplication:
     qt_app = QApplication.instance()
     assert isinstance(qt_app, QApplication)
+    return qt_app
+
+
+async def finish(application: Application, run: asyncio.Task[int]) -> None:
+    if not run.done():
+        application.request_quit()
+        await run
+    application.qt_app.setStyleSheet("")
+    if application.window is not None:
+        application.window.deleteLater()
+
+
+async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
+    local_server_env: int, tmp_path: Path
+) -> None:
     args, qt_args = parse_args(["--user-id", "alice", "--name", "Alice", "--theme", "dark"])
     assert qt_args == []
-    application = Application(qt_app, args)
+    application = Application(qt_application(), args)
     run = asyncio.get_running_loop().create_task(application.run())
     try:
         await wait_until(lambda: application.window is not None and application.window.isVisible())
@@ -41,12 +75,119 @@ async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
         window.close()  # the close button: the app signs out and stops the server
         assert await asyncio.wait_for(run, 10) == 0
         assert not window.isVisible()
-        assert not await probe_parley("127.0.0.1", unused_tcp_port)
+        assert not await probe_parley("127.0.0.1", local_server_env)
         assert application.tasks.pending == 0
     finally:
-        if not run.done():
-            application.request_quit()
-            await run
-        qt_app.setStyleSheet("")
-        if application.window is not None:
-            application.window.deleteLater()
+        await finish(application, run)
+
+
+async def test_the_sign_in_page_comes_first_and_a_sign_in_waits_for_the_server(
+    local_server_env: int,
+) -> None:
+    args, _ = parse_args(["--theme", "light"])
+    application = Application(qt_application(), args)
+    run = asyncio.get_running_loop().create_task(application.run())
+    try:
+        await asyncio.sleep(0)  # run() up to its first pause: the page is shown, no more
+        window = application.window
+        assert window is not None
+        assert window.isVisible()
+        server_at_first = application.server
+        assert server_at_first is None
+        assert not await probe_parley("127.0.0.1", local_server_env)
+        page = window.signin_page
+        assert window.stack.currentWidget() is page
+        assert "Starting local server…" in window.server_label.text()
+
+        page.user_id_edit.setText("alice")
+        page.name_edit.setText("Alice")
+        QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+        assert page.sign_in_button.text() == "Starting local server…"
+        assert not page.sign_in_button.isEnabled()
+
+        await wait_until(lambda: window.stack.currentWidget() is window.home_page, timeout=10)
+        assert application.server is not None
+        assert application.server.mode is ServerMode.HOSTING
+        assert application.session is not None
+        assert application.session.state is LinkState.ONLINE
+        assert "hosted by this window" in window.server_label.text()
+        window.close()
+        assert await asyncio.wait_for(run, 10) == 0
+        assert application.tasks.pending == 0
+    finally:
+        await finish(application, run)
+
+
+async def test_a_port_taken_by_another_program_is_reported_and_ends_the_app(
+    local_server_env: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = web.Application()  # answers, but not as a Parley server
+    runner = web.AppRunner(other)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", local_server_env).start()
+    args, _ = parse_args([])
+    application = Application(qt_application(), args)
+    run = asyncio.get_running_loop().create_task(application.run())
+    try:
+        await asyncio.sleep(0)
+        window = application.window
+        assert window is not None
+        assert application.bridge is not None
+        failures: list[str] = []
+        application.bridge.server_failed.connect(failures.append)
+        page = window.signin_page
+        page.user_id_edit.setText("alice")
+        QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+
+        assert await asyncio.wait_for(run, 10) == 1
+        assert len(failures) == 1
+        assert "not a Parley server" in failures[0]
+        assert "PARLEY_LOCAL_PORT" in failures[0]
+        assert page.error_label.text() == f"The server is not available: {failures[0]}"
+        assert f"parley: {failures[0]}" in capsys.readouterr().err
+        assert not window.isVisible()  # the app has shut down
+        assert application.tasks.pending == 0
+    finally:
+        await finish(application, run)
+        await runner.cleanup()
+
+
+def test_nothing_heavy_is_imported_before_the_first_page_is_shown(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    """The real ``parley`` process: the import log up to its "first page shown" line."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PARLEY_REPORT_STARTUP="1",
+        XDG_CONFIG_HOME=str(tmp_path),
+        PARLEY_LOCAL_PORT=str(unused_tcp_port),
+    )
+    env.pop("PARLEY_SERVER_URL", None)
+    imported: list[str] = []
+    with subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream: the import lines stay in order with it
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if "parley: first page shown" in line:
+                    break
+                if line.startswith("import time:"):
+                    imported.append(line.rsplit("|", 1)[1].strip())
+            else:
+                pytest.fail("parley ended without showing its first page")
+        finally:
+            process.kill()
+    assert "widgets.signin_page" in imported
+    roots = {name.split(".")[0] for name in imported}
+    assert sorted(roots & set(HEAVY)) == []
+    assert not [m for m in imported if m.startswith("signaling.server")]
+    assert "signaling.client" not in imported
+    assert "signaling.protocol" not in imported
+    assert "widgets.home_page" not in imported

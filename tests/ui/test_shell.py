@@ -12,14 +12,18 @@ from pytestqt.qtbot import QtBot
 
 from app import PresenceState
 from app.local_server import ServerHandle, ServerMode
-from app.session import LinkState, OnlineUser
+from app.main import make_client_factory
+from app.qt_bridge import SessionBridge, TaskKeeper
+from app.session import LinkState, OnlineUser, Session, SignInProblem
 from signaling.protocol import PresenceChangedEvent
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from tests.support.qt import wait_until
 from tests.support.signaling import TEST_SECRET, ClientFactory
 from tests.ui.conftest import Parley, build_parley, close_parley
+from widgets.main_window import MainWindow
 from widgets.signin_page import SETTINGS_NAME, SETTINGS_USER_ID, SignInPage
+from widgets.theme import LIGHT
 from widgets.user_list import STATE_TEXT_ROLE
 
 
@@ -207,3 +211,91 @@ async def test_losing_the_server_shows_reconnecting_and_recovers(
         await close_parley(parley)
         if second is not None:
             await second.stop()
+
+
+# --- the window before the server is open (as parley starts) -------------------------
+
+
+def pending_window(qtbot: QtBot, tmp_path: Path) -> tuple[MainWindow, SessionBridge, TaskKeeper]:
+    """The window as ``parley`` first shows it: the bridge has no session or server yet."""
+    tasks = TaskKeeper()
+    bridge = SessionBridge(None, None, tasks)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(bridge, settings, LIGHT)
+    window.show()
+    return window, bridge, tasks
+
+
+async def test_signing_in_before_the_server_is_ready_waits_for_it(
+    qtbot: QtBot, server: RunningServer, make_client: ClientFactory, tmp_path: Path
+) -> None:
+    bob = await make_client("bob", "Bob")
+    await bob.subscribe_presence()
+    window, bridge, tasks = pending_window(qtbot, tmp_path)
+    session: Session | None = None
+    try:
+        page = window.signin_page
+        assert window.stack.currentWidget() is page
+        assert "Starting local server…" in window.server_label.text()
+        assert page.sign_in_button.isEnabled()  # a click is taken, and waits
+        QTest.keyClicks(page.user_id_edit, "alice")
+        QTest.keyClicks(page.name_edit, "Alice")
+        QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+        assert not page.sign_in_button.isEnabled()
+        assert page.sign_in_button.text() == "Starting local server…"
+        await asyncio.sleep(0.1)
+        assert tasks.pending == 1  # the sign-in, waiting
+        waiting_state = bridge.link_state
+        assert waiting_state is LinkState.SIGNED_OUT
+        assert [u.user_id for u in await server.hub.store.online()] == ["bob"]
+
+        handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
+        session = Session(make_client_factory(handle))
+        bridge.attach(session, handle)
+        assert page.sign_in_button.text() == "Signing in…"
+        assert window.server_label.text() == f"Server · {server.url}"
+        await wait_until(lambda: window.stack.currentWidget() is window.home_page)
+        assert bridge.link_state is LinkState.ONLINE
+        await wait_until(lambda: len(window.home_page.model.users()) == 2)
+        assert [u.user_id for u in window.home_page.model.users()] == ["alice", "bob"]
+        assert page.sign_in_button.isEnabled()
+        assert "1–64 characters" in page.user_id_edit.toolTip()
+    finally:
+        await tasks.close()
+        if session is not None:
+            await session.close()
+            # The server has handled alice leaving while the loop still runs.
+            await bob.expect(PresenceChangedEvent, lambda e: e.user_id == "alice" and not e.online)
+        window.close_for_good()
+        window.deleteLater()
+
+
+async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, bridge, tasks = pending_window(qtbot, tmp_path)
+    try:
+        page = window.signin_page
+        refused: list[tuple[SignInProblem, str]] = []
+        bridge.sign_in_failed.connect(lambda problem, detail: refused.append((problem, detail)))
+        QTest.keyClicks(page.user_id_edit, "alice")
+        QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+        await asyncio.sleep(0.05)
+        assert tasks.pending == 1
+
+        why = "port 8719 on 127.0.0.1 is taken by another program that is not a Parley server"
+        bridge.fail(why)
+        assert page.error_label.isVisible()
+        assert page.error_label.text() == f"The server is not available: {why}"
+        assert not page.sign_in_button.isEnabled()
+        assert page.sign_in_button.text() == "Sign in"
+        assert "Server unavailable" in window.server_label.text()
+        assert window.server_label.toolTip() == why
+        await wait_until(lambda: tasks.pending == 0)
+        assert refused == [(SignInProblem.UNREACHABLE, why)]
+        assert page.error_label.text() == f"The server is not available: {why}"
+        assert window.stack.currentWidget() is page
+    finally:
+        await tasks.close()
+        window.close_for_good()
+        window.deleteLater()

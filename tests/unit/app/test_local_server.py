@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -35,6 +37,21 @@ async def handles() -> AsyncIterator[list[ServerHandle]]:
     yield opened
     for handle in sorted(opened, key=lambda h: h.mode is ServerMode.HOSTING):
         await handle.stop()
+
+
+def test_importing_it_and_the_session_loads_no_network_stack() -> None:
+    """The window needs ServerMode and LinkState before the network stack is imported."""
+    script = (
+        "import sys, app.local_server, app.session\n"
+        "heavy = ('aiohttp', 'socketio', 'pydantic', 'jwt', 'signaling.server', "
+        "'signaling.client', 'signaling.protocol', 'signaling.auth')\n"
+        "heavy_dot = tuple(name + '.' for name in heavy)\n"
+        "print(sorted(m for m in sys.modules if m in heavy or m.startswith(heavy_dot)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_the_secret_file_is_private_and_reused(tmp_path: Path) -> None:
