@@ -43,14 +43,18 @@ from app.local_server import (
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.session import ClientFactory, Session
 from widgets.main_window import MainWindow
-from widgets.theme import Theme, apply_theme
+from widgets.theme import Colors, Theme, apply_theme
 
 if TYPE_CHECKING:
     # The network stack (~0.3 s) and the call stack (aiortc, PyAV, OpenCV: ~0.5 s) are
     # imported after the first page is on screen (see Application.run), never before.
     from app.bots import Bot
     from app.compose.call_ui import CallUi
+    from app.compose.room_ui import RoomUi
     from app.kit import CallInvitationService
+    from app.qt_devices import DevicesPresenter
+    from app.services.call_history import CallHistory
+    from app.services.device_settings import DeviceSettings
     from signaling.client import SignalingClient
 
 log = logging.getLogger("parley")
@@ -59,6 +63,7 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 APP_ICON = RESOURCES / "icons" / "parley-app.svg"
 SOUNDS = RESOURCES / "sounds"
 ENV_REPORT_STARTUP = "PARLEY_REPORT_STARTUP"
+ENV_DATA_DIR = "PARLEY_DATA_DIR"
 ORGANIZATION = "Parley"
 APPLICATION = "Parley"
 
@@ -112,6 +117,11 @@ class Application:
         self.window: MainWindow | None = None
         self.kit: CallInvitationService | None = None
         self.calls: CallUi | None = None
+        self.rooms: RoomUi | None = None
+        self.history: CallHistory | None = None
+        self.device_settings: DeviceSettings | None = None
+        self.devices: DevicesPresenter | None = None
+        self.colors: Colors | None = None
         self.echo: Bot | None = None
         self._closed: asyncio.Future[None] | None = None
 
@@ -122,7 +132,7 @@ class Application:
         # The sign-in page first: nothing below has been imported yet.
         remote = bool(self.args.server or os.environ.get(ENV_SERVER_URL))
         bridge = self.bridge = SessionBridge(None, None, self.tasks, remote=remote)
-        colors = apply_theme(self.qt_app, Theme(self.args.theme))
+        colors = self.colors = apply_theme(self.qt_app, Theme(self.args.theme))
         window = self.window = MainWindow(bridge, QSettings(), colors)
         window.close_requested.connect(self.request_quit)
         self.tasks.failed.connect(window.show_error)
@@ -147,21 +157,7 @@ class Application:
         self.session = Session(
             make_client_factory(self.server), on_server_lost=self.server.take_over
         )
-        from app.compose.call_ui import CallUi
-        from app.kit import CallInvitationService
-        from media.sounds import SoundPlayer
-
-        self.kit = CallInvitationService(self.bus)
-        self.calls = CallUi(
-            window,
-            bridge,
-            self.session,
-            self.server,
-            self.kit,
-            self.tasks,
-            colors,
-            sounds=SoundPlayer(SOUNDS),
-        )
+        calls = self._build_kits(window, bridge, self.session, self.server, colors)
         # Everything that listens to the bridge is wired: sign-ins (waiting or new) go on.
         bridge.attach(self.session, self.server)
         if self.server.mode is ServerMode.HOSTING:
@@ -170,11 +166,70 @@ class Application:
             if self.args.call:
                 from app.identity import parse_user_ids
 
-                self.calls.call_on_sign_in = parse_user_ids(self.args.call)
+                calls.call_on_sign_in = parse_user_ids(self.args.call)
             bridge.sign_in(self.args.user_id, self.args.name or "")
         await self._closed
         await self.shutdown()
         return 0
+
+    def _build_kits(
+        self,
+        window: MainWindow,
+        bridge: SessionBridge,
+        session: Session,
+        server: ServerHandle,
+        colors: Colors,
+    ) -> CallUi:
+        """The call kit, the audio room kit, the call history and the device settings."""
+        from app.audio_room_kit import AudioRoomKit
+        from app.compose.call_ui import CallUi
+        from app.compose.room_ui import RoomUi
+        from app.kit import CallInvitationService
+        from app.qt_devices import DevicesPresenter, QSettingsStorage
+        from app.services.call_history import CallHistory
+        from app.services.device_settings import DeviceSettings
+        from media.sounds import SoundPlayer
+
+        devices = self.device_settings = DeviceSettings(QSettingsStorage(QSettings()))
+        self.devices = DevicesPresenter(devices, self.tasks, sounds_dir=SOUNDS, parent=window)
+        # Saved choices match devices once listed; a call before that uses the defaults.
+        self.devices.refresh()
+        window.home_page.devices_requested.connect(self._open_devices)
+        self.history = CallHistory(data_dir() / "history.sqlite3")
+        self.kit = CallInvitationService(self.bus)
+        calls = self.calls = CallUi(
+            window,
+            bridge,
+            session,
+            server,
+            self.kit,
+            self.tasks,
+            colors,
+            sounds=SoundPlayer(SOUNDS),
+            media_factory=devices.local_media,
+            history=self.history,
+        )
+
+        def in_a_call() -> bool:
+            return calls.kit.session is not None or calls.presenter.phase.value != "idle"
+
+        self.rooms = RoomUi(
+            window,
+            bridge,
+            session,
+            AudioRoomKit(self.bus),
+            self.tasks,
+            colors,
+            media_factory=devices.local_media,
+            busy=in_a_call,
+        )
+        return calls
+
+    def _open_devices(self) -> None:
+        from widgets.device_settings_dialog import open_device_settings
+
+        if self.devices is not None and self.colors is not None:
+            open_device_settings(self.devices, self.colors, self.window)
 
     def request_quit(self) -> None:
         """Begin the orderly shutdown (window closed, Ctrl+C, SIGTERM)."""
@@ -191,9 +246,17 @@ class Application:
 
     async def shutdown(self) -> None:
         """Hang up, cancel background work, sign out, stop the server if hosted here."""
+        if self.rooms is not None:
+            await self.rooms.close()
         if self.calls is not None:
             await self.calls.close()
+        if self.history is not None:
+            self.history.close()  # after the calls: the one they ended is written down
+        if self.devices is not None:
+            await self.devices.close()  # before the tasks: no preview left holding a camera
         await self.tasks.close()
+        if self.device_settings is not None:
+            await self.device_settings.close()
         if self.echo is not None:
             await self.echo.close()
         if self.session is not None:
@@ -219,6 +282,20 @@ class Application:
         title = QCoreApplication.translate("main", "Parley cannot start")
         # asyncWrap runs the modal box outside any task, so the loop keeps working under it.
         await qasync.asyncWrap(lambda: QMessageBox.critical(self.window, title, message))
+
+
+def data_dir() -> Path:
+    """Where Parley keeps its files (``$PARLEY_DATA_DIR``, else the platform's app data)."""
+    override = os.environ.get(ENV_DATA_DIR)
+    if override:
+        path = Path(override)
+    else:
+        from PySide6.QtCore import QStandardPaths
+
+        location = QStandardPaths.StandardLocation.AppDataLocation
+        path = Path(QStandardPaths.writableLocation(location))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _report_first_page() -> None:

@@ -23,6 +23,7 @@ from app.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
 from app.session import LinkState
 from tests.support.qt import wait_until
+from widgets.device_settings_dialog import DeviceSettingsDialog
 
 ROOT = Path(__file__).resolve().parents[2]
 # Imported only once the first page is on screen (docs/performance.md, "App").
@@ -33,6 +34,7 @@ HEAVY = ("aiohttp", "socketio", "engineio", "pydantic", "jwt", "aiortc", "av", "
 def local_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, unused_tcp_port: int) -> int:
     """A private config directory and local port; returns the port."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PARLEY_LOCAL_PORT", str(unused_tcp_port))
     monkeypatch.delenv("PARLEY_SERVER_URL", raising=False)
     return unused_tcp_port
@@ -71,6 +73,18 @@ async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
         assert application.session.state is LinkState.ONLINE
         assert window.windowTitle() == "Parley"
         assert (tmp_path / "parley" / "local-secret").exists()
+
+        # Every feature is wired: the room kit, the history file, the device settings.
+        assert application.rooms is not None
+        assert application.rooms.kit.bus is application.bus
+        assert (tmp_path / "data" / "history.sqlite3").exists()
+        assert window.home_page.history_list.is_empty
+        QTest.mouseClick(window.home_page.devices_button, Qt.MouseButton.LeftButton)
+        dialog = window.findChild(DeviceSettingsDialog)
+        assert dialog is not None
+        await wait_until(dialog.isVisible)
+        dialog.reject()
+        await wait_until(lambda: application.tasks.pending == 0, timeout=10)
 
         window.close()  # the close button: the app signs out and stops the server
         assert await asyncio.wait_for(run, 10) == 0
@@ -161,6 +175,7 @@ def test_nothing_heavy_is_imported_before_the_first_page_is_shown(
         QT_QPA_PLATFORM="offscreen",
         PARLEY_REPORT_STARTUP="1",
         XDG_CONFIG_HOME=str(tmp_path),
+        PARLEY_DATA_DIR=str(tmp_path / "data"),
         PARLEY_LOCAL_PORT=str(unused_tcp_port),
     )
     env.pop("PARLEY_SERVER_URL", None)
