@@ -32,6 +32,7 @@ from app.kit import CallInvitationService
 from app.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
 from app.qt_bridge import SessionBridge, TaskKeeper
+from app.services.call_history import CallHistory
 from app.services.local_media import MediaOptions
 from app.session import Session
 from app.types import User
@@ -73,7 +74,15 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
     window.resize(960, 680)
     kit = CallInvitationService(EventBus())
     calls = CallUi(
-        window, bridge, session, handle, kit, tasks, colors, media=MediaOptions(synthetic=True)
+        window,
+        bridge,
+        session,
+        handle,
+        kit,
+        tasks,
+        colors,
+        media=MediaOptions(synthetic=True),
+        history=CallHistory(),  # in memory: the calls below fill Recent calls
     )
     window.show()
     bots: list[Bot] = []
