@@ -1,94 +1,163 @@
 """Parley's kit: events objects, configs, value types and the central event bus.
 
-Everything an integrator needs is importable from here. This package (the parts
-imported here) never imports Qt: services and tests can use it headless. The audio room
-kit's entry points (``AudioRoomKit``, ``AudioRoomController``, ``AudioRoomSession``) are
-imported on first use, because they bring the media stack (aiortc, PortAudio), which
-the pytest plugin ``app.testing`` must not load before a suite has set up its devices.
+Everything an integrator needs is importable from here (``from app import CallEvents``),
+each name imported on first use. This package (the parts named here) never imports Qt:
+services and tests can use it headless.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from app.audio_room_view import AudioRoomView, MemberRole, MemberView, SeatView
-from app.bus import BusListener, EventBus, KitChannel
-from app.config import (
-    HANG_UP_DIALOG,
-    LEAVE_DIALOG,
-    AudioRoomBottomBarConfig,
-    AudioRoomConfig,
-    AudioRoomMenuButton,
-    CallConfig,
-    CallInvitationConfig,
-    CallLayoutMode,
-    CallMenuBarConfig,
-    CallMenuButton,
-    HangUpConfirmationConfig,
-    LeaveConfirmationConfig,
-    RingtoneConfig,
-    SeatAlignment,
-    SeatRowConfig,
-    ViewCorner,
-)
-from app.events import (
-    AudioRoomAudioVideoEvents,
-    AudioRoomDurationEvents,
-    AudioRoomEvents,
-    AudioRoomInRoomMessageEvents,
-    AudioRoomMemberListEvents,
-    AudioRoomRoomEvents,
-    AudioRoomSeatAudienceEvents,
-    AudioRoomSeatEvents,
-    AudioRoomSeatHostEvents,
-    AudioRoomUserEvents,
-    CallAudioVideoEvents,
-    CallEvents,
-    CallInvitationEvents,
-    CallRoomEvents,
-    CallUserEvents,
-    ConfirmResult,
-    DefaultAction,
-    DefaultConfirmation,
-    HookResult,
-)
-from app.types import (
-    AudioRoomEndEvent,
-    AudioRoomEndReason,
-    AudioRoomRole,
-    CallEndEvent,
-    CallEndReason,
-    CallUser,
-    ConfirmationDialog,
-    HangUpConfirmationEvent,
-    InRoomMessage,
-    InvitationUserInfo,
-    KitError,
-    KitException,
-    LeaveConfirmationEvent,
-    MessageState,
-    MicrophoneTurnOnByOthersEvent,
-    MinimizeState,
-    RoomState,
-    User,
-)
-from media.errors import AudioRoute, DeviceExceptionType
-from signaling.enums import (
-    CallType,
-    InvitationEndReason,
-    InvitationUserState,
-    PresenceState,
-    RoomStateChangedReason,
-)
-
 if TYPE_CHECKING:
     from app.audio_room_kit import AudioRoomController, AudioRoomKit
+    from app.audio_room_view import AudioRoomView, MemberRole, MemberView, SeatView
+    from app.bus import BusListener, EventBus, KitChannel
+    from app.config import (
+        HANG_UP_DIALOG,
+        LEAVE_DIALOG,
+        AudioRoomBottomBarConfig,
+        AudioRoomConfig,
+        AudioRoomMenuButton,
+        CallConfig,
+        CallInvitationConfig,
+        CallLayoutMode,
+        CallMenuBarConfig,
+        CallMenuButton,
+        HangUpConfirmationConfig,
+        LeaveConfirmationConfig,
+        RingtoneConfig,
+        SeatAlignment,
+        SeatRowConfig,
+        ViewCorner,
+    )
+    from app.events import (
+        AudioRoomAudioVideoEvents,
+        AudioRoomDurationEvents,
+        AudioRoomEvents,
+        AudioRoomInRoomMessageEvents,
+        AudioRoomMemberListEvents,
+        AudioRoomRoomEvents,
+        AudioRoomSeatAudienceEvents,
+        AudioRoomSeatEvents,
+        AudioRoomSeatHostEvents,
+        AudioRoomUserEvents,
+        CallAudioVideoEvents,
+        CallEvents,
+        CallInvitationEvents,
+        CallRoomEvents,
+        CallUserEvents,
+        ConfirmResult,
+        DefaultAction,
+        DefaultConfirmation,
+        HookResult,
+    )
     from app.services.audio_room_session import AudioRoomSession
+    from app.types import (
+        AudioRoomEndEvent,
+        AudioRoomEndReason,
+        AudioRoomRole,
+        CallEndEvent,
+        CallEndReason,
+        CallUser,
+        ConfirmationDialog,
+        HangUpConfirmationEvent,
+        InRoomMessage,
+        InvitationUserInfo,
+        KitError,
+        KitException,
+        LeaveConfirmationEvent,
+        MessageState,
+        MicrophoneTurnOnByOthersEvent,
+        MinimizeState,
+        RoomState,
+        User,
+    )
+    from media.errors import AudioRoute, DeviceExceptionType
+    from signaling.enums import (
+        CallType,
+        InvitationEndReason,
+        InvitationUserState,
+        PresenceState,
+        RoomStateChangedReason,
+    )
 
+# Where each public name lives. Imported on first use (PEP 562): importing any app module
+# runs this file first, and ``parley`` shows its first page before the kit's modules (and
+# pydantic, behind the signaling enums) are needed; the audio room kit also brings the
+# media stack, which the pytest plugin ``app.testing`` must not load before a suite has
+# set up its devices.
 _LAZY = {
+    "AudioRoomAudioVideoEvents": "app.events",
+    "AudioRoomBottomBarConfig": "app.config",
+    "AudioRoomConfig": "app.config",
     "AudioRoomController": "app.audio_room_kit",
+    "AudioRoomDurationEvents": "app.events",
+    "AudioRoomEndEvent": "app.types",
+    "AudioRoomEndReason": "app.types",
+    "AudioRoomEvents": "app.events",
+    "AudioRoomInRoomMessageEvents": "app.events",
     "AudioRoomKit": "app.audio_room_kit",
+    "AudioRoomMemberListEvents": "app.events",
+    "AudioRoomMenuButton": "app.config",
+    "AudioRoomRole": "app.types",
+    "AudioRoomRoomEvents": "app.events",
+    "AudioRoomSeatAudienceEvents": "app.events",
+    "AudioRoomSeatEvents": "app.events",
+    "AudioRoomSeatHostEvents": "app.events",
     "AudioRoomSession": "app.services.audio_room_session",
+    "AudioRoomUserEvents": "app.events",
+    "AudioRoomView": "app.audio_room_view",
+    "AudioRoute": "media.errors",
+    "BusListener": "app.bus",
+    "CallAudioVideoEvents": "app.events",
+    "CallConfig": "app.config",
+    "CallEndEvent": "app.types",
+    "CallEndReason": "app.types",
+    "CallEvents": "app.events",
+    "CallInvitationConfig": "app.config",
+    "CallInvitationEvents": "app.events",
+    "CallLayoutMode": "app.config",
+    "CallMenuBarConfig": "app.config",
+    "CallMenuButton": "app.config",
+    "CallRoomEvents": "app.events",
+    "CallType": "signaling.enums",
+    "CallUser": "app.types",
+    "CallUserEvents": "app.events",
+    "ConfirmResult": "app.events",
+    "ConfirmationDialog": "app.types",
+    "DefaultAction": "app.events",
+    "DefaultConfirmation": "app.events",
+    "DeviceExceptionType": "media.errors",
+    "EventBus": "app.bus",
+    "HANG_UP_DIALOG": "app.config",
+    "HangUpConfirmationConfig": "app.config",
+    "HangUpConfirmationEvent": "app.types",
+    "HookResult": "app.events",
+    "InRoomMessage": "app.types",
+    "InvitationEndReason": "signaling.enums",
+    "InvitationUserInfo": "app.types",
+    "InvitationUserState": "signaling.enums",
+    "KitChannel": "app.bus",
+    "KitError": "app.types",
+    "KitException": "app.types",
+    "LEAVE_DIALOG": "app.config",
+    "LeaveConfirmationConfig": "app.config",
+    "LeaveConfirmationEvent": "app.types",
+    "MemberRole": "app.audio_room_view",
+    "MemberView": "app.audio_room_view",
+    "MessageState": "app.types",
+    "MicrophoneTurnOnByOthersEvent": "app.types",
+    "MinimizeState": "app.types",
+    "PresenceState": "signaling.enums",
+    "RingtoneConfig": "app.config",
+    "RoomState": "app.types",
+    "RoomStateChangedReason": "signaling.enums",
+    "SeatAlignment": "app.config",
+    "SeatRowConfig": "app.config",
+    "SeatView": "app.audio_room_view",
+    "User": "app.types",
+    "ViewCorner": "app.config",
 }
 
 
@@ -98,7 +167,9 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'app' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
 
 __all__ = [

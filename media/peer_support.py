@@ -75,7 +75,31 @@ def attach(transceiver: RTCRtpTransceiver, track: MediaStreamTrack | None) -> No
 async def dispose_pc(pc: RTCPeerConnection) -> None:
     """Close ``pc``; its senders stop only the switchable tracks around our sources."""
     pc.remove_all_listeners()
+    for connection in _ice_connections(pc):
+        # aioice 0.10: a connect() whose checks completed just before close() resumes
+        # after it and starts the consent task of a closed connection, which then sleeps
+        # and re-checks nothing forever (close() cleared its pairs). Closing, nothing
+        # needs consent checks any more, so the task it may still start does nothing.
+        connection.query_consent = _no_consent_checks
     await pc.close()
+
+
+async def _no_consent_checks() -> None:
+    return None
+
+
+def _ice_connections(pc: RTCPeerConnection) -> list[Any]:
+    """The aioice connections under ``pc``'s transports (private attributes, read softly)."""
+    dtls = [t.sender.transport for t in pc.getTransceivers()]
+    if pc.sctp is not None:
+        dtls.append(pc.sctp.transport)
+    found: list[Any] = []
+    for transport in dtls:
+        ice = getattr(transport, "transport", None)
+        connection = getattr(ice, "_connection", None)
+        if connection is not None and connection not in found:
+            found.append(connection)
+    return found
 
 
 async def add_candidate(pc: RTCPeerConnection, payload: dict[str, Any]) -> None:
