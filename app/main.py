@@ -31,7 +31,6 @@ from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.bus import EventBus
 from app.local_server import (
     ENV_SERVER_URL,
     ServerError,
@@ -49,6 +48,7 @@ if TYPE_CHECKING:
     # The network stack (~0.3 s) and the call stack (aiortc, PyAV, OpenCV: ~0.5 s) are
     # imported after the first page is on screen (see Application.run), never before.
     from app.bots import Bot
+    from app.bus import EventBus
     from app.compose.call_ui import CallUi
     from app.compose.room_ui import RoomUi
     from app.kit import CallInvitationService
@@ -109,7 +109,8 @@ class Application:
     def __init__(self, qt_app: QApplication, args: argparse.Namespace) -> None:
         self.qt_app = qt_app
         self.args = args
-        self.bus = EventBus()
+        self.bus: EventBus | None = None
+        """The central event bus, built with the kits (after the first page is shown)."""
         self.tasks = TaskKeeper()
         self.server: ServerHandle | None = None
         self.session: Session | None = None
@@ -182,6 +183,7 @@ class Application:
     ) -> CallUi:
         """The call kit, the audio room kit, the call history and the device settings."""
         from app.audio_room_kit import AudioRoomKit
+        from app.bus import EventBus
         from app.compose.call_ui import CallUi
         from app.compose.room_ui import RoomUi
         from app.kit import CallInvitationService
@@ -196,7 +198,8 @@ class Application:
         self.devices.refresh()
         window.home_page.devices_requested.connect(self._open_devices)
         self.history = CallHistory(data_dir() / "history.sqlite3")
-        self.kit = CallInvitationService(self.bus)
+        bus = self.bus = EventBus()
+        self.kit = CallInvitationService(bus)
         calls = self.calls = CallUi(
             window,
             bridge,
@@ -217,7 +220,7 @@ class Application:
             window,
             bridge,
             session,
-            AudioRoomKit(self.bus),
+            AudioRoomKit(bus),
             self.tasks,
             colors,
             media_factory=devices.local_media,
@@ -263,7 +266,8 @@ class Application:
             await self.session.close()
         if self.server is not None:
             await self.server.stop()
-        await self.bus.drain()
+        if self.bus is not None:
+            await self.bus.drain()
         if self.window is not None:
             self.window.close_for_good()
 
