@@ -12,66 +12,30 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import qasync
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QWidget
+from _wired_app import open_window, run, save, until
+from PySide6.QtWidgets import QApplication
 
 from app.bots import Answer, Bot
 from app.bus import EventBus
 from app.compose.call_ui import CallUi
 from app.kit import CallInvitationService
-from app.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
 from app.services.call_history import CallHistory
 from app.services.local_media import MediaOptions
-from app.session import Session
 from app.types import User
 from signaling.auth import mint_token
-from signaling.server.app import start_server
-from signaling.server.hub import ServerConfig
-from widgets.main_window import MainWindow
-from widgets.theme import Theme, apply_theme
-
-OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
-    """Poll on the loop until ``predicate()`` holds (a script may wait; tests must not)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("the app never got there")
-        await asyncio.sleep(0.05)
-
-
-def save(widget: QWidget, name: str) -> None:
-    path = OUT / f"app-{name}.png"
-    widget.grab().save(str(path))
-    print(f"wrote {path.relative_to(OUT.parents[1])}")
 
 
 async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
-    secret = secrets.token_urlsafe(48)
-    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
-    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(handle))
-    bridge = SessionBridge(session, handle, tasks)
-    colors = apply_theme(qt_app, Theme.LIGHT)
-    window = MainWindow(
-        bridge, QSettings(str(settings_dir / "s.ini"), QSettings.Format.IniFormat), colors
-    )
-    window.resize(960, 680)
+    wired = await open_window(qt_app, settings_dir, 960, 680)
+    server, secret, tasks, session = wired.server, wired.secret, wired.tasks, wired.session
+    handle = wired.handle
+    bridge, window, colors = wired.bridge, wired.window, wired.colors
     kit = CallInvitationService(EventBus())
     calls = CallUi(
         window,
@@ -106,20 +70,20 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
             lambda: kit.invitations is not None and len(window.home_page.model.users()) == 4
         )
         window.home_page.callee_edit.setText("bob")
-        save(window, "home")
+        save(window, "app-home")
 
         window.home_page.callee_edit.setText("david")
         window.home_page.video_button.click()
         await until(lambda: window.stack.currentWidget() is calls.outgoing_page)
         await asyncio.sleep(0.3)
-        save(window, "outgoing")
+        save(window, "app-outgoing")
         calls.outgoing_page.cancel_button.click()
         await until(lambda: window.stack.currentWidget() is window.home_page)
 
         await bob.call(["alice"])
         await until(calls.banner.isVisible)
         await asyncio.sleep(0.2)
-        save(window, "incoming-banner")
+        save(window, "app-incoming-banner")
         calls.banner.decline_button.click()
         await until(
             lambda: (
@@ -139,12 +103,12 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
             )
         )
         await asyncio.sleep(2.0)  # a couple of seconds of running video and duration
-        save(window, "call-video")
+        save(window, "app-call-video")
         calls.presenter.minimize()
         await until(lambda: calls.overlay.isVisible() and calls.overlay.video.has_frame)
         await asyncio.sleep(0.5)
-        save(calls.overlay, "overlay")
-        save(window, "overlay-home")
+        save(calls.overlay, "app-overlay")
+        save(window, "app-overlay-home")
         calls.presenter.restore()
         calls.presenter.hang_up()
         await until(
@@ -163,28 +127,18 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
             )
         )
         await asyncio.sleep(1.5)
-        save(window, "group-call")
+        save(window, "app-group-call")
         calls.presenter.hang_up()
         await until(lambda: kit.session is None)
     finally:
         await calls.close()
-        await tasks.close()
-        await session.close()
         for made in bots:
             await made.close()
-        await server.stop()
-        window.close_for_good()
+        await wired.close()
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    qt_app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(qt_app, QApplication)
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qt_app)
-    with TemporaryDirectory() as settings_dir:
-        loop.run_until_complete(shoot(qt_app, Path(settings_dir)))
-    loop.close()
+    run(shoot)
 
 
 if __name__ == "__main__":

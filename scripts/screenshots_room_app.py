@@ -13,66 +13,29 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from tempfile import TemporaryDirectory
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import qasync
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication, QWidget
+from _wired_app import open_window, run, save, until
+from PySide6.QtWidgets import QApplication
 
 from app.audio_room_kit import AudioRoomKit
 from app.bots import Answer
 from app.bus import EventBus
 from app.compose.room_ui import RoomUi
-from app.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
 from app.room_bots import RoomBot
 from app.services.local_media import MediaOptions
-from app.session import Session
 from app.types import AudioRoomRole, User
 from signaling.auth import mint_token
-from signaling.server.app import start_server
-from signaling.server.hub import ServerConfig
-from widgets.main_window import MainWindow
-from widgets.theme import Theme, apply_theme
-
-OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
-
-async def until(predicate: Callable[[], object], timeout: float = 15.0) -> None:
-    """Poll on the loop until ``predicate()`` holds (a script may wait; tests must not)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("the app never got there")
-        await asyncio.sleep(0.05)
-
-
-def save(widget: QWidget, name: str) -> None:
-    path = OUT / f"app-room-{name}.png"
-    widget.grab().save(str(path))
-    print(f"wrote {path.relative_to(OUT.parents[1])}")
 
 
 async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
-    secret = secrets.token_urlsafe(48)
-    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
-    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(handle))
-    bridge = SessionBridge(session, handle, tasks)
-    colors = apply_theme(qt_app, Theme.LIGHT)
-    window = MainWindow(
-        bridge, QSettings(str(settings_dir / "s.ini"), QSettings.Format.IniFormat), colors
-    )
-    window.resize(1040, 680)
+    wired = await open_window(qt_app, settings_dir, 1040, 680)
+    server, secret, tasks, session = wired.server, wired.secret, wired.tasks, wired.session
+    bridge, window, colors = wired.bridge, wired.window, wired.colors
     tone = MediaOptions(synthetic=True, tone_hz=330)
     rooms = RoomUi(window, bridge, session, AudioRoomKit(EventBus()), tasks, colors, media=tone)
     window.show()
@@ -94,7 +57,7 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         bridge.sign_in("alice", "Alice Martin")
         await until(lambda: window.stack.currentWidget() is window.home_page)
         await asyncio.sleep(0.3)
-        save(window, "home")
+        save(window, "app-room-home")
 
         # Alice hosts: Bob speaks, Chloé asks for a seat, David listens.
         assert await rooms.join("book-club", AudioRoomRole.HOST)
@@ -115,10 +78,10 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         await until(lambda: page.view is not None and page.view.pending_requests == 1)
         await until(lambda: page.view is not None and page.view.seat(1).is_speaking)
         await asyncio.sleep(0.5)
-        save(window, "host")
+        save(window, "app-room-host")
         page.toggle_member_list()
         await asyncio.sleep(0.2)
-        save(window, "host-members")
+        save(window, "app-room-host-members")
         await kit.leave(confirm=False)
         for made in (bob, chloe, david):
             await made.leave()
@@ -132,32 +95,22 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         assert room_page is not None
         await until(lambda: room_page.view is not None and room_page.view.seat(0).is_speaking)
         await asyncio.sleep(0.5)
-        save(window, "audience")
+        save(window, "app-room-audience")
         rooms.presenter.minimize()
         await until(rooms.overlay.isVisible)
         await asyncio.sleep(0.5)
-        save(rooms.overlay, "overlay")
+        save(rooms.overlay, "app-room-overlay")
         rooms.presenter.restore()
         await kit.leave(confirm=False)
     finally:
         await rooms.close()
-        await tasks.close()
-        await session.close()
         for made in bots:
             await made.close()
-        await server.stop()
-        window.close_for_good()
+        await wired.close()
 
 
 def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    qt_app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(qt_app, QApplication)
-    qt_app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qt_app)
-    with TemporaryDirectory() as settings_dir:
-        loop.run_until_complete(shoot(qt_app, Path(settings_dir)))
-    loop.close()
+    run(shoot)
 
 
 if __name__ == "__main__":
