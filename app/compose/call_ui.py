@@ -142,7 +142,7 @@ class CallUi:
     def _connect_history(self, history: CallHistory) -> None:
         """Record this kit's calls; the home page's Recent calls follow the history, and
         Call back places a call."""
-        self._unfollow_history = history.follow(self.kit.bus, self.kit)
+        self._unfollow_history = history.follow(self.kit.bus, self.kit, name_of=self._name_of)
         panel = self.window.home_page.history_list
 
         def show() -> None:

@@ -72,16 +72,25 @@ class CallHistory(CallHistoryStore):
         self._settled: deque[str] = deque(maxlen=32)  # call_ids written down lately
         self._phases: CallPhases | None = None
         self._unfollow: list[Callable[[], object]] = []
+        self._name_of: Callable[[str], str | None] = lambda user_id: None
         super().__init__(path, limit=limit, clock=clock)
 
-    def follow(self, bus: EventBus, calls: CallPhases | None = None) -> Callable[[], None]:
+    def follow(
+        self,
+        bus: EventBus,
+        calls: CallPhases | None = None,
+        *,
+        name_of: Callable[[str], str | None] | None = None,
+    ) -> Callable[[], None]:
         """Record the calls the bus reports; returns a function that stops following.
 
         ``calls`` (the call kit) tells whom an outgoing call rings, whether it is a
         video call and when a call is answered. Without it incoming calls are recorded
         in full, but outgoing ones only once answered, declined or timed out, and as
-        voice calls unless the timeout said otherwise.
+        voice calls unless the timeout said otherwise. ``name_of`` gives the display
+        name of a user ID an invitation names without one (the app's online list).
         """
+        self._name_of = name_of or (lambda user_id: None)
         self._unfollow.append(bus.add_listener(self._on_bus))
         if calls is not None:
             self._phases = calls
@@ -110,7 +119,10 @@ class CallHistory(CallHistoryStore):
         if change.phase is Phase.OUTGOING and ringing is not None:
             call = self._begin(ringing.call_id, CallDirection.OUTGOING, ringing.is_video)
             for callee in ringing.callees:
-                call.peers.setdefault(callee.id, callee.name)
+                # An invitation carries only IDs (the kit names callees by them): the app
+                # may know the display name.
+                named = callee.name if callee.name not in ("", callee.id) else None
+                call.peers.setdefault(callee.id, named or self._name_of(callee.id) or callee.name)
         elif change.phase is Phase.IN_CALL and change.session is not None:
             session = change.session
             known = self._calls.get(session.call_id)

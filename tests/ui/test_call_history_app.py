@@ -50,19 +50,19 @@ async def test_a_missed_call_is_listed_and_call_back_rings_the_caller(
     assert panel.missed_label.isVisible()
     await alice.settle(bob)
 
-    # Call back: a voice call to Bob, who answers this time.
-    bob.on_invited = Answer.ANSWER
+    # Call back: a voice call to Bob; Alice cancels it while it rings.
     center = panel.button_center(0)
     QTest.mouseClick(panel.list_view.viewport(), Qt.MouseButton.LeftButton, pos=center)
-    page = await alice.wait_for_call_page()
-    view = page.view
+    await alice.wait_for_page(alice.calls.outgoing_page)
+    view = alice.calls.outgoing_page.view
     assert view is not None
     assert not view.is_video
-    await wait_until(lambda: bob.session is not None)
-    assert await alice.kit.controller.hang_up(show_confirmation=False)
+    QTest.mouseClick(alice.calls.outgoing_page.cancel_button, Qt.MouseButton.LeftButton)
     await alice.wait_home()
     await wait_until(lambda: len(history.entries()) == 2)
     latest = history.entries()[0]
     assert latest.direction is CallDirection.OUTGOING
-    assert latest.outcome is CallOutcome.ANSWERED
+    assert latest.outcome is CallOutcome.CANCELLED
+    # The invitation names only "bob": the name comes from the online list.
+    assert [p.name for p in latest.peers] == ["Bob"]
     await alice.settle(bob)
