@@ -157,6 +157,10 @@ class MainWindow(QMainWindow):
         self.server_label.setText(f'<span style="color:{color}">{text}</span>')
 
     @Slot(str)
+    def show_notice(self, text: str) -> None:
+        """Tell the user something expected (not a failure) in the status line for a while."""
+        self.statusBar().showMessage(text, 10000)
+
     def show_error(self, text: str) -> None:
         """Show an unexpected failure in the status line for a while."""
         self.statusBar().showMessage(

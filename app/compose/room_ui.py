@@ -119,7 +119,7 @@ class RoomUi:
                 self.window.stack.setCurrentWidget(self.page)
             return
         if self._busy():
-            self.window.show_error(self.window.tr("Hang up the call before joining a room."))
+            self.window.show_notice(self.window.tr("Hang up the call before joining a room."))
             return
         self._tasks.spawn(self._ask_and_join(), "join an audio room")
 
@@ -137,7 +137,7 @@ class RoomUi:
         """Join ``room_id`` as ``role`` (the role's preset unless ``config`` is given)."""
         client, me = self._session.client, self._session.me
         if client is None or me is None:
-            self.window.show_error(self.window.tr("Sign in before joining a room."))
+            self.window.show_notice(self.window.tr("Sign in before joining a room."))
             return False
         if self.presenter.in_room:
             await self.kit.leave(confirm=False)
@@ -268,7 +268,7 @@ class RoomUi:
         self._drop_page()
         self.kit.controller.minimize.hide()
         if event.reason is AudioRoomEndReason.KICK_OUT:
-            self.window.show_error(self.window.tr("You were removed from the room."))
+            self.window.show_notice(self.window.tr("You were removed from the room."))
 
     async def _confirm_leave(self, event: LeaveConfirmationEvent) -> bool:
         texts, page = event.dialog, self.page
