@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
+import media
 from app.audio_room_kit import AudioRoomKit
 from app.audio_room_view import AudioRoomView
 from app.bus import EventBus
@@ -191,13 +192,17 @@ async def wait_until_async(
         await asyncio.sleep(0.01)
 
 
+_MEDIA_DIR = str(Path(media.__file__).resolve().parent)
+
+
 def _media_tasks() -> list[asyncio.Task[object]]:
-    """Unfinished tasks running aiortc's or aioice's code."""
+    """Unfinished tasks running aiortc's, aioice's or our media layer's code."""
     found: list[asyncio.Task[object]] = []
     for task in asyncio.all_tasks():
         code = getattr(task.get_coro(), "cr_code", None)
         filename = code.co_filename if code is not None else ""
-        if not task.done() and ("/aioice/" in filename or "/aiortc/" in filename):
+        ours = filename.startswith(_MEDIA_DIR)  # a peer link still negotiating
+        if not task.done() and ("/aioice/" in filename or "/aiortc/" in filename or ours):
             found.append(task)
     return found
 
