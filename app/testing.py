@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import pytest_asyncio
 
@@ -57,36 +57,63 @@ async def parley_token(parley_server: RunningServer) -> TokenFactory:
     return make
 
 
+class _Signable(Protocol):
+    async def sign_in(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+B = TypeVar("B", bound=_Signable)
+
+
+class BotPool(Generic[B]):
+    """Signs in bots of one kind on one server, and signs them all out again.
+
+    ``kind(url, token, user, **options)`` builds a bot (:class:`Bot` or
+    :class:`~app.room_bots.RoomBot`); ``token(user_id, name)`` mints its token. The
+    fixtures here and Parley's own UI tests share it.
+    """
+
+    def __init__(self, url: str, token: Callable[[str, str], str], kind: Callable[..., B]) -> None:
+        self._url, self._token, self._kind = url, token, kind
+        self._bots: list[B] = []
+
+    async def make(self, user_id: str, name: str | None = None, **options: Any) -> B:
+        """A signed-in bot; its display name defaults to the title-cased user ID."""
+        from app.types import User
+
+        display = name or user_id.title()
+        bot = self._kind(
+            self._url, self._token(user_id, display), User(user_id, display), **options
+        )
+        await bot.sign_in()
+        self._bots.append(bot)
+        return bot
+
+    async def close(self) -> None:
+        """Sign every bot out, the newest first."""
+        while self._bots:
+            await self._bots.pop().close()
+
+
 @pytest_asyncio.fixture
 async def parley_bot(
     parley_server: RunningServer, parley_token: TokenFactory
 ) -> AsyncIterator[BotFactory]:
     """Signs in bots: ``bob = await parley_bot("bob", on_invited=Answer.ANSWER)``."""
     from app.bots import Answer, Bot
-    from app.types import User
 
-    bots: list[Bot] = []
+    pool = BotPool(parley_server.url, parley_token, Bot)
 
     async def make(
         user_id: str, name: str | None = None, on_invited: Answer = Answer.IGNORE, **options: Any
     ) -> Bot:
-        display = name or user_id.title()
-        bot = Bot(
-            parley_server.url,
-            parley_token(user_id, display),
-            User(user_id, display),
-            on_invited=on_invited,
-            **options,
-        )
-        await bot.sign_in()
-        bots.append(bot)
-        return bot
+        return await pool.make(user_id, name, on_invited=on_invited, **options)
 
     try:
         yield make
     finally:
-        for bot in reversed(bots):
-            await bot.close()
+        await pool.close()
 
 
 @pytest_asyncio.fixture
@@ -97,9 +124,8 @@ async def parley_room_bot(
     ``await host.join("room-1", host=True)``; each leaves and signs out after the test."""
     from app.bots import Answer
     from app.room_bots import RoomBot
-    from app.types import User
 
-    bots: list[RoomBot] = []
+    pool = BotPool(parley_server.url, parley_token, RoomBot)
 
     async def make(
         user_id: str,
@@ -107,28 +133,18 @@ async def parley_room_bot(
         on_seat_invitation: Answer = Answer.IGNORE,
         **options: Any,
     ) -> RoomBot:
-        display = name or user_id.title()
-        bot = RoomBot(
-            parley_server.url,
-            parley_token(user_id, display),
-            User(user_id, display),
-            on_seat_invitation=on_seat_invitation,
-            **options,
-        )
-        await bot.sign_in()
-        bots.append(bot)
-        return bot
+        return await pool.make(user_id, name, on_seat_invitation=on_seat_invitation, **options)
 
     try:
         yield make
     finally:
-        for bot in reversed(bots):
-            await bot.close()
+        await pool.close()
 
 
 __all__ = [
     "Answer",
     "BotFactory",
+    "BotPool",
     "RoomBotFactory",
     "TokenFactory",
     "parley_bot",

@@ -18,6 +18,7 @@ from app.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
 from app.qt_bridge import SessionBridge, TaskKeeper
 from app.session import Session
+from app.testing import BotPool
 from signaling.server.app import RunningServer
 from tests.support.qt import qasync_loop
 from tests.support.signaling import TEST_SECRET
@@ -101,33 +102,26 @@ async def alice(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIte
     await stop_call_app(app)
 
 
+def _test_token(user_id: str, name: str) -> str:
+    from signaling.auth import mint_token
+
+    return mint_token(TEST_SECRET, user_id, name)
+
+
 @pytest_asyncio.fixture
 async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
     """Signs in bots on the test server: ``bob = await bots("bob", Answer.ANSWER)``."""
     from app.bots import Bot
-    from app.types import User
-    from signaling.auth import mint_token
 
-    made: list[Bot] = []
+    pool = BotPool(server.url, _test_token, Bot)
 
     async def make(user_id: str, on_invited: Answer | None = None, **options: Any) -> Bot:
         from app.bots import Answer
 
-        name = user_id.title()
-        bot = Bot(
-            server.url,
-            mint_token(TEST_SECRET, user_id, name),
-            User(user_id, name),
-            on_invited=on_invited or Answer.IGNORE,
-            **options,
-        )
-        await bot.sign_in()
-        made.append(bot)
-        return bot
+        return await pool.make(user_id, on_invited=on_invited or Answer.IGNORE, **options)
 
     yield make
-    for bot in reversed(made):
-        await bot.close()
+    await pool.close()
 
 
 # --- the wired audio room app and room bots (tests/ui/room_app.py) -------------------
@@ -148,23 +142,11 @@ async def room_bots(server: RunningServer) -> AsyncIterator[RoomBotFactory]:
     """Room bots on the window's server: ``host = await room_bots("host")``."""
     from app.bots import Answer
     from app.room_bots import RoomBot
-    from app.types import User
-    from signaling.auth import mint_token
 
-    made: list[RoomBot] = []
+    pool = BotPool(server.url, _test_token, RoomBot)
 
     async def make(user_id: str, on_seat_invitation: Answer | None = None) -> RoomBot:
-        name = user_id.title()
-        bot = RoomBot(
-            server.url,
-            mint_token(TEST_SECRET, user_id, name),
-            User(user_id, name),
-            on_seat_invitation=on_seat_invitation or Answer.IGNORE,
-        )
-        await bot.sign_in()
-        made.append(bot)
-        return bot
+        return await pool.make(user_id, on_seat_invitation=on_seat_invitation or Answer.IGNORE)
 
     yield make
-    for bot in reversed(made):
-        await bot.close()
+    await pool.close()
