@@ -7,18 +7,16 @@ preview of the local camera.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.call_view import IncomingCallView
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
+from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
-from widgets.video_view import VideoView
 
 
 def invitation_text(widget: QWidget, view: IncomingCallView) -> str:
@@ -101,38 +99,18 @@ class IncomingCallBanner(QFrame):
         super().mouseReleaseEvent(event)
 
 
-class IncomingCallPage(QFrame):
+class IncomingCallPage(RingingPage):
     """The full page. Emits ``accept_requested``, ``decline_requested``, ``minimize_requested``."""
 
     accept_requested = Signal()
     decline_requested = Signal()
-    minimize_requested = Signal()
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("callStage")
-        self.setStyleSheet(call_style_sheet(colors))
+        super().__init__(colors, parent, preview_scrim=120, avatar_size=136)
         self._view: IncomingCallView | None = None
-        self.preview = VideoView(self)
-        self.preview.set_radius(0)
-        self.preview.set_mirrored(True)
-        self.preview.set_scrim(120)
-        self.preview.avatar.hide()
-        self.preview.hide()
-        self.minimize_button = RoundButton("minimize", diameter=40, parent=self)
-        self.minimize_button.setToolTip(self.tr("Minimize"))
-        self.minimize_button.setAccessibleName(self.tr("Minimize"))
-        self.minimize_button.clicked.connect(self.minimize_requested)
-        self.avatar = AvatarView(self, ring=False)
-        self.avatar.set_outline("#c0ffffff")
-        self.avatar.setFixedSize(136, 136)
-        self.name_label = QLabel(self)
-        self.name_label.setObjectName("stageHeadline")
-        self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.kind_label = QLabel(self)
-        self.kind_label.setObjectName("stageText")
-        self.kind_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        #: The status line: "Incoming video call…".
+        self.kind_label = self.status_label
         self.decline_button = RoundButton(
             "hang-up", role=ButtonRole.DANGER, diameter=68, parent=self
         )
@@ -147,24 +125,7 @@ class IncomingCallPage(QFrame):
         buttons.addSpacing(96)
         buttons.addWidget(CaptionedButton(self.accept_button, self.tr("Accept"), self))
         buttons.addStretch(1)
-        top = QHBoxLayout()
-        top.addWidget(self.minimize_button)
-        top.addStretch(1)
-        column = QVBoxLayout()
-        column.setContentsMargins(24, 20, 24, 40)
-        column.setSpacing(10)
-        column.addLayout(top)
-        column.addStretch(2)
-        column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
-        column.addSpacing(8)
-        column.addWidget(self.name_label)
-        column.addWidget(self.kind_label)
-        column.addStretch(3)
-        column.addLayout(buttons)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.preview, 0, 0)
-        grid.addLayout(column, 0, 0)
+        self.lay_out([buttons], bottom_margin=40, row_gap=0)
 
     @property
     def view(self) -> IncomingCallView | None:
@@ -178,8 +139,3 @@ class IncomingCallPage(QFrame):
         self.name_label.setText(view.caller.name or view.caller.id)
         self.kind_label.setText(invitation_text(self, view))
         self.preview.setVisible(view.is_video and view.camera_on)
-
-    @Slot(object)
-    def set_preview_frame(self, frame: npt.NDArray[np.uint8]) -> None:
-        """A frame of the local camera (video invitations)."""
-        self.preview.set_frame(frame)

@@ -6,56 +6,29 @@ they look before the other side answers.
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.call_view import OutgoingCallView, OutgoingState
-from widgets.avatar_view import AvatarView
-from widgets.call_style import call_style_sheet
+from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
-from widgets.video_view import VideoView
 
 
-class OutgoingCallPage(QFrame):
+class OutgoingCallPage(RingingPage):
     """Emits ``cancel_requested``, ``minimize_requested`` and the three toggles."""
 
     cancel_requested = Signal()
-    minimize_requested = Signal()
     microphone_toggled = Signal(bool)
     speaker_toggled = Signal(bool)
     camera_toggled = Signal(bool)
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("callStage")
-        self.setStyleSheet(call_style_sheet(colors))
+        super().__init__(colors, parent, preview_scrim=110, avatar_size=128)
         self._view: OutgoingCallView | None = None
-
-        self.preview = VideoView(self)
-        self.preview.set_radius(0)
-        self.preview.set_mirrored(True)
-        self.preview.set_scrim(110)
-        self.preview.avatar.hide()
-        self.preview.hide()
-
-        self.minimize_button = RoundButton("minimize", diameter=40, parent=self)
-        self.minimize_button.setToolTip(self.tr("Minimize"))
-        self.minimize_button.setAccessibleName(self.tr("Minimize"))
-        self.minimize_button.clicked.connect(self.minimize_requested)
-
-        self.avatar = AvatarView(self, ring=False)
-        self.avatar.set_outline("#c0ffffff")
-        self.avatar.setFixedSize(128, 128)
-        self.name_label = QLabel(self)
-        self.name_label.setObjectName("stageHeadline")
-        self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name_label.setWordWrap(True)
-        self.state_label = QLabel(self)
-        self.state_label.setObjectName("stageText")
-        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        #: The status line: "Calling…", "Declined", …
+        self.state_label = self.status_label
 
         self.mic_button = RoundButton("mic", off_icon_name="mic-off", parent=self)
         self.mic_button.clicked.connect(self.microphone_toggled)
@@ -81,27 +54,7 @@ class OutgoingCallPage(QFrame):
         cancel_row.addWidget(CaptionedButton(self.cancel_button, self.tr("Cancel"), self))
         cancel_row.addStretch(1)
 
-        top = QHBoxLayout()
-        top.addWidget(self.minimize_button)
-        top.addStretch(1)
-        column = QVBoxLayout()
-        column.setContentsMargins(24, 20, 24, 32)
-        column.setSpacing(10)
-        column.addLayout(top)
-        column.addStretch(2)
-        column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
-        column.addSpacing(8)
-        column.addWidget(self.name_label)
-        column.addWidget(self.state_label)
-        column.addStretch(3)
-        column.addLayout(buttons)
-        column.addSpacing(18)
-        column.addLayout(cancel_row)
-
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.addWidget(self.preview, 0, 0)
-        grid.addLayout(column, 0, 0)
+        self.lay_out([buttons, cancel_row], bottom_margin=32, row_gap=18)
 
     @property
     def view(self) -> OutgoingCallView | None:
@@ -141,8 +94,3 @@ class OutgoingCallPage(QFrame):
         self.preview.setVisible(view.is_video and view.camera_on)
         active = view.state in (OutgoingState.CALLING, OutgoingState.RINGING)
         self.cancel_button.setEnabled(active)
-
-    @Slot(object)
-    def set_preview_frame(self, frame: npt.NDArray[np.uint8]) -> None:
-        """A frame of the local camera for the preview."""
-        self.preview.set_frame(frame)
