@@ -37,6 +37,7 @@ from app.services.audio_room_media import RoomAudio
 from app.services.audio_room_roster import Roster
 from app.services.audio_room_state import AudioRoomState, Member
 from app.services.local_media import LocalMedia
+from app.services.session_end import cancel_after_end
 from app.types import (
     AudioRoomEndEvent,
     AudioRoomEndReason,
@@ -495,9 +496,4 @@ class AudioRoomSession:
         """Leave (without asking) if still in the room and stop all background work."""
         if not self.ended.is_set():
             await self._finish(AudioRoomEndReason.LOCAL_LEAVE)
-        current = asyncio.current_task()
-        tasks = [t for t in (self._ticker, self._worker, *self._tasks) if t is not None]
-        tasks = [t for t in tasks if t is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_after_end(self.finished, (self._ticker, self._worker, *self._tasks))

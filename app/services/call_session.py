@@ -31,6 +31,7 @@ from app.bus import EventBus
 from app.config import CallConfig
 from app.services.chat import Chat
 from app.services.local_media import DeviceKind, LocalMedia
+from app.services.session_end import cancel_after_end
 from app.types import (
     CallEndEvent,
     CallEndReason,
@@ -60,9 +61,6 @@ from signaling.protocol import (
 )
 
 log = logging.getLogger("parley.call")
-
-# How long close() waits for an end already under way to publish on_call_end.
-_END_GRACE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -497,14 +495,4 @@ class CallSession:
         """End the call if still running (as a local hang-up) and cancel background work."""
         if not self.ended.is_set():
             await self._finish(CallEndReason.LOCAL_HANG_UP)
-        elif not self._end_published.is_set():
-            # An end under way (kicked, remote hang-up) runs in one of our tasks:
-            # cancelling it below would lose on_call_end, so let it finish first.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._end_published.wait(), _END_GRACE_S)
-        for task in list(self._tasks):
-            if task is not asyncio.current_task():
-                task.cancel()
-        await asyncio.gather(
-            *(t for t in self._tasks if t is not asyncio.current_task()), return_exceptions=True
-        )
+        await cancel_after_end(self._end_published, list(self._tasks))

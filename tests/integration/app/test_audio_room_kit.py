@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.audio_room_view import MemberRole
 from app.bots import Answer
-from app.events import AudioRoomAudioVideoEvents, AudioRoomEvents
+from app.events import AudioRoomAudioVideoEvents, AudioRoomEvents, DefaultAction
 from app.room_bots import RoomBot
 from app.testing import RoomBotFactory, TokenFactory
 from app.types import (
@@ -440,6 +440,31 @@ async def test_every_audio_room_event_fires_in_a_tour(parley_room_bot: RoomBotFa
     seed = {path for path in host.bus.known_paths if path.startswith("audio_room.")}
     assert len(seed) == 27
     assert seed - fired == set()
+
+
+async def test_closing_during_a_kick_still_delivers_on_ended(
+    parley_room_bot: RoomBotFactory,
+) -> None:
+    """An end under way (kicked) is not cut short by a close (the app quitting)."""
+    import asyncio
+
+    host, (bob,) = await host_and(parley_room_bot, "bob")
+    entered, release = asyncio.Event(), asyncio.Event()
+    finished: list[AudioRoomEndReason] = []
+
+    async def on_ended(event: AudioRoomEndEvent, default_action: DefaultAction) -> None:
+        entered.set()
+        await release.wait()  # the app still navigating away when it is told to quit
+        finished.append(event.reason)
+
+    bob.bus.audio_room.events = AudioRoomEvents(on_ended=on_ended)
+    assert await host.controller.user.kick("bob")
+    await asyncio.wait_for(entered.wait(), 10)
+    closing = asyncio.get_running_loop().create_task(bob.kit.close())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(closing, 10)
+    assert finished == [AudioRoomEndReason.KICK_OUT]
 
 
 async def test_closing_leaves_no_tasks_behind(parley_room_bot: RoomBotFactory) -> None:
