@@ -26,6 +26,7 @@ from signaling.server.app import RunningServer
 from signaling.store import Store
 from tests.support.qt import wait_until
 from tests.support.signaling import TEST_SECRET
+from tests.support.tasks import running_tasks
 from tests.ui.conftest import Parley, build_parley, close_parley
 from widgets.audio_room_page import AudioRoomPage
 from widgets.theme import LIGHT
@@ -197,14 +198,10 @@ _MEDIA_DIR = str(Path(media.__file__).resolve().parent)
 
 def _media_tasks() -> list[asyncio.Task[object]]:
     """Unfinished tasks running aiortc's, aioice's or our media layer's code."""
-    found: list[asyncio.Task[object]] = []
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        filename = code.co_filename if code is not None else ""
-        ours = filename.startswith(_MEDIA_DIR)  # a peer link still negotiating
-        if not task.done() and ("/aioice/" in filename or "/aiortc/" in filename or ours):
-            found.append(task)
-    return found
+    return running_tasks(
+        # Ours: a peer link still negotiating.
+        lambda path: "/aioice/" in path or "/aiortc/" in path or path.startswith(_MEDIA_DIR)
+    )
 
 
 async def server_quiet(server: RunningServer) -> None:

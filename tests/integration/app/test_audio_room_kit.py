@@ -25,6 +25,7 @@ from app.types import (
 )
 from signaling.client import SignalingClient
 from signaling.server.app import RunningServer
+from tests.support.tasks import running_tasks
 from tests.support.waiting import wait_until
 
 ROOM = "room-1"
@@ -474,15 +475,7 @@ async def test_closing_leaves_no_tasks_behind(parley_room_bot: RoomBotFactory) -
 
     def our_tasks() -> list[asyncio.Task[object]]:
         # The in-process server's own tasks (engineio pings) are not the kit's.
-        def where(task: asyncio.Task[object]) -> str:
-            code = getattr(task.get_coro(), "cr_code", None)
-            return code.co_filename if code is not None else ""
-
-        return [
-            t
-            for t in asyncio.all_tasks()
-            if t is not asyncio.current_task() and where(t).startswith(tuple(ours))
-        ]
+        return running_tasks(lambda path: path.startswith(tuple(ours)))
 
     host, (bob,) = await host_and(parley_room_bot, "bob")
     await wait_until(lambda: "host" in bob.session.media.playback.keys)
