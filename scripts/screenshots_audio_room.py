@@ -19,18 +19,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QApplication, QWidget
+from _stills import render_shots
+from PySide6.QtWidgets import QWidget
 
 from app import AudioRoomConfig, AudioRoomRole, MessageState, SeatAlignment, SeatRowConfig, User
 from app.audio_room_view import AudioRoomView, ChatMessageView, MemberRole, MemberView, SeatView
 from widgets.audio_room_page import AudioRoomPage
 from widgets.audio_room_style import room_style_sheet
-from widgets.avatar_view import AvatarView
 from widgets.join_room_dialog import JoinRoomDialog
-from widgets.theme import Colors, Theme, apply_theme
+from widgets.theme import Colors
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 SIZE = (960, 600)
 
 ALICE = User("alice", "Alice Martin")
@@ -198,40 +196,9 @@ SHOTS: dict[str, Callable[[Colors], QWidget]] = {
 }
 
 
-def save(pixmap: QPixmap, path: Path) -> int:
-    """Write a compact PNG (palette-reduced when that keeps it small); returns its size."""
-    image = pixmap.toImage()
-    image.save(str(path), quality=0)
-    if path.stat().st_size > 140_000:
-        image.convertToFormat(QImage.Format.Format_Indexed8).save(str(path), quality=0)
-    return path.stat().st_size
-
-
 def main() -> int:
     """Render every shot in both themes."""
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    OUT.mkdir(parents=True, exist_ok=True)
-    only = set(sys.argv[1:])
-    for theme in (Theme.LIGHT, Theme.DARK):
-        colors = apply_theme(app, theme)
-        for name, build in SHOTS.items():
-            if only and name not in only:
-                continue
-            widget = build(colors)
-            widget.show()
-            for _ in range(3):
-                app.processEvents()
-            for avatar in widget.findChildren(AvatarView):
-                avatar.settle()  # stills show the ring at its level, not mid-way
-            app.processEvents()
-            path = OUT / f"audio-room-{name}-{theme.value}.png"
-            size = save(widget.grab(), path)
-            print(f"{path.relative_to(OUT.parents[1])}: {size // 1024} KB")
-            widget.close()
-            widget.deleteLater()
-            app.processEvents()
-    return 0
+    return render_shots(SHOTS, "audio-room")
 
 
 if __name__ == "__main__":

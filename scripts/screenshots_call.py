@@ -19,8 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import numpy.typing as npt
+from _stills import render_shots, settle
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QVBoxLayout, QWidget
 
 from app import HANG_UP_DIALOG, AudioRoute, CallConfig, CallLayoutMode, MessageState, User
@@ -33,16 +34,14 @@ from app.call_view import (
     TileConnection,
     TileView,
 )
-from widgets.avatar_view import AvatarView
 from widgets.call_page import CallPage
 from widgets.call_style import call_style_sheet
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
 from widgets.minimize_overlay import MinimizeOverlay
 from widgets.outgoing_call_page import OutgoingCallPage
-from widgets.theme import Colors, Theme, apply_theme
+from widgets.theme import Colors
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 SIZE = (960, 600)
 Frame = npt.NDArray[np.uint8]
 
@@ -108,12 +107,6 @@ HUES = {
 def tile(user: User, **kwargs: object) -> TileView:
     """A tile of ``user``."""
     return TileView(user_id=user.id, name=user.name, **kwargs)  # type: ignore[arg-type]
-
-
-def settle(widget: QWidget) -> None:
-    """Stop ring animations where they would be mid-way: stills show the target level."""
-    for avatar in widget.findChildren(AvatarView):
-        avatar.settle()
 
 
 def push_frames(page: CallPage, view: CallView) -> None:
@@ -388,40 +381,9 @@ SHOTS: dict[str, Callable[[Colors], QWidget]] = {
 }
 
 
-def save(pixmap: QPixmap, path: Path) -> int:
-    """Write a compact PNG (palette-reduced when that keeps it small); returns its size."""
-    image = pixmap.toImage()
-    image.save(str(path), quality=0)
-    if path.stat().st_size > 140_000:
-        # Video gradients compress badly; 256 dithered colours look the same here.
-        image.convertToFormat(QImage.Format.Format_Indexed8).save(str(path), quality=0)
-    return path.stat().st_size
-
-
 def main() -> int:
     """Render every shot in both themes."""
-    app = QApplication.instance() or QApplication(sys.argv)
-    assert isinstance(app, QApplication)
-    OUT.mkdir(parents=True, exist_ok=True)
-    only = set(sys.argv[1:])
-    for theme in (Theme.LIGHT, Theme.DARK):
-        colors = apply_theme(app, theme)
-        for name, build in SHOTS.items():
-            if only and name not in only:
-                continue
-            widget = build(colors)
-            widget.show()
-            for _ in range(3):
-                app.processEvents()
-            settle(widget)
-            app.processEvents()
-            path = OUT / f"call-{name}-{theme.value}.png"
-            size = save(widget.grab(), path)
-            print(f"{path.relative_to(OUT.parents[1])}: {size // 1024} KB")
-            widget.close()
-            widget.deleteLater()
-            app.processEvents()
-    return 0
+    return render_shots(SHOTS, "call")
 
 
 if __name__ == "__main__":
