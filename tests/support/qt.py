@@ -16,8 +16,8 @@ from typing import Any
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QTimer, SignalInstance
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QTimer, SignalInstance
+from PySide6.QtWidgets import QApplication, QMenu
 
 POLL_MS = 10
 
@@ -81,3 +81,30 @@ async def wait_signal(signal: SignalInstance, timeout: float = 5.0) -> tuple[Any
         raise AssertionError(f"signal not emitted within {timeout} s") from None
     finally:
         signal.disconnect(receive)
+
+
+class MenuRecorder:
+    """Stands in for ``menu.popup`` (a page's ``menu_popper``; the offscreen platform
+    warns on popups): keeps the menus the page would have shown."""
+
+    def __init__(self) -> None:
+        self.menus: list[QMenu] = []
+
+    def __call__(self, menu: QMenu, at: QPoint) -> None:
+        self.menus.append(menu)
+
+    def choose(self, value: str) -> None:
+        """Trigger the last menu's entry whose data is ``value``."""
+        assert self.menus, "no menu was opened"
+        if not entry(self.menus[-1], value):
+            entries = [a.data() for a in self.menus[-1].actions()]
+            raise AssertionError(f"no {value!r} in the menu: {entries}")
+
+
+def entry(menu: QMenu, value: str) -> bool:
+    """Trigger the entry of ``menu`` whose data is ``value``; False when there is none."""
+    for action in menu.actions():
+        if action.data() == value:
+            action.trigger()
+            return True
+    return False

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
@@ -21,7 +21,7 @@ from app.local_server import ServerHandle, ServerMode
 from app.services.call_history import CallHistory
 from app.services.local_media import MediaOptions
 from signaling.server.app import RunningServer
-from tests.support.qt import wait_until
+from tests.support.qt import MenuRecorder, wait_until
 from tests.support.signaling import TEST_SECRET
 from tests.ui.conftest import Parley, build_parley, close_parley
 from widgets.call_page import CallPage
@@ -154,10 +154,9 @@ async def start_call_app(
     app = CallApp(parley, calls)
     calls.kit.bus.add_listener(lambda path, args: app.events.append((path, args)))
 
-    def record_menu(menu: QMenu, at: QPoint) -> None:
-        app.menus.append(menu)
-
-    calls.menu_popper = record_menu
+    recorder = MenuRecorder()
+    recorder.menus = app.menus  # the tests read app.menus
+    calls.menu_popper = recorder
     parley.bridge.sign_in(user_id, name)
     await app.wait_home()
     await wait_until(lambda: calls.kit.invitations is not None, 5, "kit never started")

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 import media
@@ -24,32 +24,12 @@ from app.services.local_media import MediaOptions
 from app.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole
 from signaling.server.app import RunningServer
 from signaling.store import Store
-from tests.support.qt import wait_until
+from tests.support.qt import MenuRecorder, wait_until
 from tests.support.signaling import TEST_SECRET
 from tests.support.tasks import running_tasks
 from tests.ui.conftest import Parley, build_parley, close_parley
 from widgets.audio_room_page import AudioRoomPage
 from widgets.theme import LIGHT
-
-
-class MenuRecorder:
-    """Stands in for ``menu.popup`` (offscreen Qt warns on popups): keeps the menus."""
-
-    def __init__(self) -> None:
-        self.menus: list[QMenu] = []
-
-    def __call__(self, menu: QMenu, at: QPoint) -> None:
-        self.menus.append(menu)
-
-    def choose(self, value: str) -> None:
-        """Trigger the last menu's entry whose data is ``value``."""
-        assert self.menus, "no menu was opened"
-        for action in self.menus[-1].actions():
-            if action.data() == value:
-                action.trigger()
-                return
-        entries = [a.data() for a in self.menus[-1].actions()]
-        raise AssertionError(f"no {value!r} in the menu: {entries}")
 
 
 @dataclass

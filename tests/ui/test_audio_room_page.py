@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.audio_room_view import AudioRoomView
@@ -26,6 +26,7 @@ from app.config.audio_room import (
 )
 from app.types import AudioRoomRole
 from tests.support.audio_room_views import ALICE, room_view
+from tests.support.qt import MenuRecorder, entry
 from widgets.audio_room_page import AudioRoomPage, overlay_view
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.join_room_dialog import JoinRoomDialog
@@ -40,16 +41,6 @@ CONFIGS = {
     AudioRoomRole.SPEAKER: AudioRoomConfig(role=AudioRoomRole.SPEAKER),
     AudioRoomRole.AUDIENCE: AudioRoomConfig.audience(),
 }
-
-
-class MenuRecorder:
-    """Stands in for ``menu.popup``: keeps the menus the page would have shown."""
-
-    def __init__(self) -> None:
-        self.menus: list[QMenu] = []
-
-    def __call__(self, menu: QMenu, at: QPoint) -> None:
-        self.menus.append(menu)
 
 
 def make_page(
@@ -74,15 +65,6 @@ def leave_seat_button(page: AudioRoomPage) -> RoundButton | None:
 def apply_button(page: AudioRoomPage) -> QPushButton | None:
     """The bar's apply button, read afresh."""
     return page.bottom_bar.apply_button
-
-
-def entry(menu: QMenu, value: str) -> bool:
-    """Trigger the entry of ``menu`` whose data is ``value``; False when there is none."""
-    for action in menu.actions():
-        if action.data() == value:
-            action.trigger()
-            return True
-    return False
 
 
 # -- the seat grid ---------------------------------------------------------------------
