@@ -7,6 +7,7 @@ as ``RTCIceCandidate.toJSON()`` gives them, where an empty candidate means the e
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -73,15 +74,38 @@ def attach(transceiver: RTCRtpTransceiver, track: MediaStreamTrack | None) -> No
 
 
 async def dispose_pc(pc: RTCPeerConnection) -> None:
-    """Close ``pc``; its senders stop only the switchable tracks around our sources."""
+    """Close ``pc`` and leave no task of it behind; its senders stop only the switchable
+    tracks around our sources."""
     pc.remove_all_listeners()
-    for connection in _ice_connections(pc):
-        # aioice 0.10: a connect() whose checks completed just before close() resumes
-        # after it and starts the consent task of a closed connection, which then sleeps
-        # and re-checks nothing forever (close() cleared its pairs). Closing, nothing
-        # needs consent checks any more, so the task it may still start does nothing.
+    connections = _ice_connections(pc)
+    for connection in connections:
+        # aioice 0.13 (aioice/ice.py, Connection.connect): when the check list completed
+        # just before close(), connect() resumes after close() has begun and starts the
+        # consent task of a closed connection, which would sleep and re-check nothing
+        # forever (close() cleared its pairs). Closing, nothing needs consent checks.
         connection.query_consent = _no_consent_checks
     await pc.close()
+    # connect() resumes within a turn of the loop of its check list completing, which
+    # close() has awaited past; one more turn, then stop whatever consent task it started.
+    await asyncio.sleep(0)
+    await stop_consent_checks(connections)
+
+
+async def stop_consent_checks(connections: list[Any]) -> None:
+    """Cancel and await the consent task of each (closed) aioice connection, if any.
+
+    Awaited here, a task that never ran its first step is closed properly: left pending
+    when the loop stops, its coroutine would be reported as "never awaited".
+    """
+    tasks = [
+        task
+        for task in (getattr(c, "_query_consent_task", None) for c in connections)
+        if isinstance(task, asyncio.Task) and not task.done()
+    ]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _no_consent_checks() -> None:

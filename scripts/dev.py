@@ -4,11 +4,13 @@
     python3 scripts/dev.py run     # the app, with the embedded local server
     python3 scripts/dev.py test    # lint, types and the full test suite, headless
     python3 scripts/dev.py server  # only parley-server (extra arguments are passed on)
+    python3 scripts/dev.py lock    # re-resolve requirements.lock after pyproject.toml changed
 
 Standard library only, so it works on a fresh machine: it installs the Debian packages
 it needs when run as root (or prints the exact apt line when not), makes `.venv`,
-installs the pinned dependencies when `pyproject.toml` changed, and for the tests the
-npm packages of the Node conformance client.
+installs the whole locked dependency tree (`requirements.lock`, every package pinned
+and hash-checked) when the lock changed, and for the tests the npm packages of the Node
+conformance client.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ from typing import NoReturn
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".parley-installed"
+LOCK = ROOT / "requirements.lock"
+# Build requirements of the editable install, locked with everything else (no isolated
+# build environment fetching whatever setuptools is newest that day).
+BUILD_REQUIREMENTS = ROOT / "scripts" / "build-requirements.in"
+# The resolver that writes requirements.lock; only `dev.py lock` needs it.
+UV = "uv==0.13.9"
+TOOLS_VENV = ROOT / ".venv-tools"
 NODE_DIR = ROOT / "tests" / "conformance"
 
 # Qt on the offscreen and X11 platforms, and PortAudio (see ENVIRONMENT.md).
@@ -140,14 +149,23 @@ def ensure_venv() -> None:
         say("creating .venv")
         shutil.rmtree(VENV, ignore_errors=True)
         run([sys.executable, "-m", "venv", str(VENV)])
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    digest = _digest(ROOT / "pyproject.toml", LOCK)
     if STAMP.exists() and STAMP.read_text().strip() == digest:
         return
-    say("installing Python dependencies into .venv (first run takes a few minutes)")
+    say("installing the locked Python dependencies into .venv (first run takes a few minutes)")
     pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check", "-q"]
-    run([*pip, "install", "--upgrade", "pip"])
-    run([*pip, "install", "-e", f"{ROOT}[test]"])
+    # Every package of the tree, pinned and hash-checked: what CI tested is what runs.
+    run([*pip, "install", "--require-hashes", "--no-deps", "-r", str(LOCK)])
+    run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
+    run([*pip, "check"])
     STAMP.write_text(digest)
+
+
+def _digest(*paths: Path) -> str:
+    sha = hashlib.sha256()
+    for path in paths:
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
 
 
 def ensure_node_packages() -> None:
@@ -202,6 +220,38 @@ def cmd_run(extra: list[str]) -> NoReturn:
     os.execv(tool("parley"), [tool("parley"), *extra])
 
 
+def cmd_lock(extra: list[str]) -> int:
+    """Resolve pyproject.toml (with the test extra) for every platform and Python >= 3.11."""
+    python = TOOLS_VENV / "bin" / "python"
+    if not python.exists():
+        run([sys.executable, "-m", "venv", str(TOOLS_VENV)])
+    run([str(python), "-m", "pip", "install", "-q", UV])
+    run(
+        [
+            str(TOOLS_VENV / "bin" / "uv"),
+            "pip",
+            "compile",
+            "--quiet",
+            "--universal",
+            "--python-version",
+            "3.11",
+            "--generate-hashes",
+            "--extra",
+            "test",
+            "--custom-compile-command",
+            "python3 scripts/dev.py lock",
+            "--output-file",
+            str(LOCK),
+            str(ROOT / "pyproject.toml"),
+            str(BUILD_REQUIREMENTS),
+            *extra,
+        ],
+        cwd=ROOT,
+    )
+    say(f"wrote {LOCK.relative_to(ROOT)}")
+    return 0
+
+
 def cmd_server(extra: list[str]) -> NoReturn:
     ensure_venv()
     os.execv(tool("parley-server"), [tool("parley-server"), *extra])
@@ -212,6 +262,7 @@ def main() -> int:
         "run": cmd_run,
         "test": cmd_test,
         "server": cmd_server,
+        "lock": cmd_lock,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)

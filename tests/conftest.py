@@ -11,8 +11,9 @@ import os
 import pytest
 
 from tests.support import pulse
+from tests.unit._seeds import MISSING, seeds_dir
 
-pytest_plugins = ["tests.support.signaling"]
+pytest_plugins = ["tests.support.signaling", "tests.support.watchdog"]
 
 _virtual_audio: pulse.VirtualAudio | None = None
 
@@ -28,3 +29,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _virtual_audio is not None:
         _virtual_audio.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seeds = seeds_dir()
+    if seeds.is_dir():
+        return f"parley: seeds in {seeds}"
+    return "parley: " + MISSING.format(path=seeds) + "; the tests that read them will fail"

@@ -17,6 +17,7 @@ from signaling.auth import mint_token
 from signaling.enums import CallType
 from signaling.protocol import InvitationAcceptedEvent
 from signaling.server.app import RunningServer
+from tests.support.processes import die_with_parent
 from tests.support.signaling import TEST_SECRET, ClientFactory
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "conformance"
@@ -41,6 +42,7 @@ async def test_node_client_receives_and_accepts_an_invitation(
         token,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=die_with_parent(),
     )
     assert process.stdout is not None
     seen: dict[str, Any] = {}

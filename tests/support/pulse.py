@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.processes import die_with_parent
+
 NULL_PA = """\
 load-module module-native-protocol-unix auth-anonymous=1
 load-module module-null-sink sink_name=vspeaker rate=48000 channels=1
@@ -136,7 +138,14 @@ def start_virtual_audio() -> VirtualAudio | None:
     ]
     try:
         process = subprocess.Popen(
-            command, env=env, cwd=directory, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            command,
+            env=env,
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            # Killed with the test process, however it ends (atexit does not run on kill).
+            preexec_fn=die_with_parent(),
         )
     except OSError as exc:
         log.close()

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 
+from tests.support.processes import die_with_parent
 from tests.support.signaling import TEST_SECRET
 
 
@@ -29,6 +30,7 @@ class ServerProcess:
             stderr=subprocess.DEVNULL,
             text=True,
             env=env,
+            preexec_fn=die_with_parent(),
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from app.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
 from app.session import LinkState
+from tests.support.processes import die_with_parent
 from tests.support.qt import wait_until
 from widgets.device_settings_dialog import DeviceSettingsDialog
 
@@ -187,6 +188,7 @@ def test_nothing_heavy_is_imported_before_the_first_page_is_shown(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,  # one stream: the import lines stay in order with it
         text=True,
+        preexec_fn=die_with_parent(),
     ) as process:
         try:
             assert process.stdout is not None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 _PROTOTYPE = "function prototype:"
 _EXAMPLE = re.compile(r"•\s*example")
 _EVENT_NAME = re.compile(r"\b(on[A-Z]\w*)")
@@ -28,6 +30,21 @@ def seeds_dir() -> Path:
         return Path(override)
     repo = Path(__file__).resolve().parents[2]
     return repo.parent / "shared" / "seeds"
+
+
+#: What a run without the seeds says, once per test that needs them (and in the header).
+MISSING = (
+    "the kits' seeds are missing: expected {path} (clone Parley beside the shared/ folder "
+    "that holds seeds/, or set PARLEY_SEEDS_DIR)"
+)
+
+
+def read_seed(name: str) -> str:
+    """The text of the seed ``name``; the test fails with one line when it is missing."""
+    path = seeds_dir() / name
+    if not path.is_file():
+        pytest.fail(MISSING.format(path=path), pytrace=False)
+    return path.read_text(encoding="utf-8")
 
 
 def snake(name: str) -> str:

@@ -18,7 +18,7 @@ from tests.unit._seeds import (
     all_event_like_names,
     group_headings,
     parse_events,
-    seeds_dir,
+    read_seed,
     snake,
 )
 
@@ -56,14 +56,8 @@ UNNAMED_IN_SEED = {
 }
 
 
-def _seed_text(name: str) -> str:
-    path = seeds_dir() / name
-    assert path.is_file(), f"seed {path} not found; set PARLEY_SEEDS_DIR to the seeds folder"
-    return path.read_text(encoding="utf-8")
-
-
 def _seed_events(name: str) -> list[SeedEvent]:
-    return parse_events(_seed_text(name))
+    return parse_events(read_seed(name))
 
 
 def _resolve(root: object, dotted: str) -> object:
@@ -148,7 +142,7 @@ def test_group_keys_in_the_seed_match_the_attribute_names(seed: str) -> None:
         keys = [(key, cls) for key, cls in event.chain[1:] if (key, cls) not in GARBLED_KEYS]
         for key, cls in keys:
             assert snake(key) in event.group_attributes, f"{key}({cls}) for {event.name}"
-    for key, cls in group_headings(_seed_text(seed)):
+    for key, cls in group_headings(read_seed(seed)):
         attribute = snake(key)
         owner = "CallEvents" if cls.startswith("ZegoCall") else "AudioRoomEvents"
         assert type(getattr(getattr(app, owner)(), attribute)).__name__ == cls.removeprefix("Zego")
@@ -156,7 +150,7 @@ def test_group_keys_in_the_seed_match_the_attribute_names(seed: str) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_parser_missed_no_event_name(seed: str) -> None:
-    text = _seed_text(seed)
+    text = read_seed(seed)
     parsed = {event.name for event in parse_events(text)}
     assert all_event_like_names(text) - parsed == NOT_EVENTS[seed]
 
@@ -171,7 +165,7 @@ def test_every_hook_comes_from_a_seed(root_type: type) -> None:
     }
     for (owner, path), phrase in UNNAMED_IN_SEED.items():
         if owner is root_type:
-            assert any(phrase in _seed_text(seed) for seed in SEEDS), phrase
+            assert any(phrase in read_seed(seed) for seed in SEEDS), phrase
             seeded.add(path)
     assert set(hook_paths(root_type)) == seeded
 

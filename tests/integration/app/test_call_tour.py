@@ -26,7 +26,7 @@ from app.types import (
 from media.errors import AudioRoute, DeviceExceptionType
 from signaling.enums import CallType, InvitationUserState, RoomStateChangedReason
 from tests.support.waiting import wait_until
-from tests.unit._seeds import parse_events, seeds_dir
+from tests.unit._seeds import parse_events, read_seed
 
 #: The seed's root events classes, as the bus names their kits.
 KITS = {"CallEvents": "call", "CallInvitationEvents": "invitation"}
@@ -34,9 +34,7 @@ KITS = {"CallEvents": "call", "CallInvitationEvents": "invitation"}
 
 def seed_paths() -> set[str]:
     """Every event of the call seed as a bus path, e.g. ``call.user.on_enter``."""
-    seed = seeds_dir() / "call-events.txt"
-    assert seed.is_file(), f"seed {seed} not found; set PARLEY_SEEDS_DIR to the seeds folder"
-    events = parse_events(seed.read_text(encoding="utf-8"))
+    events = parse_events(read_seed("call-events.txt"))
     return {f"{KITS[event.python_classes[0]]}.{event.python_path}" for event in events}
 
 

@@ -18,6 +18,7 @@ from signaling.client import SignalingClient
 from signaling.enums import CallType
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer
+from tests.support.processes import die_with_parent
 from tests.support.signaling import TEST_SECRET, ClientFactory
 
 
@@ -143,6 +144,7 @@ def test_cli_serves_and_stops_on_sigterm() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=die_with_parent(),
     )
     try:
         assert process.stdout is not None

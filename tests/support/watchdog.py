@@ -1,0 +1,100 @@
+"""A per-phase watchdog: a hung set-up, test or teardown ends the run with every stack.
+
+pytest-timeout guards a test until one of its phases fails, then stops guarding
+(``pytest_exception_interact`` cancels its timer): a teardown that hangs after a failed
+test hangs the run forever. Its signal method cannot interrupt a qasync loop idling in
+Qt's C++ either. So each phase here gets a timer of its own, in a thread, re-armed for
+every phase whatever happened before:
+
+- at ``PARLEY_PHASE_LIMIT_S`` (default 150 s, above pytest-timeout's 120 s so that it
+  fails a plain hung test first) it prints which test and phase hung, dumps the stack of
+  every thread and ends the process with status 3;
+- should even that thread not get to run (the GIL held by a stuck C call),
+  ``faulthandler`` dumps the stacks and ends the process 15 s later, from C.
+
+Helper daemons die with the process (``tests.support.processes.die_with_parent``).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+ENV_LIMIT = "PARLEY_PHASE_LIMIT_S"
+DEFAULT_LIMIT_S = 150.0
+BACKSTOP_S = 15.0
+EXIT_STATUS = 3
+
+
+_stderr_fd = 2
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stderr_fd
+    _stderr_fd = _real_stderr_fd(config)
+
+
+def _real_stderr_fd(config: pytest.Config) -> int:
+    """The run's own stderr: while a test runs, fd 2 is pytest's capture file, which
+    nobody reads once the process is ended. pytest keeps a copy of the real one."""
+    capman = config.pluginmanager.getplugin("capturemanager")
+    capturing = getattr(capman, "_global_capturing", None)
+    saved = getattr(getattr(capturing, "err", None), "targetfd_save", None)
+    return saved if isinstance(saved, int) else 2
+
+
+def phase_limit() -> float:
+    """Seconds one phase of a test may take before the run is ended."""
+    return float(os.environ.get(ENV_LIMIT, DEFAULT_LIMIT_S))
+
+
+class PhaseWatch:
+    """One armed phase: a thread timer and faulthandler's backstop, both cancelled on exit."""
+
+    def __init__(self, nodeid: str, phase: str, limit_s: float) -> None:
+        self._nodeid, self._phase, self._limit_s = nodeid, phase, limit_s
+        self._timer = threading.Timer(limit_s, self._expired)
+        self._timer.name = f"watchdog {phase} {nodeid}"
+        self._timer.daemon = True
+
+    def __enter__(self) -> PhaseWatch:
+        faulthandler.dump_traceback_later(self._limit_s + BACKSTOP_S, exit=True, file=_stderr_fd)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        faulthandler.cancel_dump_traceback_later()
+
+    def _expired(self) -> None:
+        message = (
+            f"\n\nwatchdog: {self._nodeid} is still in {self._phase} after "
+            f"{self._limit_s:.0f} s; the stacks of every thread follow, then the run ends.\n"
+        )
+        os.write(_stderr_fd, message.encode())
+        faulthandler.dump_traceback(file=_stderr_fd, all_threads=True)
+        os._exit(EXIT_STATUS)
+
+
+def _watch(item: pytest.Item, phase: str) -> Iterator[None]:
+    with PhaseWatch(item.nodeid, phase, phase_limit()):
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _watch(item, "setup"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _watch(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    return (yield from _watch(item, "teardown"))
