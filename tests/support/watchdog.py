@@ -4,7 +4,7 @@ pytest-timeout guards a test until one of its phases fails, then stops guarding
 (``pytest_exception_interact`` cancels its timer): a teardown that hangs after a failed
 test hangs the run forever. Its signal method cannot interrupt a qasync loop idling in
 Qt's C++ either. So each phase here gets a timer of its own, in a thread, re-armed for
-every phase whatever happened before:
+every phase whatever happened before, by one watchdog thread:
 
 - at ``PARLEY_PHASE_LIMIT_S`` (default 150 s, above pytest-timeout's 120 s so that it
   fails a plain hung test first) it prints which test and phase hung, dumps the stack of
@@ -20,6 +20,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -34,8 +35,9 @@ _stderr_fd = 2
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _stderr_fd
+    global _stderr_fd, _watchdog
     _stderr_fd = _real_stderr_fd(config)
+    _watchdog = Watchdog()  # now: tests that check for leaked threads see it as theirs
 
 
 def _real_stderr_fd(config: pytest.Config) -> int:
@@ -52,37 +54,62 @@ def phase_limit() -> float:
     return float(os.environ.get(ENV_LIMIT, DEFAULT_LIMIT_S))
 
 
-class PhaseWatch:
-    """One armed phase: a thread timer and faulthandler's backstop, both cancelled on exit."""
+class Watchdog:
+    """One thread for the whole run (started before any test looks for leaked threads),
+    with at most one phase armed at a time; faulthandler's C timer as the backstop."""
 
-    def __init__(self, nodeid: str, phase: str, limit_s: float) -> None:
-        self._nodeid, self._phase, self._limit_s = nodeid, phase, limit_s
-        self._timer = threading.Timer(limit_s, self._expired)
-        self._timer.name = f"watchdog {phase} {nodeid}"
-        self._timer.daemon = True
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._armed: tuple[str, str, float, float] | None = None  # nodeid, phase, limit, due
+        self._thread = threading.Thread(target=self._run, name="parley watchdog", daemon=True)
+        self._thread.start()
 
-    def __enter__(self) -> PhaseWatch:
-        faulthandler.dump_traceback_later(self._limit_s + BACKSTOP_S, exit=True, file=_stderr_fd)
-        self._timer.start()
-        return self
+    def arm(self, nodeid: str, phase: str, limit_s: float) -> None:
+        faulthandler.dump_traceback_later(limit_s + BACKSTOP_S, exit=True, file=_stderr_fd)
+        with self._lock:
+            self._armed = (nodeid, phase, limit_s, time.monotonic() + limit_s)
+            self._lock.notify()
 
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed = None
+            self._lock.notify()
         faulthandler.cancel_dump_traceback_later()
 
-    def _expired(self) -> None:
-        message = (
-            f"\n\nwatchdog: {self._nodeid} is still in {self._phase} after "
-            f"{self._limit_s:.0f} s; the stacks of every thread follow, then the run ends.\n"
-        )
-        os.write(_stderr_fd, message.encode())
-        faulthandler.dump_traceback(file=_stderr_fd, all_threads=True)
-        os._exit(EXIT_STATUS)
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                armed = self._armed
+                if armed is None:
+                    self._lock.wait()
+                    continue
+                left = armed[3] - time.monotonic()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
+                _expired(*armed[:3])
+
+
+def _expired(nodeid: str, phase: str, limit_s: float) -> None:
+    message = (
+        f"\n\nwatchdog: {nodeid} is still in {phase} after {limit_s:.0f} s; "
+        "the stacks of every thread follow, then the run ends.\n"
+    )
+    os.write(_stderr_fd, message.encode())
+    faulthandler.dump_traceback(file=_stderr_fd, all_threads=True)
+    os._exit(EXIT_STATUS)
+
+
+_watchdog: Watchdog | None = None
 
 
 def _watch(item: pytest.Item, phase: str) -> Iterator[None]:
-    with PhaseWatch(item.nodeid, phase, phase_limit()):
+    assert _watchdog is not None, "pytest_configure starts the watchdog"
+    _watchdog.arm(item.nodeid, phase, phase_limit())
+    try:
         yield
+    finally:
+        _watchdog.disarm()
 
 
 @pytest.hookimpl(wrapper=True)
