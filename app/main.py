@@ -31,7 +31,8 @@ from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.local_server import (
+from app.kit.account import ClientFactory, Session
+from app.kit.local_server import (
     ENV_SERVER_URL,
     ServerError,
     ServerHandle,
@@ -39,22 +40,21 @@ from app.local_server import (
     ServerSettings,
     open_server,
 )
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import ClientFactory, Session
+from app.qt.account import SessionBridge, TaskKeeper
 from widgets.main_window import MainWindow
 from widgets.theme import Colors, Theme, apply_theme
 
 if TYPE_CHECKING:
     # The network stack (~0.3 s) and the call stack (aiortc, PyAV, OpenCV: ~0.5 s) are
     # imported after the first page is on screen (see Application.run), never before.
-    from app.bots import Bot
-    from app.bus import EventBus
     from app.compose.call_ui import CallUi
     from app.compose.room_ui import RoomUi
-    from app.kit import CallInvitationService
-    from app.qt_devices import DevicesPresenter
-    from app.services.call_history import CallHistory
-    from app.services.device_settings import DeviceSettings
+    from app.kit.bots.call import Bot
+    from app.kit.bus import EventBus
+    from app.kit.call.service import CallInvitationService
+    from app.kit.devices.settings import DeviceSettings
+    from app.kit.history.recorder import CallHistory
+    from app.qt.devices import DevicesPresenter
     from signaling.client import SignalingClient
 
 log = logging.getLogger("parley")
@@ -165,7 +165,7 @@ class Application:
             self.tasks.spawn(self._start_echo(self.server), "start the echo user")
         if self.args.user_id:
             if self.args.call:
-                from app.identity import parse_user_ids
+                from app.kit.identity import parse_user_ids
 
                 calls.call_on_sign_in = parse_user_ids(self.args.call)
             bridge.sign_in(self.args.user_id, self.args.name or "")
@@ -182,14 +182,14 @@ class Application:
         colors: Colors,
     ) -> CallUi:
         """The call kit, the audio room kit, the call history and the device settings."""
-        from app.audio_room_kit import AudioRoomKit
-        from app.bus import EventBus
         from app.compose.call_ui import CallUi
         from app.compose.room_ui import RoomUi
-        from app.kit import CallInvitationService
-        from app.qt_devices import DevicesPresenter, QSettingsStorage
-        from app.services.call_history import CallHistory
-        from app.services.device_settings import DeviceSettings
+        from app.kit.audio_room.kit import AudioRoomKit
+        from app.kit.bus import EventBus
+        from app.kit.call.service import CallInvitationService
+        from app.kit.devices.settings import DeviceSettings
+        from app.kit.history.recorder import CallHistory
+        from app.qt.devices import DevicesPresenter, QSettingsStorage
         from media.sounds import SoundPlayer
 
         devices = self.device_settings = DeviceSettings(QSettingsStorage(QSettings()))
@@ -241,7 +241,7 @@ class Application:
 
     async def _start_echo(self, server: ServerHandle) -> None:
         """The built-in ``echo`` user, beside the local server this window hosts."""
-        from app.echo import ECHO_USER, echo_bot
+        from app.kit.call.echo import ECHO_USER, echo_bot
 
         echo = echo_bot(server.url, server.mint_token(ECHO_USER.id, ECHO_USER.name))
         self.echo = echo

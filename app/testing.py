@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 import pytest_asyncio
 
 if TYPE_CHECKING:
-    from app.bots import Answer, Bot
-    from app.room_bots import RoomBot
+    from app.kit.bots.audio_room import RoomBot
+    from app.kit.bots.call import Answer, Bot
     from signaling.server.app import RunningServer
 
 TokenFactory = Callable[..., str]
@@ -80,7 +80,7 @@ class BotPool(Generic[B]):
 
     async def make(self, user_id: str, name: str | None = None, **options: Any) -> B:
         """A signed-in bot; its display name defaults to the title-cased user ID."""
-        from app.types import User
+        from app.kit.types import User
 
         display = name or user_id.title()
         bot = self._kind(
@@ -101,7 +101,7 @@ async def parley_bot(
     parley_server: RunningServer, parley_token: TokenFactory
 ) -> AsyncIterator[BotFactory]:
     """Signs in bots: ``bob = await parley_bot("bob", on_invited=Answer.ANSWER)``."""
-    from app.bots import Answer, Bot
+    from app.kit.bots.call import Answer, Bot
 
     pool = BotPool(parley_server.url, parley_token, Bot)
 
@@ -122,8 +122,8 @@ async def parley_room_bot(
 ) -> AsyncIterator[RoomBotFactory]:
     """Signs in audio-room bots: ``host = await parley_room_bot("host")``, then
     ``await host.join("room-1", host=True)``; each leaves and signs out after the test."""
-    from app.bots import Answer
-    from app.room_bots import RoomBot
+    from app.kit.bots.audio_room import RoomBot
+    from app.kit.bots.call import Answer
 
     pool = BotPool(parley_server.url, parley_token, RoomBot)
 
@@ -157,7 +157,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # ``from app.testing import Answer`` without importing the media stack at plugin load.
     if name == "Answer":
-        from app.bots import Answer
+        from app.kit.bots.call import Answer
 
         return Answer
     raise AttributeError(name)

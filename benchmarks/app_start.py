@@ -98,16 +98,16 @@ def measure_start(runs: int) -> dict[str, object]:
 async def _one_accept(qt_app: object, timeout: float) -> float:
     from PySide6.QtCore import QSettings
 
-    from app.bots import Bot
-    from app.bus import EventBus
     from app.compose.call_ui import CallUi
-    from app.kit import CallInvitationService
-    from app.local_server import ServerHandle, ServerMode
+    from app.kit.account import Session
+    from app.kit.bots.call import Bot
+    from app.kit.bus import EventBus
+    from app.kit.call.service import CallInvitationService
+    from app.kit.local_server import ServerHandle, ServerMode
+    from app.kit.media import MediaOptions
+    from app.kit.types import User
     from app.main import make_client_factory
-    from app.qt_bridge import SessionBridge, TaskKeeper
-    from app.services.local_media import MediaOptions
-    from app.session import Session
-    from app.types import User
+    from app.qt.account import SessionBridge, TaskKeeper
     from signaling.auth import mint_token
     from signaling.server.app import start_server
     from signaling.server.hub import ServerConfig

@@ -1,6 +1,6 @@
 """Audio room at scale: one room, 8 seated speakers and N listeners, each its own process.
 
-A ``parley-server`` runs in its own process; every member is a :class:`app.room_bots.
+A ``parley-server`` runs in its own process; every member is a :class:`app.kit.bots.audio_room.
 RoomBot` (the real kit: session, mesh, playback on the null clock output) in its own
 spawned process. Speaker 0 is the host on seat 0, speakers 1–7 take seats 1–7, the
 listeners join as audience. Once every listener plays all 8 speakers, the window opens:
@@ -107,10 +107,10 @@ def marker_span(loud: list[bool], counted: list[int]) -> int | None:
 async def _member(
     conn: Connection, role: str, index: int, url: str, token: str, args: argparse.Namespace
 ) -> None:
-    from app.config.audio_room import AudioRoomConfig
-    from app.room_bots import RoomBot
-    from app.services.local_media import MediaOptions
-    from app.types import AudioRoomRole, User
+    from app.kit.bots.audio_room import RoomBot
+    from app.kit.config.audio_room import AudioRoomConfig
+    from app.kit.media import MediaOptions
+    from app.kit.types import AudioRoomRole, User
     from media.peer_types import MediaKind
     from media.relay import OpusFanout
     from media.synthetic import SyntheticAudioTrack

@@ -21,10 +21,10 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.local_server import ServerHandle, ServerMode
+from app.kit.account import Session
+from app.kit.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import Session
+from app.qt.account import SessionBridge, TaskKeeper
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from widgets.main_window import MainWindow

@@ -24,10 +24,10 @@ import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.local_server import ServerHandle, ServerMode
+from app.kit.account import LinkState, Session
+from app.kit.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import LinkState, Session
+from app.qt.account import SessionBridge, TaskKeeper
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.enums import CallType

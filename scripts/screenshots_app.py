@@ -21,13 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _wired_app import open_window, run, save, until
 from PySide6.QtWidgets import QApplication
 
-from app.bots import Answer, Bot
-from app.bus import EventBus
 from app.compose.call_ui import CallUi
-from app.kit import CallInvitationService
-from app.services.call_history import CallHistory
-from app.services.local_media import MediaOptions
-from app.types import User
+from app.kit.bots.call import Answer, Bot
+from app.kit.bus import EventBus
+from app.kit.call.service import CallInvitationService
+from app.kit.history.recorder import CallHistory
+from app.kit.media import MediaOptions
+from app.kit.types import User
 from signaling.auth import mint_token
 
 

@@ -23,7 +23,13 @@ from _stills import render_shots
 from PySide6.QtWidgets import QWidget
 
 from app import AudioRoomConfig, AudioRoomRole, MessageState, SeatAlignment, SeatRowConfig, User
-from app.audio_room_view import AudioRoomView, ChatMessageView, MemberRole, MemberView, SeatView
+from app.kit.views.audio_room import (
+    AudioRoomView,
+    ChatMessageView,
+    MemberRole,
+    MemberView,
+    SeatView,
+)
 from widgets.audio_room_page import AudioRoomPage
 from widgets.audio_room_style import room_style_sheet
 from widgets.join_room_dialog import JoinRoomDialog

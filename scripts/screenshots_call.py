@@ -25,8 +25,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QVBoxLayout, QWidget
 
 from app import HANG_UP_DIALOG, AudioRoute, CallConfig, CallLayoutMode, MessageState, User
-from app.audio_outputs import AudioOutputView
-from app.call_view import (
+from app.kit.views.call import (
     CallView,
     ChatMessageView,
     IncomingCallView,
@@ -34,6 +33,7 @@ from app.call_view import (
     TileConnection,
     TileView,
 )
+from app.kit.views.outputs import AudioOutputView
 from widgets.call_page import CallPage
 from widgets.call_style import call_style_sheet
 from widgets.confirm_dialog import ConfirmDialog

@@ -22,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _wired_app import open_window, run, save, until
 from PySide6.QtWidgets import QApplication
 
-from app.audio_room_kit import AudioRoomKit
-from app.bots import Answer
-from app.bus import EventBus
 from app.compose.room_ui import RoomUi
-from app.room_bots import RoomBot
-from app.services.local_media import MediaOptions
-from app.types import AudioRoomRole, User
+from app.kit.audio_room.kit import AudioRoomKit
+from app.kit.bots.audio_room import RoomBot
+from app.kit.bots.call import Answer
+from app.kit.bus import EventBus
+from app.kit.media import MediaOptions
+from app.kit.types import AudioRoomRole, User
 from signaling.auth import mint_token
 
 

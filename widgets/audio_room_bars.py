@@ -14,10 +14,10 @@ from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from app.audio_room_view import AudioRoomView
-from app.call_view import format_duration
-from app.config.audio_room import AudioRoomBottomBarConfig, AudioRoomMenuButton
-from app.types import AudioRoomRole
+from app.kit.config.audio_room import AudioRoomBottomBarConfig, AudioRoomMenuButton
+from app.kit.types import AudioRoomRole
+from app.kit.views.audio_room import AudioRoomView
+from app.kit.views.call import format_duration
 from widgets import call_style
 from widgets.icons import icon
 from widgets.round_button import ButtonRole, RoundButton

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.audio_room_view import AudioRoomView, MemberRole, MemberView
+from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap

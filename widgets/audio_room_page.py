@@ -26,10 +26,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
-from app.audio_room_view import AudioRoomView
-from app.call_view import CallView, ChatMessageView, TileView
-from app.config.audio_room import AudioRoomConfig, AudioRoomMenuButton
-from app.types import ConfirmationDialog, User
+from app.kit.config.audio_room import AudioRoomConfig, AudioRoomMenuButton
+from app.kit.types import ConfirmationDialog, User
+from app.kit.views.audio_room import AudioRoomView
+from app.kit.views.call import CallView, ChatMessageView, TileView
 from widgets import call_style
 from widgets.audio_room_bars import RoomBottomBar, RoomTopBar
 from widgets.audio_room_member_list import AudioRoomMemberList

@@ -45,8 +45,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.call_history_view import Ago, CallDirection, CallEntry, CallOutcome, time_ago
-from app.call_view import format_duration
+from app.kit.views.call import format_duration
+from app.kit.views.history import Ago, CallDirection, CallEntry, CallOutcome, time_ago
 from widgets.icons import pixmap
 from widgets.theme import Colors
 

@@ -21,8 +21,8 @@ from PySide6.QtGui import QActionGroup, QKeySequence, QMouseEvent, QResizeEvent,
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMenu, QWidget
 
 from app import CallConfig, CallLayoutMode, CallMenuButton
-from app.audio_outputs import AudioOutputView
-from app.call_view import CallView, ChatMessageView
+from app.kit.views.call import CallView, ChatMessageView
+from app.kit.views.outputs import AudioOutputView
 from widgets.call_layout import (
     GAP,
     TOP_ROOM,

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from app.call_view import TileConnection, TileView
+from app.kit.views.call import TileConnection, TileView
 from widgets import call_style
 from widgets.icons import pixmap
 from widgets.round_button import ButtonRole, RoundButton

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.call_view import ChatMessageView
-from app.types import MessageState
+from app.kit.types import MessageState
+from app.kit.views.call import ChatMessageView
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.call_view import level_from_dbfs
-from app.device_settings_view import (
+from app.kit.views.call import level_from_dbfs
+from app.kit.views.devices import (
     SYSTEM_DEFAULT,
     DeviceKind,
     DeviceListView,
@@ -41,7 +41,7 @@ from widgets.theme import Colors
 from widgets.video_view import FitMode, VideoView
 
 if TYPE_CHECKING:
-    from app.qt_devices import DevicesPresenter
+    from app.qt.devices import DevicesPresenter
 
 LEVEL_STEPS = 100
 PREVIEW_SIZE = (400, 300)

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.identity import parse_user_ids
-from app.qt_bridge import SessionBridge
-from app.session import OnlineUser
+from app.kit.account import OnlineUser
+from app.kit.identity import parse_user_ids
+from app.qt.account import SessionBridge
 from widgets.call_history_list import CallHistoryList
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel

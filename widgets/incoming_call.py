@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.call_view import IncomingCallView
+from app.kit.views.call import IncomingCallView
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
 from widgets.ringing_page import RingingPage

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config.audio_room import AudioRoomConfig
-from app.identity import ALLOWED_ID_CHARACTERS, IdentityProblem, validate_user_id
-from app.types import MAX_USER_ID_LENGTH, AudioRoomRole
+from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.identity import ALLOWED_ID_CHARACTERS, IdentityProblem, validate_user_id
+from app.kit.types import MAX_USER_ID_LENGTH, AudioRoomRole
 from widgets.call_style import call_style_sheet
 from widgets.theme import Colors
 

@@ -13,9 +13,9 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from app import PresenceState
-from app.local_server import ServerMode
-from app.qt_bridge import SessionBridge
-from app.session import LinkState, OnlineUser
+from app.kit.account import LinkState, OnlineUser
+from app.kit.local_server import ServerMode
+from app.qt.account import SessionBridge
 from widgets.signin_page import SignInPage
 from widgets.theme import Colors
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.call_view import TileView
+from app.kit.views.call import TileView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap

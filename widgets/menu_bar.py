@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QColor, QLinearGradient, QPainter, QPaintEven
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
 from app import AudioRoute, CallMenuBarConfig, CallMenuButton
-from app.call_view import CallView, format_duration
+from app.kit.views.call import CallView, format_duration
 from widgets import call_style
 from widgets.icons import icon
 from widgets.round_button import ButtonRole, RoundButton

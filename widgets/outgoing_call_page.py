@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from app.call_view import OutgoingCallView, OutgoingState
+from app.kit.views.call import OutgoingCallView, OutgoingState
 from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors

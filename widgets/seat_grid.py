@@ -12,8 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from app.audio_room_view import AudioRoomView, SeatView
-from app.config.audio_room import SeatAlignment, SeatRowConfig
+from app.kit.config.audio_room import SeatAlignment, SeatRowConfig
+from app.kit.views.audio_room import AudioRoomView, SeatView
 from widgets import audio_room_style, call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap

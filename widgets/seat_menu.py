@@ -11,8 +11,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
-from app.audio_room_view import AudioRoomView, SeatAction
-from app.types import AudioRoomRole
+from app.kit.types import AudioRoomRole
+from app.kit.views.audio_room import AudioRoomView, SeatAction
 
 __all__ = ["SeatAction", "SeatMenu", "seat_menu_actions"]
 

@@ -2,7 +2,7 @@
 
 It is Parley's first page, shown while the server is still being opened: signing in
 then waits for it (the button says so), and a server that cannot be opened is shown
-here. The input rules (``app.identity``) come with the wire protocol (pydantic, ~0.2 s
+here. The input rules (``app.kit.identity``) come with the wire protocol (pydantic, ~0.2 s
 to import), so they are imported when first needed, after the page is on screen.
 """
 
@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.qt_bridge import SessionBridge
-from app.session import SignInProblem
+from app.kit.account import SignInProblem
+from app.qt.account import SessionBridge
 
 if TYPE_CHECKING:
-    from app.identity import IdentityProblem
+    from app.kit.identity import IdentityProblem
 
 SETTINGS_USER_ID = "signin/user_id"
 SETTINGS_NAME = "signin/name"
@@ -123,7 +123,7 @@ class SignInPage(QWidget):
         (which waits for the server if it is still starting)."""
         if not self.sign_in_button.isEnabled():
             return
-        from app.identity import validate_name, validate_user_id
+        from app.kit.identity import validate_name, validate_user_id
 
         user_id = self.user_id_edit.text().strip()
         name = self.name_edit.text().strip()
@@ -144,7 +144,7 @@ class SignInPage(QWidget):
     @Slot()
     def on_bridge_server_ready(self) -> None:
         # The rules' module is loaded by now (opening the server brought the protocol).
-        from app.identity import ALLOWED_ID_CHARACTERS
+        from app.kit.identity import ALLOWED_ID_CHARACTERS
 
         self.user_id_edit.setToolTip(
             self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
@@ -203,7 +203,7 @@ class SignInPage(QWidget):
         self.user_id_edit.style().polish(self.user_id_edit)
 
     def _problem_text(self, problem: IdentityProblem) -> str:
-        from app.identity import ALLOWED_ID_CHARACTERS, IdentityProblem
+        from app.kit.identity import ALLOWED_ID_CHARACTERS, IdentityProblem
 
         texts = {
             IdentityProblem.ID_EMPTY: self.tr("Enter a user ID."),

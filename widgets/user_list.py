@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app import PresenceState
-from app.session import OnlineUser
+from app.kit.account import OnlineUser
 from widgets.theme import Colors
 
 USER_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import qasync
 
-from app.config import CallInvitationConfig
-from app.local_server import ServerHandle
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import LinkState, Session
-from app.types import CallEndEvent, HangUpConfirmationEvent, KitError, User
+from app.kit.account import LinkState, Session
+from app.kit.config import CallInvitationConfig
+from app.kit.local_server import ServerHandle
+from app.kit.types import CallEndEvent, HangUpConfirmationEvent, KitError, User
+from app.qt.account import SessionBridge, TaskKeeper
 from media.errors import DeviceExceptionType
 from signaling.client import SignalingClient
 from widgets.call_page import CallPage
@@ -28,11 +28,16 @@ from widgets.outgoing_call_page import OutgoingCallPage
 from widgets.theme import Colors
 
 if TYPE_CHECKING:
-    from app.config import CallConfig
-    from app.kit import CallConfigFactory, CallInvitationService, MediaFactory, ServerInfo
-    from app.services.call_history import CallHistory
-    from app.services.invitations import Phase
-    from app.services.local_media import MediaOptions
+    from app.kit.call.invitations import Phase
+    from app.kit.call.service import (
+        CallConfigFactory,
+        CallInvitationService,
+        MediaFactory,
+        ServerInfo,
+    )
+    from app.kit.config import CallConfig
+    from app.kit.history.recorder import CallHistory
+    from app.kit.media import MediaOptions
     from media.sounds import SoundPlayer
 
 __all__ = ["CallUi"]
@@ -69,9 +74,9 @@ class CallUi:
         """
         self.window, self.kit, self.colors = window, kit, colors
         self._bridge, self._session, self._server, self._tasks = bridge, session, server, tasks
-        from app.navigation import Navigator
-        from app.qt_call import CallPresenter
-        from app.services.local_media import LocalMedia, MediaOptions
+        from app.kit.media import LocalMedia, MediaOptions
+        from app.qt.call import CallPresenter
+        from app.qt.navigation import Navigator
 
         self._media = media or MediaOptions()
         self._invitation_config = invitation_config
@@ -189,7 +194,7 @@ class CallUi:
         if client is None or user is None:
             return
         server = self._server
-        from app.kit import ServerInfo
+        from app.kit.call.service import ServerInfo
 
         info = ServerInfo(server.url, lambda: server.mint_token(user.user_id, user.name))
         self._tasks.spawn(
@@ -212,7 +217,7 @@ class CallUi:
             self.presenter.call(ids, True)
 
     def _config_for_call(self, is_video: bool, is_group: bool) -> CallConfig:
-        from app.kit import preset_for
+        from app.kit.call.service import preset_for
 
         config = (self._call_config or preset_for)(is_video, is_group)
         # What the caller chose on the ringing page carries into the call it becomes.

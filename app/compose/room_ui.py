@@ -16,15 +16,11 @@ from typing import TYPE_CHECKING
 
 import qasync
 
-from app.audio_room_kit import AudioRoomKit
-from app.audio_room_view import AudioRoomView, SeatAction
-from app.config.audio_room import AudioRoomConfig
-from app.navigation import bring_to_front, prepare_overlay, show_overlay
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.qt_room import RoomPresenter
-from app.services.local_media import LocalMedia, MediaOptions
-from app.session import Session
-from app.types import (
+from app.kit.account import Session
+from app.kit.audio_room.kit import AudioRoomKit
+from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.media import LocalMedia, MediaOptions
+from app.kit.types import (
     AudioRoomEndEvent,
     AudioRoomEndReason,
     AudioRoomRole,
@@ -32,6 +28,10 @@ from app.types import (
     KitError,
     User,
 )
+from app.kit.views.audio_room import AudioRoomView, SeatAction
+from app.qt.account import SessionBridge, TaskKeeper
+from app.qt.navigation import bring_to_front, prepare_overlay, show_overlay
+from app.qt.room import RoomPresenter
 from widgets.audio_room_page import AudioRoomPage, overlay_view
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.join_room_dialog import JoinRoomDialog
@@ -42,8 +42,8 @@ from widgets.theme import Colors
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from app.kit import MediaFactory
-    from app.types import LeaveConfirmationEvent
+    from app.kit.call.service import MediaFactory
+    from app.kit.types import LeaveConfirmationEvent
     from widgets.audio_room_page import MenuPopper
 
 __all__ = ["RoomUi"]

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.audio_room_view import AudioRoomView, ChatMessageView, MemberRole, MemberView, SeatView
-from app.config.audio_room import SeatAlignment, SeatRowConfig
-from app.types import AudioRoomRole, MessageState, User
+from app.kit.config.audio_room import SeatAlignment, SeatRowConfig
+from app.kit.types import AudioRoomRole, MessageState, User
+from app.kit.views.audio_room import (
+    AudioRoomView,
+    ChatMessageView,
+    MemberRole,
+    MemberView,
+    SeatView,
+)
 
 ALICE = User("alice", "Alice Martin")
 BOB = User("bob", "Bob Okafor")

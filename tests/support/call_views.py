@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.call_view import CallView, TileView
+from app.kit.views.call import CallView, TileView
 
 NAMES = ("Alice Martin", "Bob Okafor", "Chloé Dubois", "David Chen")
 

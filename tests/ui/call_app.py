@@ -12,14 +12,14 @@ from PySide6.QtWidgets import QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import CallMenuButton, PresenceState
-from app.bots import Bot
-from app.bus import EventBus
 from app.compose.call_ui import CallUi
-from app.config import CallInvitationConfig
-from app.kit import CallConfigFactory, CallInvitationService
-from app.local_server import ServerHandle, ServerMode
-from app.services.call_history import CallHistory
-from app.services.local_media import MediaOptions
+from app.kit.bots.call import Bot
+from app.kit.bus import EventBus
+from app.kit.call.service import CallConfigFactory, CallInvitationService
+from app.kit.config import CallInvitationConfig
+from app.kit.history.recorder import CallHistory
+from app.kit.local_server import ServerHandle, ServerMode
+from app.kit.media import MediaOptions
 from signaling.server.app import RunningServer
 from tests.support.qt import MenuRecorder, wait_until
 from tests.support.signaling import TEST_SECRET

@@ -14,10 +14,10 @@ import pytest_asyncio
 from PySide6.QtCore import QSettings, QtMsgType
 from pytestqt.qtbot import QtBot
 
-from app.local_server import ServerHandle, ServerMode
+from app.kit.account import Session
+from app.kit.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import Session
+from app.qt.account import SessionBridge, TaskKeeper
 from app.testing import BotPool
 from signaling.server.app import RunningServer
 from tests.support.qt import qasync_loop
@@ -26,7 +26,7 @@ from widgets.main_window import MainWindow
 from widgets.theme import LIGHT
 
 if TYPE_CHECKING:
-    from app.bots import Answer
+    from app.kit.bots.call import Answer
     from app.testing import RoomBotFactory
     from tests.ui.call_app import BotFactory, CallApp
     from tests.ui.room_app import RoomApp
@@ -111,12 +111,12 @@ def _test_token(user_id: str, name: str) -> str:
 @pytest_asyncio.fixture
 async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
     """Signs in bots on the test server: ``bob = await bots("bob", Answer.ANSWER)``."""
-    from app.bots import Bot
+    from app.kit.bots.call import Bot
 
     pool = BotPool(server.url, _test_token, Bot)
 
     async def make(user_id: str, on_invited: Answer | None = None, **options: Any) -> Bot:
-        from app.bots import Answer
+        from app.kit.bots.call import Answer
 
         return await pool.make(user_id, on_invited=on_invited or Answer.IGNORE, **options)
 
@@ -140,8 +140,8 @@ async def room_app(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> Async
 @pytest_asyncio.fixture
 async def room_bots(server: RunningServer) -> AsyncIterator[RoomBotFactory]:
     """Room bots on the window's server: ``host = await room_bots("host")``."""
-    from app.bots import Answer
-    from app.room_bots import RoomBot
+    from app.kit.bots.audio_room import RoomBot
+    from app.kit.bots.call import Answer
 
     pool = BotPool(server.url, _test_token, RoomBot)
 

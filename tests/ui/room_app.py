@@ -14,14 +14,14 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 import media
-from app.audio_room_kit import AudioRoomKit
-from app.audio_room_view import AudioRoomView
-from app.bus import EventBus
 from app.compose.room_ui import RoomUi
-from app.local_server import ServerHandle, ServerMode
-from app.room_bots import RoomBot
-from app.services.local_media import MediaOptions
-from app.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole
+from app.kit.audio_room.kit import AudioRoomKit
+from app.kit.bots.audio_room import RoomBot
+from app.kit.bus import EventBus
+from app.kit.local_server import ServerHandle, ServerMode
+from app.kit.media import MediaOptions
+from app.kit.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole
+from app.kit.views.audio_room import AudioRoomView
 from signaling.server.app import RunningServer
 from signaling.store import Store
 from tests.support.qt import MenuRecorder, wait_until

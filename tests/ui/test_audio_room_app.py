@@ -16,11 +16,11 @@ from app import (
     AudioRoomMenuButton,
     AudioRoomRole,
 )
-from app.audio_room_view import SeatAction
-from app.bots import Answer
-from app.events._hooks import DefaultConfirmation
+from app.kit.bots.call import Answer
+from app.kit.events.hooks import DefaultConfirmation
+from app.kit.types import LeaveConfirmationEvent
+from app.kit.views.audio_room import SeatAction
 from app.testing import RoomBotFactory
-from app.types import LeaveConfirmationEvent
 from tests.support.qt import wait_until
 from tests.ui.room_app import RoomApp, modal_dialog
 from widgets.confirm_dialog import ConfirmDialog

@@ -16,15 +16,15 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from app.audio_room_view import AudioRoomView
-from app.config.audio_room import (
+from app.kit.config.audio_room import (
     LEAVE_DIALOG,
     AudioRoomConfig,
     AudioRoomMenuButton,
     SeatAlignment,
     SeatRowConfig,
 )
-from app.types import AudioRoomRole
+from app.kit.types import AudioRoomRole
+from app.kit.views.audio_room import AudioRoomView
 from tests.support.audio_room_views import ALICE, room_view
 from tests.support.qt import MenuRecorder, entry
 from widgets.audio_room_page import AudioRoomPage, overlay_view

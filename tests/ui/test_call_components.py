@@ -12,7 +12,13 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import HANG_UP_DIALOG, MessageState, User
-from app.call_view import CallView, ChatMessageView, IncomingCallView, OutgoingCallView, TileView
+from app.kit.views.call import (
+    CallView,
+    ChatMessageView,
+    IncomingCallView,
+    OutgoingCallView,
+    TileView,
+)
 from tests.support.call_views import call_view, rgb_frame, send_mouse, tiles
 from widgets.avatar_view import AvatarView, avatar_color, initials
 from widgets.chat_panel import ChatPanel

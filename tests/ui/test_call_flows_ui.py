@@ -7,9 +7,9 @@ the page shown, the tiles, the banner and overlay, and the events on Alice's bus
 from __future__ import annotations
 
 from app import CallMenuButton
-from app.bots import Answer
-from app.call_view import OutgoingState
-from app.types import CallEndEvent, CallEndReason
+from app.kit.bots.call import Answer
+from app.kit.types import CallEndEvent, CallEndReason
+from app.kit.views.call import OutgoingState
 from media.peer_types import PeerState
 from tests.support.qt import wait_until
 from tests.ui.call_app import BotFactory, CallApp, short_timeouts

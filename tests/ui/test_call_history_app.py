@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from app.bots import Answer
-from app.call_history_view import CallDirection, CallOutcome
-from app.services.call_history import CallHistory
+from app.kit.bots.call import Answer
+from app.kit.history.recorder import CallHistory
+from app.kit.views.history import CallDirection, CallOutcome
 from signaling.server.app import RunningServer
 from tests.support.qt import wait_until
 from tests.ui.call_app import BotFactory, CallApp, short_timeouts, start_call_app, stop_call_app

@@ -12,10 +12,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from app.bus import EventBus
-from app.call_history_view import CallDirection, CallEntry, CallOutcome
-from app.services.call_history import CallHistory
-from app.types import User
+from app.kit.bus import EventBus
+from app.kit.history.recorder import CallHistory
+from app.kit.types import User
+from app.kit.views.history import CallDirection, CallEntry, CallOutcome
 from signaling.enums import CallType
 from widgets.call_history_list import CallHistoryList, ago_text
 from widgets.theme import DARK, LIGHT, Colors

@@ -4,10 +4,10 @@ being removed or signed in elsewhere, the camera, and the other side's device tr
 from __future__ import annotations
 
 from app import CallEvents, CallMenuButton
-from app.bots import Answer, Bot
-from app.call_view import TileConnection
-from app.events import DefaultAction
-from app.types import CallEndEvent, CallEndReason, HangUpConfirmationEvent
+from app.kit.bots.call import Answer, Bot
+from app.kit.events import DefaultAction
+from app.kit.types import CallEndEvent, CallEndReason, HangUpConfirmationEvent
+from app.kit.views.call import TileConnection
 from media.errors import DeviceExceptionType
 from media.peer_types import PeerState
 from tests.support.qt import wait_until

@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from app import HANG_UP_DIALOG, CallConfig, CallMenuButton
-from app.audio_outputs import AudioOutputView
-from app.kit import preset_for
-from app.types import CallEndEvent, CallEndReason
+from app.kit.call.service import preset_for
+from app.kit.types import CallEndEvent, CallEndReason
+from app.kit.views.outputs import AudioOutputView
 from media.devices import list_speakers
 from media.errors import AudioRoute
 from signaling.server.app import RunningServer

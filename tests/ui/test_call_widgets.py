@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app import CallConfig, CallLayoutMode, CallMenuBarConfig, CallMenuButton
-from app.call_view import CallView, TileView
+from app.kit.views.call import CallView, TileView
 from tests.support.call_views import call_view, rgb_frame, send_mouse, tiles
 from widgets.call_layout import gallery_rects, grid_shape
 from widgets.call_page import CallPage

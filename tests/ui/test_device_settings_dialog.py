@@ -19,11 +19,11 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 from shiboken6 import Shiboken
 
-from app.device_settings_view import SYSTEM_DEFAULT, DeviceKind, PreviewState
-from app.qt_bridge import TaskKeeper
-from app.qt_devices import DevicesPresenter
-from app.services.device_settings import DeviceChoices, DeviceSettings, MemoryStorage
-from app.services.local_media import MediaOptions
+from app.kit.devices.settings import DeviceChoices, DeviceSettings, MemoryStorage
+from app.kit.media import MediaOptions
+from app.kit.views.devices import SYSTEM_DEFAULT, DeviceKind, PreviewState
+from app.qt.account import TaskKeeper
+from app.qt.devices import DevicesPresenter
 from media.devices import CameraInfo, DeviceSnapshot
 from media.portaudio import open_stream_count
 from tests.support.media_fixtures import require_virtual_audio

@@ -19,9 +19,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.local_server import ServerMode, probe_parley
+from app.kit.account import LinkState
+from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
-from app.session import LinkState
 from tests.support.processes import die_with_parent
 from tests.support.qt import wait_until
 from widgets.device_settings_dialog import DeviceSettingsDialog

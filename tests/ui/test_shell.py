@@ -11,10 +11,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from app import PresenceState
-from app.local_server import ServerHandle, ServerMode
+from app.kit.account import LinkState, OnlineUser, Session, SignInProblem
+from app.kit.local_server import ServerHandle, ServerMode
 from app.main import make_client_factory
-from app.qt_bridge import SessionBridge, TaskKeeper
-from app.session import LinkState, OnlineUser, Session, SignInProblem
+from app.qt.account import SessionBridge, TaskKeeper
 from signaling.protocol import PresenceChangedEvent
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig

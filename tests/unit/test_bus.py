@@ -88,7 +88,7 @@ async def test_raising_hook_goes_to_on_error_and_the_default_runs(
 
     bus.call.events.user.on_leave = broken
     bus.call.set_default(lambda e: e.user.on_leave, defaults.append)
-    with caplog.at_level(logging.ERROR, logger="app.bus"):
+    with caplog.at_level(logging.ERROR, logger="app.kit.bus"):
         await bus.call.publish(lambda e: e.user.on_leave, ALICE)
     assert [e.code for e in errors] == [KitError.HOOK_FAILED]
     assert "call.user.on_leave raised RuntimeError: boom" in errors[0].message
@@ -126,7 +126,7 @@ async def test_a_raising_on_error_hook_is_only_logged(caplog: pytest.LogCaptureF
 
     bus = EventBus(CallEvents(on_error=broken_error_hook), on_default_error=defaults.append)
     bus.call.events.audio_video.on_camera_state_changed = broken
-    with caplog.at_level(logging.ERROR, logger="app.bus"):
+    with caplog.at_level(logging.ERROR, logger="app.kit.bus"):
         await bus.call.publish(lambda e: e.audio_video.on_camera_state_changed, True)
     assert "call.on_error failed" in caplog.text
     # As for any failed hook, the default (the toast) still shows the error.

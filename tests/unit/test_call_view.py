@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import CallLayoutMode, MessageState, User
-from app.call_view import (
+from app.kit.views.call import (
     CallView,
     ChatMessageView,
     IncomingCallView,

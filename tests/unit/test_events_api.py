@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import app
-from app.events import hook_paths
+from app.kit.events import hook_paths
 from tests.unit._seeds import (
     SeedEvent,
     all_event_like_names,

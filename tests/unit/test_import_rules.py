@@ -1,5 +1,6 @@
-"""Imports point one way: widgets → app → {signaling, media}; signaling and media know no Qt.
+"""Imports point one way: widgets → app → {signaling, media}; in app, main → qt → kit.
 
+The path of a file says what it may import (DESIGN.md); there is no per-module allow-list.
 Reads the source with ``ast``, so a forbidden import fails here even if no test runs it.
 """
 
@@ -14,72 +15,80 @@ ROOT = Path(__file__).resolve().parents[2]
 QT = {"PySide6", "shiboken6", "qasync"}
 MEDIA_LIBS = {"aiortc", "aioice", "av", "cv2", "sounddevice"}
 WIRE_LIBS = {"socketio", "engineio", "aiohttp"}
+# What sits above app/kit inside app: the Qt adapters, the composition root, the plugin.
+ABOVE_KIT = {"app.qt", "app.main", "app.testing"}
 
-FORBIDDEN: dict[str, set[str]] = {
-    "signaling": QT | MEDIA_LIBS | {"media", "app", "widgets"},
-    "media": QT | WIRE_LIBS | {"signaling", "app", "widgets"},
-    "app": {"widgets"},
-    "widgets": MEDIA_LIBS | WIRE_LIBS | {"signaling", "media"},
+#: Folder (or file) → what its modules must not import; the most specific entry applies.
+RULES: dict[str, set[str]] = {
+    "signaling/": QT | MEDIA_LIBS | {"media", "app", "widgets"},
+    "media/": QT | WIRE_LIBS | {"signaling", "app", "widgets"},
+    # Pages render the kit's values and emit intents; they never reach a presenter.
+    "widgets/": MEDIA_LIBS | WIRE_LIBS | {"signaling", "media"} | ABOVE_KIT,
+    # The kit is Qt-free: services, bots and tests use it headless.
+    "app/kit/": QT | {"widgets"} | ABOVE_KIT,
+    # The public API is the kit's: importing ``app`` brings no Qt.
+    "app/__init__.py": QT | {"widgets"} | ABOVE_KIT,
+    # Qt adapters know pages only as QWidgets; the composition root connects them.
+    "app/qt/": {"widgets", "app.main", "app.testing"},
+    # The pytest plugin builds windows through the composition root, never by hand.
+    "app/testing.py": {"widgets"},
+    # The composition root: the one module of app that imports widgets.
+    "app/main.py": {"app.testing"},
+    "app/__main__.py": set(),
 }
-# DESIGN.md: within app/, Qt is allowed only in the bus bridge, navigation and main.
-APP_QT_ALLOWED = {
-    "app/main.py",
-    "app/compose/__init__.py",
-    "app/compose/call_ui.py",
-    "app/compose/room_ui.py",
-    "app/qt_bridge.py",
-    "app/navigation.py",
-    "app/testing.py",
-    # The call presenter: turns the Qt-free kit's changes into Qt signals (a bus bridge
-    # for calls) and reads video on the Qt thread; it holds no widget.
-    "app/qt_call.py",
-    # The call presenter's parts (ringing views, video reader, chat feed, audio output):
-    # small QObjects with their own signals, split out of app/qt_call.py; no widget.
-    "app/qt_ringing.py",
-    "app/qt_video.py",
-    "app/qt_call_chat.py",
-    "app/qt_audio_output.py",
-    # The room presenter: the audio room kit's changes as Qt signals; it holds no widget.
-    "app/qt_room.py",
-    # The device settings presenter: lists, preview and levels as Qt signals; no widget.
-    "app/qt_devices.py",
-}
-# The composition root and its composition package build every layer, the pages included
-# (STYLE.md: one root; app/compose holds the wiring main.py would otherwise outgrow).
-COMPOSITION_ROOT = "app/main.py"
-COMPOSITION = "app/compose/"
 
 
-def imported_roots(source: str) -> set[str]:
-    """Top-level package names a module imports (absolute imports only)."""
-    roots: set[str] = set()
+def imported_modules(source: str) -> set[str]:
+    """Dotted names a module imports (absolute imports only), ``from a.b import c`` → a.b.c."""
+    names: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
 
 
-def violations(package: str) -> list[str]:
+def forbids(rule: set[str], module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in rule)
+
+
+def rule_for(relative: str) -> set[str] | None:
+    matches = [key for key in RULES if relative == key or relative.startswith(key)]
+    return RULES[max(matches, key=len)] if matches else None
+
+
+def python_files() -> list[str]:
     found = []
-    for path in sorted((ROOT / package).rglob("*.py")):
-        relative = path.relative_to(ROOT).as_posix()
-        roots = imported_roots(path.read_text(encoding="utf-8"))
-        forbidden = set(FORBIDDEN[package])
-        if relative == COMPOSITION_ROOT or relative.startswith(COMPOSITION):
-            forbidden.discard("widgets")
-        if package == "app" and relative not in APP_QT_ALLOWED:
-            forbidden |= QT
-        found += [f"{relative} imports {name}" for name in sorted(roots & forbidden)]
+    for package in ("signaling", "media", "widgets", "app"):
+        found += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / package).rglob("*.py"))]
     return found
 
 
-@pytest.mark.parametrize("package", sorted(FORBIDDEN))
-def test_layer_imports_point_one_way(package: str) -> None:
-    assert violations(package) == []
+def violations(relative: str) -> list[str]:
+    rule = rule_for(relative)
+    assert rule is not None, f"{relative} is in no folder with import rules: add it to RULES"
+    source = (ROOT / relative).read_text(encoding="utf-8")
+    return [
+        f"{relative} imports {module}"
+        for module in sorted(imported_modules(source))
+        if forbids(rule, module)
+    ]
+
+
+@pytest.mark.parametrize("relative", python_files())
+def test_imports_point_one_way(relative: str) -> None:
+    assert violations(relative) == []
 
 
 def test_the_check_sees_every_import_form() -> None:
     source = "import PySide6.QtCore\nfrom socketio import AsyncClient\nfrom . import sibling\n"
-    assert imported_roots(source) == {"PySide6", "socketio"}
+    assert imported_modules(source) == {"PySide6.QtCore", "socketio", "socketio.AsyncClient"}
+
+
+def test_a_rule_names_a_package_and_everything_under_it() -> None:
+    assert forbids({"app.qt"}, "app.qt.call")
+    assert not forbids({"app.qt"}, "app.qtx")
+    assert rule_for("app/kit/call/session.py") is RULES["app/kit/"]
+    assert rule_for("app/main.py") is RULES["app/main.py"]

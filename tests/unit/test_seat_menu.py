@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.audio_room_view import AudioRoomView, SeatView
-from app.types import AudioRoomRole
+from app.kit.types import AudioRoomRole
+from app.kit.views.audio_room import AudioRoomView, SeatView
 from tests.support.audio_room_views import room_view
 from widgets.audio_room_member_list import MemberAction, member_menu_actions
 from widgets.seat_menu import SeatAction, seat_menu_actions

@@ -9,12 +9,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from app.audio_room_view import MemberRole
-from app.bots import Answer
-from app.events import AudioRoomAudioVideoEvents, AudioRoomEvents, DefaultAction
-from app.room_bots import RoomBot
-from app.testing import RoomBotFactory, TokenFactory
-from app.types import (
+from app.kit.bots.audio_room import RoomBot
+from app.kit.bots.call import Answer
+from app.kit.events import AudioRoomAudioVideoEvents, AudioRoomEvents, DefaultAction
+from app.kit.types import (
     AudioRoomEndEvent,
     AudioRoomEndReason,
     AudioRoomRole,
@@ -23,6 +21,8 @@ from app.types import (
     MicrophoneTurnOnByOthersEvent,
     User,
 )
+from app.kit.views.audio_room import MemberRole
+from app.testing import RoomBotFactory, TokenFactory
 from signaling.client import SignalingClient
 from signaling.server.app import RunningServer
 from tests.support.tasks import running_tasks
@@ -340,7 +340,7 @@ async def test_messages_history_send_and_failed_resend(parley_room_bot: RoomBotF
 async def test_audio_flows_to_the_audience_and_from_a_new_speaker(
     parley_room_bot: RoomBotFactory,
 ) -> None:
-    from app.services.local_media import MediaOptions
+    from app.kit.media import MediaOptions
 
     tone = MediaOptions(synthetic=True, tone_hz=440)
     host = await parley_room_bot("host", media=tone)

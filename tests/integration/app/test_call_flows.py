@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.bots import Answer, Bot
-from app.services.local_media import MediaOptions
+from app.kit.bots.call import Answer, Bot
+from app.kit.media import MediaOptions
+from app.kit.types import CallEndEvent, CallEndReason
 from app.testing import BotFactory
-from app.types import CallEndEvent, CallEndReason
 from media.errors import DeviceExceptionType
 from tests.support.waiting import wait_until
 

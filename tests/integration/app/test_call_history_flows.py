@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from app.bots import Answer, Bot
-from app.call_history_view import CallDirection, CallEntry, CallOutcome
-from app.config import CallInvitationConfig
-from app.services.call_history import CallHistory
-from app.services.invitations import Phase
+from app.kit.bots.call import Answer, Bot
+from app.kit.call.invitations import Phase
+from app.kit.config import CallInvitationConfig
+from app.kit.history.recorder import CallHistory
+from app.kit.types import User
+from app.kit.views.history import CallDirection, CallEntry, CallOutcome
 from app.testing import BotFactory
-from app.types import User
 from tests.support.waiting import wait_until
 
 

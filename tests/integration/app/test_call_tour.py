@@ -4,18 +4,17 @@ Each event fires where ``../shared/seeds/call-events.txt`` says it does — a bo
 a ringing page's button, a callee answers, a device fails at the hardware edge — never
 by publishing on the bus from the test. The last assertion checks the union of what the
 bots' buses fired against the seed, so a hook the seed documents but no scenario reaches
-(or a field missing from ``app.events``) fails here.
+(or a field missing from ``app.kit.events``) fails here.
 """
 
 from __future__ import annotations
 
-from app.bots import Answer, Bot, SeenEvent
-from app.config import CallInvitationConfig
-from app.services.call_session import CallSession
-from app.services.invitations import Phase
-from app.services.local_media import MediaOptions
-from app.testing import BotFactory
-from app.types import (
+from app.kit.bots.call import Answer, Bot, SeenEvent
+from app.kit.call.invitations import Phase
+from app.kit.call.session import CallSession
+from app.kit.config import CallInvitationConfig
+from app.kit.media import MediaOptions
+from app.kit.types import (
     CallEndEvent,
     CallEndReason,
     HangUpConfirmationEvent,
@@ -23,6 +22,7 @@ from app.types import (
     KitError,
     RoomState,
 )
+from app.testing import BotFactory
 from media.errors import AudioRoute, DeviceExceptionType
 from signaling.enums import CallType, InvitationUserState, RoomStateChangedReason
 from tests.support.waiting import wait_until

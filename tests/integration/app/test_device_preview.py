@@ -15,10 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from app.device_settings_view import DeviceKind, PreviewState
-from app.services.device_preview import DevicePreview, speaker_output
-from app.services.device_settings import DeviceSettings, MemoryStorage
-from app.services.local_media import MediaOptions
+from app.kit.devices.preview import DevicePreview, speaker_output
+from app.kit.devices.settings import DeviceSettings, MemoryStorage
+from app.kit.media import MediaOptions
+from app.kit.views.devices import DeviceKind, PreviewState
 from media.camera import VideoPreset
 from media.levels import SILENCE_DBFS
 from media.portaudio import open_stream_count

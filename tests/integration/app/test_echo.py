@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.echo import ECHO_USER, echo_bot
-from app.services.local_media import MediaOptions
+from app.kit.call.echo import ECHO_USER, echo_bot
+from app.kit.media import MediaOptions
 from app.testing import BotFactory, TokenFactory
 from signaling.server.app import RunningServer
 from tests.support.waiting import wait_until

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.session import Session, SessionEvent
+from app.kit.account import Session, SessionEvent
 
 
 class Recorder:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.audio_room_view import AudioRoomView, MemberRole, SeatView
-from app.config.audio_room import AudioRoomConfig
-from app.services.audio_room_state import AudioRoomState, Member
-from app.types import AudioRoomRole, User
+from app.kit.audio_room.state import AudioRoomState, Member
+from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.types import AudioRoomRole, User
+from app.kit.views.audio_room import AudioRoomView, MemberRole, SeatView
 from signaling.protocol_audio import SeatInfo, SeatMapInfo
 
 ME = User("me", "Me")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from app.bus import EventBus
-from app.call_history_view import Ago, CallDirection, CallEntry, CallOutcome, time_ago
-from app.services.call_history import SCHEMA_VERSION, CallHistory
-from app.services.invitations import Phase, PhaseChanged, Ringing
-from app.types import CallEndEvent, CallEndReason, User
+from app.kit.bus import EventBus
+from app.kit.call.invitations import Phase, PhaseChanged, Ringing
+from app.kit.history.recorder import SCHEMA_VERSION, CallHistory
+from app.kit.types import CallEndEvent, CallEndReason, User
+from app.kit.views.history import Ago, CallDirection, CallEntry, CallOutcome, time_ago
 from signaling.enums import CallType
 
 ME = User("me", "Me")

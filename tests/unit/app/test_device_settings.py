@@ -12,21 +12,21 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.device_settings_view import (
+from app.kit.devices.settings import (
+    DeviceChoices,
+    DeviceSettings,
+    MemoryStorage,
+    portaudio_query,
+)
+from app.kit.media import MediaOptions
+from app.kit.views.devices import (
     SYSTEM_DEFAULT,
     DeviceKind,
     DeviceListView,
     DeviceOption,
     DeviceSettingsView,
 )
-from app.qt_devices import QSettingsStorage
-from app.services.device_settings import (
-    DeviceChoices,
-    DeviceSettings,
-    MemoryStorage,
-    portaudio_query,
-)
-from app.services.local_media import MediaOptions
+from app.qt.devices import QSettingsStorage
 from media.camera import VideoPreset
 from media.devices import AudioDeviceInfo, CameraInfo, DeviceSnapshot
 

@@ -12,7 +12,8 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from app.local_server import (
+from app.kit.account import LinkChanged, LinkState, Session
+from app.kit.local_server import (
     ServerError,
     ServerHandle,
     ServerMode,
@@ -21,7 +22,6 @@ from app.local_server import (
     open_server,
     probe_parley,
 )
-from app.session import LinkChanged, LinkState, Session
 from signaling.client import SignalingClient
 from tests.unit.app.recorder import Recorder
 
@@ -42,7 +42,7 @@ async def handles() -> AsyncIterator[list[ServerHandle]]:
 def test_importing_it_and_the_session_loads_no_network_stack() -> None:
     """The window needs ServerMode and LinkState before the network stack is imported."""
     script = (
-        "import sys, app.local_server, app.session\n"
+        "import sys, app.kit.local_server, app.kit.account\n"
         "heavy = ('aiohttp', 'socketio', 'pydantic', 'jwt', 'signaling.server', "
         "'signaling.client', 'signaling.protocol', 'signaling.auth')\n"
         "heavy_dot = tuple(name + '.' for name in heavy)\n"

@@ -8,8 +8,7 @@ import pytest
 import pytest_asyncio
 
 from app import PresenceState
-from app.identity import IdentityProblem, parse_user_ids, validate_name, validate_user_id
-from app.session import (
+from app.kit.account import (
     LinkChanged,
     LinkState,
     OnlineUser,
@@ -19,6 +18,7 @@ from app.session import (
     SignInProblem,
     UserPresenceChanged,
 )
+from app.kit.identity import IdentityProblem, parse_user_ids, validate_name, validate_user_id
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.protocol import PresenceChangedEvent

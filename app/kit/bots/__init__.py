@@ -1,0 +1,1 @@
+"""Headless kit clients (bots) for tests and demos: calls and audio rooms."""

@@ -1,0 +1,1 @@
+"""What calls and audio rooms share: a session in a room, its chat."""

@@ -1,0 +1,1 @@
+"""What pages show: immutable view values the kit builds and widgets render."""

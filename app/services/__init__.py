@@ -1,1 +1,0 @@
-"""Qt-free services of the kit: invitations, calls, local media."""
