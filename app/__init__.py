@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from app.kit.audio_room.kit import AudioRoomController, AudioRoomKit
     from app.kit.audio_room.session import AudioRoomSession
+    from app.kit.bots import Answer, Bot, RoomBot
     from app.kit.bus import BusListener, EventBus, KitChannel
+    from app.kit.call.service import CallController, CallInvitationService
+    from app.kit.call.session import CallSession
     from app.kit.config import (
         HANG_UP_DIALOG,
         LEAVE_DIALOG,
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
         SeatRowConfig,
         ViewCorner,
     )
+    from app.kit.connect import ServerInfo
     from app.kit.events import (
         AudioRoomAudioVideoEvents,
         AudioRoomDurationEvents,
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
         DefaultConfirmation,
         HookResult,
     )
+    from app.kit.media import MediaOptions
     from app.kit.types import (
         AudioRoomEndEvent,
         AudioRoomEndReason,
@@ -88,6 +93,7 @@ if TYPE_CHECKING:
 # media stack, which the pytest plugin ``app.testing`` must not load before a suite has
 # set up its devices.
 _LAZY = {
+    "Answer": "app.kit.bots",
     "AudioRoomAudioVideoEvents": "app.kit.events",
     "AudioRoomBottomBarConfig": "app.kit.config",
     "AudioRoomConfig": "app.kit.config",
@@ -109,18 +115,22 @@ _LAZY = {
     "AudioRoomUserEvents": "app.kit.events",
     "AudioRoomView": "app.kit.views.audio_room",
     "AudioRoute": "media.errors",
+    "Bot": "app.kit.bots",
     "BusListener": "app.kit.bus",
     "CallAudioVideoEvents": "app.kit.events",
     "CallConfig": "app.kit.config",
+    "CallController": "app.kit.call.service",
     "CallEndEvent": "app.kit.types",
     "CallEndReason": "app.kit.types",
     "CallEvents": "app.kit.events",
     "CallInvitationConfig": "app.kit.config",
     "CallInvitationEvents": "app.kit.events",
+    "CallInvitationService": "app.kit.call.service",
     "CallLayoutMode": "app.kit.config",
     "CallMenuBarConfig": "app.kit.config",
     "CallMenuButton": "app.kit.config",
     "CallRoomEvents": "app.kit.events",
+    "CallSession": "app.kit.call.session",
     "CallType": "signaling.enums",
     "CallUser": "app.kit.types",
     "CallUserEvents": "app.kit.events",
@@ -144,6 +154,7 @@ _LAZY = {
     "LEAVE_DIALOG": "app.kit.config",
     "LeaveConfirmationConfig": "app.kit.config",
     "LeaveConfirmationEvent": "app.kit.types",
+    "MediaOptions": "app.kit.media",
     "MemberRole": "app.kit.views.audio_room",
     "MemberView": "app.kit.views.audio_room",
     "MessageState": "app.kit.types",
@@ -151,11 +162,13 @@ _LAZY = {
     "MinimizeState": "app.kit.types",
     "PresenceState": "signaling.enums",
     "RingtoneConfig": "app.kit.config",
+    "RoomBot": "app.kit.bots",
     "RoomState": "app.kit.types",
     "RoomStateChangedReason": "signaling.enums",
     "SeatAlignment": "app.kit.config",
     "SeatRowConfig": "app.kit.config",
     "SeatView": "app.kit.views.audio_room",
+    "ServerInfo": "app.kit.connect",
     "User": "app.kit.types",
     "ViewCorner": "app.kit.config",
 }
@@ -175,6 +188,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "HANG_UP_DIALOG",
     "LEAVE_DIALOG",
+    "Answer",
     "AudioRoomAudioVideoEvents",
     "AudioRoomBottomBarConfig",
     "AudioRoomConfig",
@@ -196,18 +210,22 @@ __all__ = [
     "AudioRoomUserEvents",
     "AudioRoomView",
     "AudioRoute",
+    "Bot",
     "BusListener",
     "CallAudioVideoEvents",
     "CallConfig",
+    "CallController",
     "CallEndEvent",
     "CallEndReason",
     "CallEvents",
     "CallInvitationConfig",
     "CallInvitationEvents",
+    "CallInvitationService",
     "CallLayoutMode",
     "CallMenuBarConfig",
     "CallMenuButton",
     "CallRoomEvents",
+    "CallSession",
     "CallType",
     "CallUser",
     "CallUserEvents",
@@ -229,6 +247,7 @@ __all__ = [
     "KitException",
     "LeaveConfirmationConfig",
     "LeaveConfirmationEvent",
+    "MediaOptions",
     "MemberRole",
     "MemberView",
     "MessageState",
@@ -236,11 +255,13 @@ __all__ = [
     "MinimizeState",
     "PresenceState",
     "RingtoneConfig",
+    "RoomBot",
     "RoomState",
     "RoomStateChangedReason",
     "SeatAlignment",
     "SeatRowConfig",
     "SeatView",
+    "ServerInfo",
     "User",
     "ViewCorner",
 ]

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from _common import emit, machine, summary_ms
 
@@ -97,67 +98,72 @@ def measure_start(runs: int) -> dict[str, object]:
 
 async def _one_accept(qt_app: object, timeout: float) -> float:
     from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
 
-    from app.compose.call_ui import CallUi
-    from app.kit.account import Session
-    from app.kit.bots.call import Bot
-    from app.kit.bus import EventBus
-    from app.kit.call.service import CallInvitationService
+    from app.kit.bots import Bot
     from app.kit.local_server import ServerHandle, ServerMode
     from app.kit.media import MediaOptions
     from app.kit.types import User
-    from app.main import make_client_factory
-    from app.qt.account import SessionBridge, TaskKeeper
+    from app.main import Application, Options
     from signaling.auth import mint_token
     from signaling.server.app import start_server
     from signaling.server.hub import ServerConfig
-    from widgets.main_window import MainWindow
-    from widgets.theme import LIGHT
+    from widgets.call_page import CallPage
 
+    assert isinstance(qt_app, QApplication)
     secret = secrets.token_urlsafe(48)
     server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
-    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(handle))
-    bridge = SessionBridge(session, handle, tasks)
     with tempfile.TemporaryDirectory() as tmp:
-        window = MainWindow(bridge, QSettings(f"{tmp}/s.ini", QSettings.Format.IniFormat), LIGHT)
-    kit = CallInvitationService(EventBus())
-    calls = CallUi(window, bridge, session, handle, kit, tasks, LIGHT, media=MediaOptions(True))
-    window.show()
-    bob = Bot(server.url, mint_token(secret, "bob", "Bob"), User("bob", "Bob"))
-    loop = asyncio.get_running_loop()
-    painted: asyncio.Future[float] = loop.create_future()
-
-    def on_frame(user_id: str, frame: object) -> None:
-        page = calls.call_page
-        if user_id == "bob" and page is not None and "bob" in page.tiles and not painted.done():
-            page.tiles["bob"].video.repaint()  # paint now, synchronously, and time that
-            painted.set_result(time.perf_counter())
-
-    calls.presenter.frame_ready.connect(on_frame)  # after the page's own slot
-    try:
-        await bob.sign_in()
-        bridge.sign_in("alice", "Alice")
-        while kit.invitations is None:  # noqa: ASYNC110 (the kit has no "started" event)
-            await asyncio.sleep(0.01)
-        ringing: asyncio.Future[None] = loop.create_future()
-        calls.presenter.incoming_view_changed.connect(
-            lambda _view: None if ringing.done() else ringing.set_result(None)
+        options = Options(
+            user_id="alice",
+            name="Alice",
+            server=ServerHandle(server.url, secret, ServerMode.REMOTE),
+            settings=QSettings(f"{tmp}/s.ini", QSettings.Format.IniFormat),
+            data_dir=Path(tmp),
+            media=MediaOptions(synthetic=True),
+            sounds=False,
+            echo=False,
+            handle_signals=False,
         )
-        await bob.call(["alice"])
-        await asyncio.wait_for(ringing, timeout)
-        accepted_at = time.perf_counter()
-        calls.banner.accept_button.click()
-        return await asyncio.wait_for(painted, timeout) - accepted_at
-    finally:
-        await calls.close()
-        await tasks.close()
-        await session.close()
-        await bob.close()
-        await server.stop()
-        window.close_for_good()
-        window.deleteLater()
+        app = Application(qt_app, options)
+        bob = Bot(server.url, mint_token(secret, "bob", "Bob"), User("bob", "Bob"))
+        loop = asyncio.get_running_loop()
+        painted: asyncio.Future[float] = loop.create_future()
+        try:
+            assert await app.start()
+            calls, navigator, banner = app.calls, app.navigator, app.banner
+            assert calls is not None
+            assert navigator is not None
+            assert banner is not None
+            kit = app.call_kit
+            assert kit is not None
+
+            def on_frame(user_id: str, frame: object) -> None:
+                page = navigator.call_page
+                shown = isinstance(page, CallPage) and "bob" in page.tiles
+                if user_id == "bob" and shown and not painted.done():
+                    assert isinstance(page, CallPage)
+                    page.tiles["bob"].video.repaint()  # paint now, synchronously, and time it
+                    painted.set_result(time.perf_counter())
+
+            calls.frame_ready.connect(on_frame)  # after the page's own slot
+            await bob.sign_in()
+            while kit.invitations is None:  # noqa: ASYNC110 (the kit has no "started" event)
+                await asyncio.sleep(0.01)
+            ringing: asyncio.Future[None] = loop.create_future()
+            calls.incoming_view_changed.connect(
+                lambda _view: None if ringing.done() else ringing.set_result(None)
+            )
+            await bob.call(["alice"])
+            await asyncio.wait_for(ringing, timeout)
+            accepted_at = time.perf_counter()
+            banner.accept_button.click()
+            return await asyncio.wait_for(painted, timeout) - accepted_at
+        finally:
+            await app.shutdown()
+            await bob.close()
+            await server.stop()
+            app.window.deleteLater()
 
 
 def measure_accept(runs: int, timeout: float) -> dict[str, object]:
@@ -165,6 +171,9 @@ def measure_accept(runs: int, timeout: float) -> dict[str, object]:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
+    assert isinstance(qt_app, QApplication)
+    # As in parley: closing the window must not make Qt stop the loop under the shutdown.
+    qt_app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qt_app)
     times = [loop.run_until_complete(_one_accept(qt_app, timeout)) for _ in range(runs + 1)]
     loop.close()

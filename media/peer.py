@@ -108,6 +108,7 @@ class PeerLink:
         self._started = False
         self._closing = False
         self._closed = asyncio.Event()
+        self._closing_task: asyncio.Task[None] | None = None
         self._video_frames_in = 0
         self._unreported: dict[MediaKind, MediaStreamTrack] = {}
         self._sampler = StatsSampler()
@@ -227,13 +228,21 @@ class PeerLink:
                 raise
 
     async def close(self, final_state: PeerState = PeerState.CLOSED) -> None:
-        """Close the connection, stop owned tracks and tasks; idempotent."""
-        if self._closing:
-            await self._closed.wait()
-            return
-        self._closing = True
-        current = asyncio.current_task()
-        tasks = [t for t in self._tasks if t is not current]
+        """Close the connection, stop owned tracks and tasks; idempotent.
+
+        A close, once begun, runs to its end even if its caller is cancelled: a close
+        cut short would leave every later caller (and aiortc's own ``pc.close()``)
+        waiting forever for a connection that never finishes closing.
+        """
+        if self._closing_task is None:
+            self._closing = True
+            self._closing_task = asyncio.get_running_loop().create_task(
+                self._close(final_state), name=f"close {self!r}"
+            )
+        await asyncio.shield(self._closing_task)
+
+    async def _close(self, final_state: PeerState) -> None:
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

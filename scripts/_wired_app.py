@@ -1,7 +1,7 @@
 """What the wired-app screenshot scripts share: a server, a signed-out window, waiting.
 
 ``scripts/screenshots_app.py`` (calls) and ``scripts/screenshots_room_app.py`` (audio
-rooms) each wire their kit onto the :class:`WiredWindow` this builds, drive it with
+rooms) drive the :class:`WiredWindow` this builds (Parley's own ``Application``) with
 bots and save PNGs with :func:`save`; :func:`run` gives them a QApplication and a
 qasync loop.
 """
@@ -21,14 +21,12 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.kit.account import Session
 from app.kit.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt.account import SessionBridge, TaskKeeper
+from app.kit.media import MediaOptions
+from app.main import Application, Options
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
-from widgets.main_window import MainWindow
-from widgets.theme import Colors, Theme, apply_theme
+from widgets.theme import Theme
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
@@ -51,38 +49,41 @@ def save(widget: QWidget, name: str) -> None:
 
 @dataclass
 class WiredWindow:
-    """An in-process server and a light-themed main window wired to it, signed out."""
+    """An in-process server and Parley's light-themed window on it, signed out."""
 
     server: RunningServer
     secret: str
-    handle: ServerHandle
-    tasks: TaskKeeper
-    session: Session
-    bridge: SessionBridge
-    window: MainWindow
-    colors: Colors
+    app: Application
 
     async def close(self) -> None:
-        await self.tasks.close()
-        await self.session.close()
+        await self.app.shutdown()
         await self.server.stop()
-        self.window.close_for_good()
 
 
 async def open_window(
-    qt_app: QApplication, settings_dir: Path, width: int, height: int
+    qt_app: QApplication,
+    settings_dir: Path,
+    width: int,
+    height: int,
+    media: MediaOptions | None = None,
 ) -> WiredWindow:
+    """The window as ``parley`` builds it, with synthetic devices, on its own server."""
     secret = secrets.token_urlsafe(48)
     server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
-    handle = ServerHandle(server.url, secret, ServerMode.REMOTE)
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(handle))
-    bridge = SessionBridge(session, handle, tasks)
-    colors = apply_theme(qt_app, Theme.LIGHT)
-    settings = QSettings(str(settings_dir / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(bridge, settings, colors)
-    window.resize(width, height)
-    return WiredWindow(server, secret, handle, tasks, session, bridge, window, colors)
+    options = Options(
+        theme=Theme.LIGHT,
+        server=ServerHandle(server.url, secret, ServerMode.REMOTE),
+        settings=QSettings(str(settings_dir / "s.ini"), QSettings.Format.IniFormat),
+        data_dir=settings_dir,
+        media=media or MediaOptions(synthetic=True),
+        sounds=False,
+        echo=False,
+        handle_signals=False,
+    )
+    app = Application(qt_app, options)
+    app.window.resize(width, height)
+    assert await app.start()
+    return WiredWindow(server, secret, app)
 
 
 def run(shoot: Callable[[QApplication, Path], Coroutine[Any, Any, None]]) -> None:

@@ -24,17 +24,16 @@ import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app.kit.account import LinkState, Session
+from app.kit.account import LinkState
 from app.kit.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt.account import SessionBridge, TaskKeeper
+from app.kit.media import MediaOptions
+from app.main import Application, Options
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.enums import CallType
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
-from widgets.main_window import MainWindow
-from widgets.theme import Theme, apply_theme
+from widgets.theme import Theme
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -91,14 +90,20 @@ async def shoot(qt_app: QApplication, theme: Theme, settings_dir: Path) -> None:
     # The handle shows "hosted here" but the script stops the server itself, once.
     handle = ServerHandle(server.url, secret, ServerMode.HOSTING)
     server_running = True
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(handle))
-    bridge = SessionBridge(session, handle, tasks)
-    colors = apply_theme(qt_app, theme)
-    settings = QSettings(str(settings_dir / f"{theme}.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(bridge, settings, colors)
+    options = Options(
+        theme=theme,
+        server=handle,
+        settings=QSettings(str(settings_dir / f"{theme}.ini"), QSettings.Format.IniFormat),
+        data_dir=settings_dir / str(theme),
+        media=MediaOptions(synthetic=True),
+        sounds=False,
+        echo=False,
+        handle_signals=False,
+    )
+    app = Application(qt_app, options)
+    window, bridge = app.window, app.bridge
     window.resize(*SIZE)
-    window.show()
+    assert await app.start()
     try:
         page = window.signin_page
         page.user_id_edit.setText("alice")
@@ -123,8 +128,7 @@ async def shoot(qt_app: QApplication, theme: Theme, settings_dir: Path) -> None:
         await settle()
         save(window, f"reconnecting-{theme}")
     finally:
-        await tasks.close()
-        await session.close()
+        await app.shutdown()
         for client in others:
             await client.close()
         if server_running:

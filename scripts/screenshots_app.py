@@ -21,34 +21,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _wired_app import open_window, run, save, until
 from PySide6.QtWidgets import QApplication
 
-from app.compose.call_ui import CallUi
-from app.kit.bots.call import Answer, Bot
-from app.kit.bus import EventBus
-from app.kit.call.service import CallInvitationService
-from app.kit.history.recorder import CallHistory
-from app.kit.media import MediaOptions
+from app.kit.bots import Answer, Bot
 from app.kit.types import User
 from signaling.auth import mint_token
+from widgets.call_page import CallPage
 
 
 async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
     wired = await open_window(qt_app, settings_dir, 960, 680)
-    server, secret, tasks, session = wired.server, wired.secret, wired.tasks, wired.session
-    handle = wired.handle
-    bridge, window, colors = wired.bridge, wired.window, wired.colors
-    kit = CallInvitationService(EventBus())
-    calls = CallUi(
-        window,
-        bridge,
-        session,
-        handle,
-        kit,
-        tasks,
-        colors,
-        media=MediaOptions(synthetic=True),
-        history=CallHistory(),  # in memory: the calls below fill Recent calls
-    )
-    window.show()
+    server, secret, app = wired.server, wired.secret, wired.app
+    window, bridge = app.window, app.bridge
+    assert app.call_kit is not None
+    assert app.calls is not None
+    assert app.navigator is not None
+    assert app.overlay is not None
+    assert app.outgoing_page is not None
+    assert app.banner is not None
+    kit, presenter, navigator, overlay = app.call_kit, app.calls, app.navigator, app.overlay
+    outgoing, banner = app.outgoing_page, app.banner
+
+    def shows_video(*user_ids: str) -> bool:
+        page = navigator.call_page
+        if not isinstance(page, CallPage):
+            return False
+        tiles = [page.tiles.get(user_id) for user_id in user_ids]
+        return all(tile is not None and tile.video.has_frame for tile in tiles)
+
     bots: list[Bot] = []
 
     async def bot(user_id: str, name: str, answer: Answer) -> Bot:
@@ -74,20 +72,20 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
 
         window.home_page.callee_edit.setText("david")
         window.home_page.video_button.click()
-        await until(lambda: window.stack.currentWidget() is calls.outgoing_page)
+        await until(lambda: window.stack.currentWidget() is outgoing)
         await asyncio.sleep(0.3)
         save(window, "app-outgoing")
-        calls.outgoing_page.cancel_button.click()
+        outgoing.cancel_button.click()
         await until(lambda: window.stack.currentWidget() is window.home_page)
 
         await bob.call(["alice"])
-        await until(calls.banner.isVisible)
+        await until(banner.isVisible)
         await asyncio.sleep(0.2)
         save(window, "app-incoming-banner")
-        calls.banner.decline_button.click()
+        banner.decline_button.click()
         await until(
             lambda: (
-                not calls.banner.isVisible()
+                not banner.isVisible()
                 and bob.kit.invitations is not None
                 and bob.kit.invitations.phase.value == "idle"
             )
@@ -95,22 +93,16 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
 
         window.home_page.callee_edit.setText("bob")
         window.home_page.video_button.click()
-        await until(
-            lambda: (
-                calls.call_page is not None
-                and calls.call_page.tiles.get("bob") is not None
-                and calls.call_page.tiles["bob"].video.has_frame
-            )
-        )
+        await until(lambda: shows_video("bob"))
         await asyncio.sleep(2.0)  # a couple of seconds of running video and duration
         save(window, "app-call-video")
-        calls.presenter.minimize()
-        await until(lambda: calls.overlay.isVisible() and calls.overlay.video.has_frame)
+        presenter.minimize()
+        await until(lambda: overlay.isVisible() and overlay.video.has_frame)
         await asyncio.sleep(0.5)
-        save(calls.overlay, "app-overlay")
+        save(overlay, "app-overlay")
         save(window, "app-overlay-home")
-        calls.presenter.restore()
-        calls.presenter.hang_up()
+        presenter.restore()
+        presenter.hang_up()
         await until(
             lambda: window.stack.currentWidget() is window.home_page and kit.session is None
         )
@@ -118,20 +110,12 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
 
         window.home_page.callee_edit.setText("bob, chloe, david")
         window.home_page.video_button.click()
-        await until(
-            lambda: (
-                calls.call_page is not None
-                and all(calls.call_page.tiles.get(u) is not None for u in ("bob", "chloe"))
-                and calls.call_page.tiles["bob"].video.has_frame
-                and calls.call_page.tiles["chloe"].video.has_frame
-            )
-        )
+        await until(lambda: shows_video("bob", "chloe"))
         await asyncio.sleep(1.5)
         save(window, "app-group-call")
-        calls.presenter.hang_up()
+        presenter.hang_up()
         await until(lambda: kit.session is None)
     finally:
-        await calls.close()
         for made in bots:
             await made.close()
         await wired.close()

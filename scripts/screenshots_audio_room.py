@@ -23,13 +23,8 @@ from _stills import render_shots
 from PySide6.QtWidgets import QWidget
 
 from app import AudioRoomConfig, AudioRoomRole, MessageState, SeatAlignment, SeatRowConfig, User
-from app.kit.views.audio_room import (
-    AudioRoomView,
-    ChatMessageView,
-    MemberRole,
-    MemberView,
-    SeatView,
-)
+from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView, SeatView
+from app.kit.views.chat import ChatMessageView
 from widgets.audio_room_page import AudioRoomPage
 from widgets.audio_room_style import room_style_sheet
 from widgets.join_room_dialog import JoinRoomDialog

@@ -27,12 +27,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QMenu, QVBoxLayout, QWidget
 from app import HANG_UP_DIALOG, AudioRoute, CallConfig, CallLayoutMode, MessageState, User
 from app.kit.views.call import (
     CallView,
-    ChatMessageView,
     IncomingCallView,
     OutgoingCallView,
     TileConnection,
     TileView,
 )
+from app.kit.views.chat import ChatMessageView
 from app.kit.views.outputs import AudioOutputView
 from widgets.call_page import CallPage
 from widgets.call_style import call_style_sheet

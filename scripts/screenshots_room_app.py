@@ -22,23 +22,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _wired_app import open_window, run, save, until
 from PySide6.QtWidgets import QApplication
 
-from app.compose.room_ui import RoomUi
-from app.kit.audio_room.kit import AudioRoomKit
-from app.kit.bots.audio_room import RoomBot
-from app.kit.bots.call import Answer
-from app.kit.bus import EventBus
+from app.kit.bots import Answer, RoomBot
 from app.kit.media import MediaOptions
 from app.kit.types import AudioRoomRole, User
 from signaling.auth import mint_token
+from widgets.audio_room_page import AudioRoomPage
 
 
 async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
-    wired = await open_window(qt_app, settings_dir, 1040, 680)
-    server, secret, tasks, session = wired.server, wired.secret, wired.tasks, wired.session
-    bridge, window, colors = wired.bridge, wired.window, wired.colors
     tone = MediaOptions(synthetic=True, tone_hz=330)
-    rooms = RoomUi(window, bridge, session, AudioRoomKit(EventBus()), tasks, colors, media=tone)
-    window.show()
+    wired = await open_window(qt_app, settings_dir, 1040, 680, media=tone)
+    server, secret, app = wired.server, wired.secret, wired.app
+    window, bridge = app.window, app.bridge
+    assert app.room_kit is not None
+    assert app.room_entry is not None
+    assert app.rooms is not None
+    assert app.navigator is not None
+    assert app.overlay is not None
+    kit, entry, presenter, overlay = app.room_kit, app.room_entry, app.rooms, app.overlay
+    navigator = app.navigator
+
+    def room_page() -> AudioRoomPage | None:
+        page = navigator.room_page
+        return page if isinstance(page, AudioRoomPage) else None
+
     bots: list[RoomBot] = []
 
     async def bot(user_id: str, name: str, answer: Answer = Answer.IGNORE) -> RoomBot:
@@ -60,20 +67,19 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         save(window, "app-room-home")
 
         # Alice hosts: Bob speaks, Chloé asks for a seat, David listens.
-        assert await rooms.join("book-club", AudioRoomRole.HOST)
+        assert await entry.join("book-club", AudioRoomRole.HOST)
         bob = await bot("bob", "Bob Okafor", Answer.ANSWER)
         await bob.join("book-club")
         chloe = await bot("chloe", "Chloé Dubois")
         await chloe.join("book-club")
         david = await bot("david", "David Chen")
         await david.join("book-club")
-        kit = rooms.kit
         await until(lambda: kit.session is not None and len(kit.session.state.members) == 4)
         assert await kit.controller.seat.host.invite_to_take("bob")
         assert await chloe.apply()
         await bob.send("Chapter three was the best so far")
-        await until(lambda: rooms.page is not None and rooms.page.view is not None)
-        page = rooms.page
+        await until(lambda: (shown := room_page()) is not None and shown.view is not None)
+        page = room_page()
         assert page is not None
         await until(lambda: page.view is not None and page.view.pending_requests == 1)
         await until(lambda: page.view is not None and page.view.seat(1).is_speaking)
@@ -89,21 +95,20 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         # Alice listens in Erin's room and minimizes it.
         erin = await bot("erin", "Erin Walsh")
         await erin.join("late-show", host=True)
-        assert await rooms.join("late-show", AudioRoomRole.AUDIENCE)
-        await until(lambda: rooms.page is not None and rooms.page.view is not None)
-        room_page = rooms.page
-        assert room_page is not None
-        await until(lambda: room_page.view is not None and room_page.view.seat(0).is_speaking)
+        assert await entry.join("late-show", AudioRoomRole.AUDIENCE)
+        await until(lambda: (shown := room_page()) is not None and shown.view is not None)
+        listening = room_page()
+        assert listening is not None
+        await until(lambda: listening.view is not None and listening.view.seat(0).is_speaking)
         await asyncio.sleep(0.5)
         save(window, "app-room-audience")
-        rooms.presenter.minimize()
-        await until(rooms.overlay.isVisible)
+        presenter.minimize()
+        await until(overlay.isVisible)
         await asyncio.sleep(0.5)
-        save(rooms.overlay, "app-room-overlay")
-        rooms.presenter.restore()
+        save(overlay, "app-room-overlay")
+        presenter.restore()
         await kit.leave(confirm=False)
     finally:
-        await rooms.close()
         for made in bots:
             await made.close()
         await wired.close()

@@ -360,6 +360,21 @@ class SignalingClient(AudioRoomRequests):
         joined.role = "audience"
         return await self._join(room_id, joined)
 
+    async def drop(self, *, reconnect: bool = True) -> None:
+        """Lose the connection the way a crash or a dropped network does: the socket
+        closes with no goodbye and no room left. Then, as after any loss, the client
+        reconnects and re-joins its rooms, unless ``reconnect`` is False (a crash: it
+        reports ``LOGOUT`` and stays disconnected). For tests; a no-op when not connected.
+        """
+        sio = self._sio
+        ws = getattr(getattr(sio, "eio", None), "ws", None)
+        if ws is None:
+            return
+        if not reconnect:
+            self._reconnect = False
+        # The websocket itself, under engine.io: no close packet, no socket.io goodbye.
+        await ws.close()
+
     async def close(self) -> None:
         """Sign out: leave every room (each reports ``LOGOUT``) and disconnect. Idempotent."""
         self._closing = True

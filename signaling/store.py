@@ -16,7 +16,7 @@ state, apply the pure operation, write it back only if ``version`` is unchanged,
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -182,12 +182,19 @@ class Store(Protocol):
     async def stats(self) -> dict[str, int]: ...
 
 
+#: How many ended calls the store remembers (so a late joiner is told the call is over).
+MAX_ENDED_CALLS = 10_000
+
+
 class MemoryStore:
     """The in-process store: each method runs to completion without awaiting, so it is atomic."""
 
     def __init__(self) -> None:
         self._sessions: dict[str, Session] = {}
         self._rooms: dict[str, Room] = {}
+        # Calls (rooms an invitation made) that everyone has left: joining one again is
+        # refused rather than opening an empty room nobody will ever come to.
+        self._ended_calls: OrderedDict[str, None] = OrderedDict()
         self._member_rooms: dict[str, set[str]] = {}
         self._invitations: dict[str, Invitation] = {}
         self._user_invitations: dict[str, set[str]] = {}
@@ -247,6 +254,8 @@ class MemoryStore:
         """
         room = self._rooms.get(room_id)
         created = room is None
+        if room is None and room_id in self._ended_calls:
+            raise SignalingError(ErrorCode.ROOM_NOT_FOUND, "that call has ended: everyone left")
         if room is None:
             room = Room(room_id=room_id, kind=kind, start_time_ms=now_ms)
             if kind == "audio_room":
@@ -292,7 +301,15 @@ class MemoryStore:
             del room.properties[key]
         if not room.members:
             del self._rooms[room_id]
+            self._remember_ended(room)
         return member, dropped
+
+    def _remember_ended(self, room: Room) -> None:
+        if room.call is None:
+            return
+        self._ended_calls[room.room_id] = None
+        while len(self._ended_calls) > MAX_ENDED_CALLS:
+            self._ended_calls.popitem(last=False)
 
     async def room(self, room_id: str) -> Room | None:
         return self._rooms.get(room_id)
@@ -304,6 +321,7 @@ class MemoryStore:
         """End a room for everyone at once."""
         room = self._rooms.pop(room_id, None)
         if room is not None:
+            self._remember_ended(room)
             for user_id in room.members:
                 rooms = self._member_rooms.get(user_id)
                 if rooms is not None:
@@ -338,6 +356,7 @@ class MemoryStore:
     async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions:
         """Record the call's options unless it already has some; returns the ones in force."""
         room = self._rooms.get(room_id)
+        self._ended_calls.pop(room_id, None)  # invited into it again: it goes on
         if room is None:
             room = self._rooms[room_id] = Room(room_id=room_id, kind="call", start_time_ms=now_ms)
         if room.call is None:

@@ -1,6 +1,6 @@
 """The audio room's member list: host, speakers, requesters, then everyone else.
 
-Rows come sorted from :class:`~app.audio_room_view.AudioRoomView`. Each row shows the
+Rows come sorted from :class:`~app.kit.views.audio_room.AudioRoomView`. Each row shows the
 label of its role (You, Host, Co-host, Speaker); a pending application shows Agree and
 Disagree to whoever holds host powers; every other member's row has a "more" button whose
 menu (:func:`member_menu_actions`) offers "Invite to take seat" to hosts.

@@ -5,7 +5,7 @@ for; it keeps no room state beyond the mouse's (an open menu, a typed message). 
 a seat emits ``seat_clicked(index)`` and, unless an integrator's ``seat.on_clicked``
 replaces it (:attr:`AudioRoomPage.default_seat_menu`), opens the seat's menu, whose choice
 comes out as ``seat_action(action, index, user_id)`` with a
-:class:`~widgets.seat_menu.SeatAction` value.
+:class:`~app.kit.views.audio_room.SeatAction` value.
 
 Keyboard: **Ctrl+D** toggles the microphone when the bottom bar has it.
 """
@@ -27,14 +27,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app.kit.config.audio_room import AudioRoomConfig, AudioRoomMenuButton
-from app.kit.types import ConfirmationDialog, User
-from app.kit.views.audio_room import AudioRoomView
-from app.kit.views.call import CallView, ChatMessageView, TileView
+from app.kit.types import User
+from app.kit.views.audio_room import AudioRoomView, SeatAction
+from app.kit.views.chat import ChatMessageView
 from widgets import call_style
 from widgets.audio_room_bars import RoomBottomBar, RoomTopBar
 from widgets.audio_room_member_list import AudioRoomMemberList
 from widgets.audio_room_style import room_style_sheet
-from widgets.confirm_dialog import ConfirmDialog
 from widgets.room_messages import LONG_PRESS_MS, RoomMessages
 from widgets.seat_grid import SeatGrid
 from widgets.seat_invitation import SeatInvitation
@@ -63,9 +62,9 @@ class AudioRoomPage(QWidget):
     """The audio room. Renders :class:`AudioRoomView`; emits the user's intents."""
 
     seat_clicked = Signal(int)
-    #: ``(action, index, user_id)``: a :class:`~widgets.seat_menu.SeatAction` value, the
+    #: ``(action, index, user_id)``: a :class:`~app.kit.views.audio_room.SeatAction` value, the
     #: seat, its occupant ("" when empty).
-    seat_action = Signal(str, int, str)
+    seat_action = Signal(SeatAction, int, str)
     microphone_toggled = Signal(bool)
     speaker_toggled = Signal(bool)
     #: True: lock (close) all seats; False: unlock them.
@@ -96,7 +95,7 @@ class AudioRoomPage(QWidget):
         long_press_ms: int = LONG_PRESS_MS,
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("audioRoomPage")
+        self.setObjectName("audio_room_page")
         self.setStyleSheet(room_style_sheet(colors))
         self.config = config
         self.colors = colors
@@ -232,14 +231,6 @@ class AudioRoomPage(QWidget):
         """An error toast over the room."""
         self.toast.show_message(text)
 
-    def ask_leave(self, texts: ConfirmationDialog) -> bool:
-        """Ask with the leave dialog's ``texts`` (modal); ``True`` when the user confirms.
-
-        The bus's default leave confirmation can call this; the page itself only emits
-        ``leave_requested``.
-        """
-        return ConfirmDialog.ask(texts, self.colors, self)
-
     # -- seats -----------------------------------------------------------------------
 
     @Slot(int)
@@ -315,51 +306,6 @@ class AudioRoomPage(QWidget):
         if not self.invitation.isHidden():
             self.invitation.reposition()
         self.toast.reposition()
-
-
-def overlay_view(view: AudioRoomView) -> CallView:
-    """The room as the minimize overlay (:class:`~widgets.minimize_overlay.MinimizeOverlay`)
-    shows a call: the local member first, then whoever sits on a seat."""
-    tiles: list[TileView] = []
-    local = next((member for member in view.members if member.is_local), None)
-    own_seat = view.local_seat
-    if local is not None:
-        tiles.append(
-            TileView(
-                user_id=local.user.id,
-                name=local.user.name,
-                is_local=True,
-                camera_on=False,
-                microphone_on=view.microphone_on,
-                speaking_level=own_seat.speaking_level if own_seat else 0.0,
-                is_speaking=own_seat.is_speaking if own_seat else False,
-            )
-        )
-    for seat in view.seats:
-        if seat.user is None or seat.is_local or any(t.user_id == seat.user.id for t in tiles):
-            continue
-        tiles.append(
-            TileView(
-                user_id=seat.user.id,
-                name=seat.user.name,
-                camera_on=False,
-                microphone_on=seat.microphone_on,
-                speaking_level=seat.speaking_level,
-                is_speaking=seat.is_speaking,
-            )
-        )
-    return CallView(
-        call_id=view.room_id,
-        title=view.title or view.room_id,
-        is_video=False,
-        tiles=tuple(tiles),
-        duration_s=view.duration_s,
-        microphone_on=view.microphone_on,
-        camera_on=False,
-        minimized=True,
-        reconnecting=view.reconnecting,
-        microphone_available=own_seat is not None,
-    )
 
 
 def _popup(menu: QMenu, at: QPoint) -> None:

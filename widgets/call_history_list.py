@@ -1,6 +1,6 @@
 """The recent-calls panel: past calls with their outcome, and a "Call back" button on each.
 
-It renders :class:`~app.call_history_view.CallEntry` values handed to :meth:`set_view` and
+It renders :class:`~app.kit.views.history.CallEntry` values handed to :meth:`set_view` and
 keeps no history of its own; pressing "Call back" emits :attr:`call_back_requested`,
 "Clear" emits :attr:`clear_requested`. Rows are painted by a delegate in the manner of
 the online-users list, so five hundred calls cost no widgets.
@@ -375,7 +375,8 @@ class CallHistoryList(QFrame):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("card")
+        self.setObjectName("recent_calls")
+        self.setProperty("kind", "card")
         self.colors = colors
         self._clock = clock
 

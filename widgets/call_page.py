@@ -21,7 +21,8 @@ from PySide6.QtGui import QActionGroup, QKeySequence, QMouseEvent, QResizeEvent,
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMenu, QWidget
 
 from app import CallConfig, CallLayoutMode, CallMenuButton
-from app.kit.views.call import CallView, ChatMessageView
+from app.kit.views.call import CallView
+from app.kit.views.chat import ChatMessageView
 from app.kit.views.outputs import AudioOutputView
 from widgets.call_layout import (
     GAP,
@@ -53,7 +54,7 @@ class CallPage(QWidget):
     #: The audio-output button was pressed: answer with :meth:`show_audio_output_menu`.
     audio_output_menu_requested = Signal()
     #: An output device was chosen in the menu (its ``AudioOutputView.device``).
-    audio_output_chosen = Signal(object)
+    audio_output_chosen = Signal(AudioOutputView)
     hang_up_requested = Signal()
     minimize_requested = Signal()
     send_message_requested = Signal(str)
@@ -72,7 +73,7 @@ class CallPage(QWidget):
         idle_timeout_ms: int | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("callPage")
+        self.setObjectName("call_page")
         self.setStyleSheet(call_style_sheet(colors))
         self.config = config
         self.tiles: dict[str, CallTile] = {}
@@ -246,7 +247,7 @@ class CallPage(QWidget):
             action.setChecked(output.current)
             action.setData(output.device)
             devices.addAction(action)
-            action.triggered.connect(lambda _checked, d=output.device: self._choose_output(d))
+            action.triggered.connect(lambda _checked, o=output: self.audio_output_chosen.emit(o))
         if not outputs:
             menu.addAction(self.tr("No output devices found")).setEnabled(False)
         menu.addSeparator()
@@ -260,9 +261,6 @@ class CallPage(QWidget):
         self.audio_output_menu = menu
         self._menu_popper(menu, self._menu_point(name, menu))
         return menu
-
-    def _choose_output(self, device: object) -> None:
-        self.audio_output_chosen.emit(device)
 
     def _menu_point(self, name: CallMenuButton, menu: QMenu) -> QPoint:
         """Clear above the bottom bar at the button (below the top bar's button), else the

@@ -35,7 +35,7 @@ def glass(alpha: int = 150) -> QColor:
 
 
 _STYLE = """
-QFrame#callStage {{ background: {stage}; }}
+QFrame#callStage, QFrame[kind="stage"] {{ background: {stage}; }}
 QLabel#stageTitle {{ color: {on_stage}; font-size: 12.5pt; font-weight: 600; }}
 QLabel#stageText {{ color: {on_stage}; }}
 QLabel#stageMuted {{ color: {on_stage_muted}; }}
@@ -71,7 +71,7 @@ QPushButton#danger {{
     background: {hang_up}; color: #ffffff; border: 1px solid {hang_up}; font-weight: 600;
 }}
 QPushButton#danger:hover {{ background: {hang_up_hover}; }}
-QFrame#incomingBanner {{
+QFrame[kind="banner"] {{
     background: {surface}; border: 1px solid {border}; border-radius: 16px;
 }}
 QMenu {{

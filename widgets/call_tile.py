@@ -41,9 +41,11 @@ class CallTile(QWidget):
 
     def __init__(self, user_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName(f"tile_{user_id}")
         self.user_id = user_id
         self._view: TileView | None = None
         self.video = VideoView(self)
+        self.video.setObjectName("video")
 
         self.name_tag = QFrame(self)
         self.name_tag.setObjectName("nameTag")
@@ -60,6 +62,7 @@ class CallTile(QWidget):
         self.status_label.hide()
 
         self.cancel_button = RoundButton("close", role=ButtonRole.DANGER, diameter=30, parent=self)
+        self.cancel_button.setObjectName("cancel_invitation_button")
         self.cancel_button.setToolTip(self.tr("Cancel the invitation"))
         self.cancel_button.setAccessibleName(self.tr("Cancel the invitation"))
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.kit.types import MessageState
-from app.kit.views.call import ChatMessageView
+from app.kit.views.chat import ChatMessageView
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors

@@ -21,7 +21,8 @@ class ConfirmDialog(QDialog):
         self, texts: ConfirmationDialog, colors: Colors, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("page")
+        self.setObjectName("confirm_dialog")
+        self.setProperty("kind", "page")
         self.setStyleSheet(call_style_sheet(colors))
         self.setWindowTitle(texts.title)
         self.setModal(True)

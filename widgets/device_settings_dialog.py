@@ -1,14 +1,12 @@
 """Device settings: camera, microphone and speaker, with a live preview and a level meter.
 
-The dialog only renders :class:`~app.device_settings_view.DeviceSettingsView` values,
-frames and levels, and emits what the user chose; :func:`connect_presenter` wires it to
-an :class:`~app.qt_devices.DevicesPresenter`. Showing it starts the preview, hiding it
-(OK, Cancel, closing) stops it, so the camera light goes off with the dialog.
+The dialog only renders :class:`~app.kit.views.devices.DeviceSettingsView` values,
+frames and levels, and emits what the user chose; the composition root wires it to the
+device settings presenter. Showing it starts the preview, hiding it (OK, Cancel,
+closing) stops it, so the camera light goes off with the dialog.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -39,9 +37,6 @@ from widgets import call_style, icons
 from widgets.call_style import call_style_sheet
 from widgets.theme import Colors
 from widgets.video_view import FitMode, VideoView
-
-if TYPE_CHECKING:
-    from app.qt.devices import DevicesPresenter
 
 LEVEL_STEPS = 100
 PREVIEW_SIZE = (400, 300)
@@ -125,7 +120,8 @@ class DeviceSettingsDialog(QDialog):
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("page")
+        self.setObjectName("device_settings_dialog")
+        self.setProperty("kind", "page")
         self.setStyleSheet(dialog_style_sheet(colors))
         self.setWindowTitle(self.tr("Devices"))
         self.setModal(True)
@@ -208,7 +204,8 @@ class DeviceSettingsDialog(QDialog):
         self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.cancel_button.clicked.connect(self.reject)
         self.ok_button = QPushButton(self.tr("OK"), self)
-        self.ok_button.setObjectName("primary")
+        self.ok_button.setObjectName("ok_button")
+        self.ok_button.setProperty("kind", "primary")
         self.ok_button.setDefault(True)
         self.ok_button.clicked.connect(self.accept)
         buttons = QHBoxLayout()
@@ -386,37 +383,3 @@ def _keep_size(label: QLabel, lines: int) -> None:
     # A fixed height and no width of its own: new text never changes the dialog's size.
     label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 2)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-
-
-def connect_presenter(dialog: DeviceSettingsDialog, presenter: DevicesPresenter) -> None:
-    """Wire ``dialog`` to ``presenter`` both ways: lists, frames and levels in, choices out.
-
-    OK saves the choices, Cancel drops them; hiding the dialog releases the devices.
-    """
-    presenter.devices_changed.connect(dialog.set_view)
-    presenter.frame_ready.connect(dialog.set_frame)
-    presenter.level_changed.connect(dialog.set_level)
-    presenter.preview_state_changed.connect(dialog.set_preview_state)
-    presenter.test_sound_changed.connect(dialog.set_test_sound_playing)
-    dialog.camera_chosen.connect(presenter.choose_camera)
-    dialog.microphone_chosen.connect(presenter.choose_microphone)
-    dialog.speaker_chosen.connect(presenter.choose_speaker)
-    dialog.test_sound_requested.connect(presenter.play_test_sound)
-    dialog.preview_started.connect(presenter.start_preview)
-    dialog.preview_stopped.connect(presenter.stop_preview)
-    dialog.accepted.connect(presenter.save)
-    dialog.rejected.connect(presenter.discard)
-    dialog.set_test_sound_available(presenter.can_play_test_sound)
-    dialog.set_view(presenter.view)
-
-
-def open_device_settings(
-    presenter: DevicesPresenter, colors: Colors, parent: QWidget | None = None
-) -> DeviceSettingsDialog:
-    """Open the dialog (window-modal, without a nested event loop); it deletes itself
-    when closed."""
-    dialog = DeviceSettingsDialog(colors, parent)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    connect_presenter(dialog, presenter)
-    dialog.open()
-    return dialog

@@ -17,14 +17,13 @@ from PySide6.QtWidgets import (
 
 from app.kit.account import OnlineUser
 from app.kit.identity import parse_user_ids
-from app.qt.account import SessionBridge
 from widgets.call_history_list import CallHistoryList
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
 
 
 class HomePage(QWidget):
-    """Signed-in home: whom to call, and who is online. Emits :attr:`call_requested`."""
+    """Signed-in home: whom to call, and who is online; emits what the user asks for."""
 
     call_requested = Signal(list, bool)
     """``(user_ids, is_video)``: the Voice call or Video call button was pressed."""
@@ -32,13 +31,14 @@ class HomePage(QWidget):
     """The audio room button was pressed: ask which room, and as host or listener."""
     devices_requested = Signal()
     """The Devices button was pressed: open the device settings."""
+    sign_out_requested = Signal()
+    """The Sign out button was pressed."""
 
-    def __init__(
-        self, bridge: SessionBridge, colors: Colors, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("page")
-        self._bridge = bridge
+        self.setObjectName("home_page")
+        self.setProperty("kind", "page")
+        self._me: OnlineUser | None = None
 
         self.title_label = QLabel(self)
         self.title_label.setObjectName("title")
@@ -46,8 +46,10 @@ class HomePage(QWidget):
         self.identity_label.setObjectName("subtitle")
         self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sign_out_button = QPushButton(self.tr("Sign out"), self)
+        self.sign_out_button.setObjectName("sign_out_button")
         self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.devices_button = QPushButton(self.tr("Devices…"), self)
+        self.devices_button.setObjectName("devices_button")
         self.devices_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.devices_button.setToolTip(self.tr("Camera, microphone and speaker, with a preview"))
 
@@ -65,13 +67,17 @@ class HomePage(QWidget):
         call_title = QLabel(self.tr("CALL SOMEONE"), call_card)
         call_title.setObjectName("section")
         self.callee_edit = QLineEdit(call_card)
+        self.callee_edit.setObjectName("callee_edit")
+        self.callee_edit.setAccessibleName(self.tr("User IDs to call"))
         self.callee_edit.setPlaceholderText(
             self.tr("One or several user IDs, separated by commas or spaces")
         )
         self.voice_button = QPushButton(self.tr("Voice call"), call_card)
+        self.voice_button.setObjectName("voice_call_button")
         self.video_button = QPushButton(self.tr("Video call"), call_card)
+        self.video_button.setObjectName("video_call_button")
         for button in (self.voice_button, self.video_button):
-            button.setObjectName("primary")
+            button.setProperty("kind", "primary")
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.voice_button.setToolTip(self.tr("Call the user IDs above, voice only"))
         self.video_button.setToolTip(self.tr("Call the user IDs above with video"))
@@ -98,6 +104,7 @@ class HomePage(QWidget):
         room_title = QLabel(self.tr("AUDIO ROOM"), room_card)
         room_title.setObjectName("section")
         self.room_button = QPushButton(self.tr("Host or join a room…"), room_card)
+        self.room_button.setObjectName("room_button")
         self.room_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.room_button.setToolTip(self.tr("Open a live audio room with seats, or listen in one"))
         room_hint = QLabel(
@@ -120,6 +127,8 @@ class HomePage(QWidget):
         self.model = UserListModel(self)
         self.delegate = UserDelegate(colors, self)
         self.user_list = QListView(self)
+        self.user_list.setObjectName("online_list")
+        self.user_list.setAccessibleName(self.tr("Who is online"))
         self.user_list.setModel(self.model)
         self.user_list.setItemDelegate(self.delegate)
         self.user_list.setUniformItemSizes(True)
@@ -153,36 +162,38 @@ class HomePage(QWidget):
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)
         self.model.modelReset.connect(self._update_count)
-        bridge.roster_reset.connect(self.on_bridge_roster_reset)
-        bridge.user_changed.connect(self.on_bridge_user_changed)
-        bridge.signed_in.connect(self.on_bridge_signed_in)
-        bridge.signed_out.connect(self.on_bridge_signed_out)
         self._update_count()
 
-    @Slot(object)
-    def on_bridge_signed_in(self, me: OnlineUser) -> None:
+    @Slot(OnlineUser)
+    def set_me(self, me: OnlineUser) -> None:
+        """Signed in as ``me``."""
+        self._me = me
         self._show_identity(me)
-        self.model.reset(self._bridge.users)
 
     @Slot()
-    def on_bridge_signed_out(self) -> None:
+    def clear(self) -> None:
+        """Signed out: nobody listed, nothing typed."""
+        self._me = None
         self.model.clear()
         self.callee_edit.clear()
 
-    @Slot(object)
-    def on_bridge_roster_reset(self, users: tuple[OnlineUser, ...]) -> None:
+    @Slot(tuple)
+    def reset_roster(self, users: tuple[OnlineUser, ...]) -> None:
+        """The whole online list."""
         self.model.reset(users)
 
-    @Slot(object, bool)
-    def on_bridge_user_changed(self, user: OnlineUser, online: bool) -> None:
+    @Slot(OnlineUser, bool)
+    def update_user(self, user: OnlineUser, online: bool) -> None:
+        """One user came online, went offline or changed state."""
         self.model.update_user(user, online)
         if user.is_self:
+            self._me = user
             self._show_identity(user)
 
     @Slot()
     def on_sign_out_button_clicked(self) -> None:
         self.sign_out_button.setEnabled(False)
-        self._bridge.sign_out()
+        self.sign_out_requested.emit()
 
     @Slot()
     def on_voice_button_clicked(self) -> None:
@@ -193,7 +204,7 @@ class HomePage(QWidget):
         self._request_call(is_video=True)
 
     def _request_call(self, *, is_video: bool) -> None:
-        me = self._bridge.me
+        me = self._me
         ids = [i for i in parse_user_ids(self.callee_edit.text()) if me is None or i != me.user_id]
         if not ids:
             self.callee_edit.setFocus()

@@ -37,7 +37,8 @@ class IncomingCallBanner(QFrame):
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("incomingBanner")
+        self.setObjectName("incoming_banner")
+        self.setProperty("kind", "banner")
         self.setStyleSheet(call_style_sheet(colors))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(self.tr("Open the call"))
@@ -52,12 +53,14 @@ class IncomingCallBanner(QFrame):
         self.decline_button = RoundButton(
             "hang-up", role=ButtonRole.DANGER, diameter=44, parent=self
         )
+        self.decline_button.setObjectName("decline_button")
         self.decline_button.setToolTip(self.tr("Decline"))
         self.decline_button.setAccessibleName(self.tr("Decline"))
         self.decline_button.clicked.connect(self.decline_requested)
         self.accept_button = RoundButton(
             "accept-call", role=ButtonRole.ACCEPT, diameter=44, parent=self
         )
+        self.accept_button.setObjectName("accept_button")
         self.accept_button.setToolTip(self.tr("Accept"))
         self.accept_button.setAccessibleName(self.tr("Accept"))
         self.accept_button.clicked.connect(self.accept_requested)
@@ -107,6 +110,7 @@ class IncomingCallPage(RingingPage):
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
         super().__init__(colors, parent, preview_scrim=120, avatar_size=136)
+        self.setObjectName("incoming_page")
         self._view: IncomingCallView | None = None
         self.name_label.setTextFormat(Qt.TextFormat.PlainText)
         #: The status line: "Incoming video call…".
@@ -114,10 +118,12 @@ class IncomingCallPage(RingingPage):
         self.decline_button = RoundButton(
             "hang-up", role=ButtonRole.DANGER, diameter=68, parent=self
         )
+        self.decline_button.setObjectName("decline_button")
         self.decline_button.clicked.connect(self.decline_requested)
         self.accept_button = RoundButton(
             "accept-call", role=ButtonRole.ACCEPT, diameter=68, parent=self
         )
+        self.accept_button.setObjectName("accept_button")
         self.accept_button.clicked.connect(self.accept_requested)
         buttons = QHBoxLayout()
         buttons.addStretch(1)

@@ -29,11 +29,12 @@ from widgets.theme import Colors
 class JoinRoomDialog(QDialog):
     """Asks for a room ID and a role; emits ``join_requested(room_id, role)`` on Join."""
 
-    join_requested = Signal(str, object)
+    join_requested = Signal(str, AudioRoomRole)
 
     def __init__(self, colors: Colors, parent: QWidget | None = None, room_id: str = "") -> None:
         super().__init__(parent)
-        self.setObjectName("page")
+        self.setObjectName("join_room_dialog")
+        self.setProperty("kind", "page")
         self.setStyleSheet(call_style_sheet(colors))
         self.setWindowTitle(self.tr("Audio room"))
         self.setModal(True)
@@ -66,7 +67,8 @@ class JoinRoomDialog(QDialog):
         self.cancel_button = QPushButton(self.tr("Cancel"), self)
         self.cancel_button.clicked.connect(self.reject)
         self.join_button = QPushButton(self.tr("Join"), self)
-        self.join_button.setObjectName("primary")
+        self.join_button.setObjectName("join_button")
+        self.join_button.setProperty("kind", "primary")
         self.join_button.setDefault(True)
         self.join_button.clicked.connect(self._on_join_button_clicked)
         self.room_id_edit.textChanged.connect(self._on_room_id_edit_text_changed)

@@ -1,8 +1,9 @@
 """The main window: the pages in a stack, and a status line for the connection.
 
-The window is the first thing ``parley`` shows, before the server is open (see
-:class:`~app.qt_bridge.SessionBridge`): building it imports nothing heavy, and the home
-page, which needs the protocol's rules, is built once the server is ready.
+The window is the first thing ``parley`` shows, before the server is open: building it
+imports nothing heavy, and the home page, which needs the protocol's rules, is built on
+first use, once the server is ready. The composition root feeds it the connection and
+the server's status (:meth:`MainWindow.set_link_state`, :meth:`set_server_status`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from app import PresenceState
-from app.kit.account import LinkState, OnlineUser
-from app.kit.local_server import ServerMode
-from app.qt.account import SessionBridge
+from app.kit.account import LinkState
+from app.kit.local_server import ServerMode, ServerPhase, ServerStatus
 from widgets.signin_page import SignInPage
 from widgets.theme import Colors
 
@@ -32,20 +32,19 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        bridge: SessionBridge,
         settings: QSettings,
         colors: Colors,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self.setObjectName("main_window")
         self.setWindowTitle(self.tr("Parley"))
         self.setMinimumSize(520, 560)
         self.resize(760, 640)
-        self._bridge = bridge
         self._colors = colors
         self._closing = False
 
-        self.signin_page = SignInPage(bridge, settings, self)
+        self.signin_page = SignInPage(settings, self)
         self._home_page: HomePage | None = None
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.signin_page)
@@ -71,24 +70,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.server_label)
         self.statusBar().setSizeGripEnabled(False)
 
-        bridge.link_changed.connect(self.on_bridge_link_changed)
-        bridge.signed_in.connect(self.on_bridge_signed_in)
-        bridge.signed_out.connect(self.on_bridge_signed_out)
-        bridge.server_mode_changed.connect(self.on_bridge_server_mode_changed)
-        bridge.server_ready.connect(self.on_bridge_server_ready)
-        bridge.server_failed.connect(self.on_bridge_server_failed)
-        self.on_bridge_link_changed(bridge.link_state, "")
-        if bridge.server_error is not None:
-            self.on_bridge_server_failed(bridge.server_error)
-        elif bridge.is_ready:
-            self.on_bridge_server_ready()
-        else:
-            text = (
-                self.tr("Connecting to the server…")
-                if bridge.is_remote
-                else self.tr("Starting local server…")
-            )
-            self._set_server_text(self._colors.muted, text)
+        self.set_link_state(LinkState.SIGNED_OUT, "")
+        self.set_server_status(ServerStatus(ServerPhase.STARTING))
 
     @property
     def home_page(self) -> HomePage:
@@ -99,32 +82,45 @@ class MainWindow(QMainWindow):
         if self._home_page is None:
             from widgets.home_page import HomePage
 
-            self._home_page = HomePage(self._bridge, self._colors, self)
+            self._home_page = HomePage(self._colors, self)
             self.stack.addWidget(self._home_page)
         return self._home_page
 
+    @Slot(ServerStatus)
+    def set_server_status(self, status: ServerStatus) -> None:
+        """Opening the server began, ended or failed: the status line and sign-in page say."""
+        self.signin_page.set_server_status(status)
+        if status.phase is ServerPhase.FAILED:
+            self._set_server_text(self._colors.danger, self.tr("Server unavailable"))
+            self.server_label.setToolTip(status.error)
+        elif status.phase is ServerPhase.STARTING:
+            text = (
+                self.tr("Connecting to the server…")
+                if status.remote
+                else self.tr("Starting local server…")
+            )
+            self._set_server_text(self._colors.muted, text)
+        elif status.mode is not None:
+            texts = {
+                ServerMode.HOSTING: self.tr("Local server, hosted by this window"),
+                ServerMode.SHARED: self.tr("Local server, shared with another Parley window"),
+                ServerMode.REMOTE: self.tr("Server"),
+            }
+            self.server_label.setText(f"{texts[status.mode]} · {status.url}")
+
     @Slot()
-    def on_bridge_server_ready(self) -> None:
-        self._ensure_home_page()  # before anyone can be signed in: it follows the roster
-        mode = self._bridge.server_mode
-        if mode is not None:
-            self.on_bridge_server_mode_changed(mode)
-
-    @Slot(str)
-    def on_bridge_server_failed(self, message: str) -> None:
-        self._set_server_text(self._colors.danger, self.tr("Server unavailable"))
-        self.server_label.setToolTip(message)
-
-    @Slot(object)
-    def on_bridge_signed_in(self, me: OnlineUser) -> None:
+    def show_home(self) -> None:
+        """Signed in: the home page."""
         self.stack.setCurrentWidget(self.home_page)
 
     @Slot()
-    def on_bridge_signed_out(self) -> None:
+    def show_sign_in(self) -> None:
+        """Signed out: the sign-in page."""
         self.stack.setCurrentWidget(self.signin_page)
 
-    @Slot(object, str)
-    def on_bridge_link_changed(self, state: LinkState, detail: str) -> None:
+    @Slot(LinkState, str)
+    def set_link_state(self, state: LinkState, detail: str) -> None:
+        """The connection as the user sees it: the status line and the banner."""
         texts = {
             LinkState.SIGNED_OUT: self.tr("Not signed in"),
             LinkState.SIGNING_IN: self.tr("Signing in…"),
@@ -143,15 +139,6 @@ class MainWindow(QMainWindow):
         self.connection_label.setText(f'<span style="color:{color}">●</span> {texts[state]}')
         self.connection_label.setProperty("link_state", state.value)
         self.reconnect_banner.setVisible(state is LinkState.RECONNECTING)
-
-    @Slot(object)
-    def on_bridge_server_mode_changed(self, mode: ServerMode) -> None:
-        texts = {
-            ServerMode.HOSTING: self.tr("Local server, hosted by this window"),
-            ServerMode.SHARED: self.tr("Local server, shared with another Parley window"),
-            ServerMode.REMOTE: self.tr("Server"),
-        }
-        self.server_label.setText(f"{texts[mode]} · {self._bridge.server_url}")
 
     def _set_server_text(self, color: str, text: str) -> None:
         self.server_label.setText(f'<span style="color:{color}">{text}</span>')

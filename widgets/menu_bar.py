@@ -3,7 +3,7 @@
 A bar shows the buttons of its :class:`~app.CallMenuBarConfig` in order; past
 ``max_count`` the rest go into a "More" menu. The bars emit what the user asks for and
 show what :meth:`MenuBar.render` says: a toggle flips at once for feedback and is then
-confirmed (or corrected) by the next rendered :class:`~app.call_view.CallView`. The
+confirmed (or corrected) by the next rendered :class:`~app.kit.views.call.CallView`. The
 audio-output button asks for the output menu instead of toggling (the page opens it;
 muting is an entry there). Menus pop through ``menu_popper``, which tests replace.
 """

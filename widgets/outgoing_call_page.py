@@ -25,6 +25,7 @@ class OutgoingCallPage(RingingPage):
 
     def __init__(self, colors: Colors, parent: QWidget | None = None) -> None:
         super().__init__(colors, parent, preview_scrim=110, avatar_size=128)
+        self.setObjectName("outgoing_page")
         self._view: OutgoingCallView | None = None
         self.name_label.setWordWrap(True)
         #: The status line: "Calling…", "Declined", …
@@ -39,6 +40,7 @@ class OutgoingCallPage(RingingPage):
         self.cancel_button = RoundButton(
             "hang-up", role=ButtonRole.DANGER, diameter=64, parent=self
         )
+        self.cancel_button.setObjectName("cancel_button")
         self.cancel_button.clicked.connect(self.cancel_requested)
         self._camera_item = CaptionedButton(self.camera_button, self.tr("Camera"), self)
 

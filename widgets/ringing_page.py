@@ -35,7 +35,7 @@ class RingingPage(QFrame):
         avatar_size: int,
     ) -> None:
         super().__init__(parent)
-        self.setObjectName("callStage")
+        self.setProperty("kind", "stage")
         self.setStyleSheet(call_style_sheet(colors))
         self.preview = VideoView(self)
         self.preview.set_radius(0)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
-from app.kit.views.call import ChatMessageView
+from app.kit.views.chat import ChatMessageView
 from widgets.chat_panel import ChatPanel, MessageBubble
 from widgets.theme import Colors
 

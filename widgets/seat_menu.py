@@ -60,7 +60,7 @@ class SeatMenu(QMenu):
     ``user_id`` is the occupant's id, or ``""`` for an empty seat.
     """
 
-    action_chosen = Signal(str, int, str)
+    action_chosen = Signal(SeatAction, int, str)
 
     def __init__(
         self,
@@ -83,7 +83,7 @@ class SeatMenu(QMenu):
             if action is not SeatAction.CANCEL:
                 entry.triggered.connect(
                     lambda _checked=False, a=action: self.action_chosen.emit(
-                        a.value, self.index, self.user_id
+                        a, self.index, self.user_id
                     )
                 )
 

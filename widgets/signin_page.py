@@ -2,15 +2,16 @@
 
 It is Parley's first page, shown while the server is still being opened: signing in
 then waits for it (the button says so), and a server that cannot be opened is shown
-here. The input rules (``app.kit.identity``) come with the wire protocol (pydantic, ~0.2 s
-to import), so they are imported when first needed, after the page is on screen.
+here. It emits :attr:`SignInPage.sign_in_requested` with input that follows the rules.
+The input rules (``app.kit.identity``) come with the wire protocol (pydantic, ~0.2 s to
+import), so they are imported when first needed, after the page is on screen.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.kit.account import SignInProblem
-from app.qt.account import SessionBridge
+from app.kit.local_server import ServerPhase, ServerStatus
 
 if TYPE_CHECKING:
     from app.kit.identity import IdentityProblem
@@ -34,13 +35,15 @@ SETTINGS_NAME = "signin/name"
 class SignInPage(QWidget):
     """Asks who you are; sends nothing until the input follows the protocol's rules."""
 
-    def __init__(
-        self, bridge: SessionBridge, settings: QSettings, parent: QWidget | None = None
-    ) -> None:
+    sign_in_requested = Signal(str, str)
+    """``(user_id, name)``, checked: sign in (waiting for the server if need be)."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("page")
-        self._bridge = bridge
+        self.setObjectName("signin_page")
+        self.setProperty("kind", "page")
         self._settings = settings
+        self._server = ServerStatus(ServerPhase.STARTING)
 
         card = QFrame(self)
         card.setObjectName("card")
@@ -55,9 +58,13 @@ class SignInPage(QWidget):
         subtitle.setWordWrap(True)
 
         self.user_id_edit = QLineEdit(card)
+        self.user_id_edit.setObjectName("user_id_edit")
+        self.user_id_edit.setAccessibleName(self.tr("User ID"))
         self.user_id_edit.setPlaceholderText(self.tr("e.g. alice"))
         self.user_id_edit.setMaxLength(64)
         self.name_edit = QLineEdit(card)
+        self.name_edit.setObjectName("name_edit")
+        self.name_edit.setAccessibleName(self.tr("Display name"))
         self.name_edit.setPlaceholderText(self.tr("e.g. Alice Martin"))
         self.name_edit.setMaxLength(64)
         self.error_label = QLabel(card)
@@ -65,7 +72,8 @@ class SignInPage(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         self.sign_in_button = QPushButton(self.tr("Sign in"), card)
-        self.sign_in_button.setObjectName("primary")
+        self.sign_in_button.setObjectName("sign_in_button")
+        self.sign_in_button.setProperty("kind", "primary")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.setCursor(Qt.CursorShape.PointingHandCursor)
 
@@ -108,19 +116,11 @@ class SignInPage(QWidget):
         self.user_id_edit.returnPressed.connect(self.on_sign_in_button_clicked)
         self.name_edit.returnPressed.connect(self.on_sign_in_button_clicked)
         self.user_id_edit.textEdited.connect(self.on_user_id_edit_text_edited)
-        bridge.sign_in_failed.connect(self.on_bridge_sign_in_failed)
-        bridge.signed_in.connect(self.on_bridge_signed_in)
-        bridge.server_ready.connect(self.on_bridge_server_ready)
-        bridge.server_failed.connect(self.on_bridge_server_failed)
-        if bridge.server_error is not None:
-            self.on_bridge_server_failed(bridge.server_error)
-        elif bridge.is_ready:
-            self.on_bridge_server_ready()
 
     @Slot()
     def on_sign_in_button_clicked(self) -> None:
-        """Check the input; if it is valid, remember it and ask the bridge to sign in
-        (which waits for the server if it is still starting)."""
+        """Check the input; if it is valid, remember it and ask to sign in (which waits
+        for the server if it is still starting)."""
         if not self.sign_in_button.isEnabled():
             return
         from app.kit.identity import validate_name, validate_user_id
@@ -139,33 +139,37 @@ class SignInPage(QWidget):
         self.error_label.hide()
         self.sign_in_button.setEnabled(False)
         self._show_progress()
-        self._bridge.sign_in(user_id, name)
+        self.sign_in_requested.emit(user_id, name)
 
-    @Slot()
-    def on_bridge_server_ready(self) -> None:
-        # The rules' module is loaded by now (opening the server brought the protocol).
-        from app.kit.identity import ALLOWED_ID_CHARACTERS
+    @Slot(ServerStatus)
+    def set_server_status(self, status: ServerStatus) -> None:
+        """Opening the server began, ended or failed."""
+        self._server = status
+        if status.phase is ServerPhase.READY:
+            # The rules' module is loaded by now (opening the server brought the protocol).
+            from app.kit.identity import ALLOWED_ID_CHARACTERS
 
-        self.user_id_edit.setToolTip(
-            self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
-        )
-        if not self.sign_in_button.isEnabled():  # a sign-in waited for the server
-            self._show_progress()
-
-    @Slot(str)
-    def on_bridge_server_failed(self, message: str) -> None:
-        self._reset_button()
-        self._show_error(self.tr("The server is not available: {detail}").format(detail=message))
+            self.user_id_edit.setToolTip(
+                self.tr("1–64 characters: {chars}").format(chars=ALLOWED_ID_CHARACTERS)
+            )
+            if not self.sign_in_button.isEnabled():  # a sign-in waited for the server
+                self._show_progress()
+        elif status.phase is ServerPhase.FAILED:
+            self._reset_button()
+            self._show_error(
+                self.tr("The server is not available: {detail}").format(detail=status.error)
+            )
 
     @Slot(str)
     def on_user_id_edit_text_edited(self, text: str) -> None:
         self._mark_invalid(False)
 
-    @Slot(object, str)
-    def on_bridge_sign_in_failed(self, problem: SignInProblem, detail: str) -> None:
+    @Slot(SignInProblem, str)
+    def show_sign_in_failed(self, problem: SignInProblem, detail: str) -> None:
+        """Signing in failed: say why, and let the user try again."""
         self._reset_button()
-        if self._bridge.server_error is not None:
-            return  # on_bridge_server_failed has said why
+        if self._server.phase is ServerPhase.FAILED:
+            return  # set_server_status has said why
         texts = {
             SignInProblem.UNREACHABLE: self.tr("Cannot reach the server: {detail}"),
             SignInProblem.REFUSED: self.tr("The server refused the sign-in: {detail}"),
@@ -174,22 +178,23 @@ class SignInPage(QWidget):
         }
         self._show_error(texts[problem].format(detail=detail))
 
-    @Slot(object)
-    def on_bridge_signed_in(self, me: object) -> None:
+    @Slot()
+    def signed_in(self) -> None:
+        """Signed in: ready for the next time this page shows."""
         self._reset_button()
         self.error_label.hide()
 
     def _show_progress(self) -> None:
-        if self._bridge.is_ready:
+        if self._server.phase is ServerPhase.READY:
             self.sign_in_button.setText(self.tr("Signing in…"))
-        elif self._bridge.is_remote:
+        elif self._server.remote:
             self.sign_in_button.setText(self.tr("Connecting to the server…"))
         else:
             self.sign_in_button.setText(self.tr("Starting local server…"))
 
     def _reset_button(self) -> None:
         # Nobody can sign in once the server has failed (the app says so, then quits).
-        self.sign_in_button.setEnabled(self._bridge.server_error is None)
+        self.sign_in_button.setEnabled(self._server.phase is not ServerPhase.FAILED)
         self.sign_in_button.setText(self.tr("Sign in"))
 
     def _show_error(self, text: str) -> None:

@@ -90,8 +90,8 @@ DARK = Colors(
 
 _STYLE = """
 QWidget {{ color: {text}; font-size: 10.5pt; }}
-QMainWindow, QStackedWidget, QWidget#page {{ background: {window}; }}
-QFrame#card {{
+QMainWindow, QStackedWidget, QWidget[kind="page"] {{ background: {window}; }}
+QFrame#card, QFrame[kind="card"] {{
     background: {surface}; border: 1px solid {border}; border-radius: 12px;
 }}
 QLabel#title {{ font-size: 20pt; font-weight: 600; }}
@@ -115,11 +115,11 @@ QPushButton {{
 }}
 QPushButton:hover {{ border-color: {accent}; }}
 QPushButton:disabled {{ color: {muted}; background: {window}; border-style: dashed; }}
-QPushButton#primary {{
+QPushButton[kind="primary"] {{
     background: {accent}; color: {accent_text}; border: 1px solid {accent}; font-weight: 600;
 }}
-QPushButton#primary:hover {{ background: {accent_hover}; }}
-QPushButton#primary:disabled {{
+QPushButton[kind="primary"]:hover {{ background: {accent_hover}; }}
+QPushButton[kind="primary"]:disabled {{
     background: {surface_alt}; color: {muted}; border: 1px dashed {border};
 }}
 QListView {{

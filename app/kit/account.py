@@ -12,14 +12,15 @@ happens once the first page is on screen.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from app.kit.listeners import Listeners
+from app.kit.tasks import TaskKeeper
 from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import PresenceState
 from signaling.errors import ErrorCode, SignalingError
@@ -28,9 +29,10 @@ if TYPE_CHECKING:
     from signaling.client import SignalingClient
     from signaling.protocol import PresenceChangedEvent, PresenceInfo
 
-log = logging.getLogger("parley.session")
+log = logging.getLogger("parley.account")
 
 ClientFactory = Callable[[str, str], "SignalingClient"]
+SignOutHook = Callable[[], Awaitable[None]]
 """Builds the client for ``(user_id, name)``; the composition root knows the server."""
 
 
@@ -87,8 +89,20 @@ class LinkChanged:
     detail: str = ""
 
 
-SessionEvent = RosterReset | UserPresenceChanged | LinkChanged
-SessionListener = Callable[[SessionEvent], None]
+@dataclass(frozen=True)
+class SignedIn:
+    """Signed in as ``me``: the kits may start on :attr:`Account.client`."""
+
+    me: OnlineUser
+
+
+@dataclass(frozen=True)
+class SignedOut:
+    """Signed out (by the user; a kick or a lost server says so in :class:`LinkChanged`)."""
+
+
+AccountEvent = RosterReset | UserPresenceChanged | LinkChanged | SignedIn | SignedOut
+AccountListener = Callable[[AccountEvent], None]
 
 
 class SignInError(Exception):
@@ -104,8 +118,8 @@ _REFUSALS = {ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED}
 _URL_RE = re.compile(r"cannot connect to \S+: ")
 
 
-class Session:
-    """One user's session; ``sign_in`` and ``sign_out`` may repeat. ``close`` is final."""
+class Account:
+    """One user's sign-in; ``sign_in`` and ``sign_out`` may repeat. ``close`` is final."""
 
     def __init__(
         self,
@@ -118,18 +132,24 @@ class Session:
         self._on_server_lost = on_server_lost
         self._client: SignalingClient | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._listeners: list[SessionListener] = []
+        self._listeners: Listeners[[AccountEvent]] = Listeners("account events")
         self._users: dict[str, OnlineUser] = {}
         self._me: OnlineUser | None = None
         self._state = LinkState.SIGNED_OUT
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._sign_out_hooks: list[SignOutHook] = []
+        self.tasks = TaskKeeper("account")
 
     # --- observing --------------------------------------------------------------------
 
-    def subscribe(self, listener: SessionListener) -> Callable[[], None]:
-        """Call ``listener`` with every session event; returns an unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+    def subscribe(self, listener: AccountListener) -> Callable[[], None]:
+        """Call ``listener`` with every account event; returns an unsubscribe function."""
+        return self._listeners.subscribe(listener)
+
+    def before_sign_out(self, hook: SignOutHook) -> Callable[[], None]:
+        """Await ``hook`` before signing out, while still connected (the call kit hangs
+        up, the room is left); hooks run newest first. Returns a function removing it."""
+        self._sign_out_hooks.append(hook)
+        return lambda: self._sign_out_hooks.remove(hook) if hook in self._sign_out_hooks else None
 
     @property
     def state(self) -> LinkState:
@@ -151,12 +171,8 @@ class Session:
         """Everyone online (yourself first, then by name)."""
         return tuple(sorted(self._users.values(), key=_roster_order))
 
-    def _emit(self, event: SessionEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # one broken observer must not starve the others
-                log.exception("session listener failed for %r", event)
+    def _emit(self, event: AccountEvent) -> None:
+        self._listeners.emit(event)
 
     def _set_state(self, state: LinkState, detail: str = "") -> None:
         if state is not self._state:
@@ -193,22 +209,29 @@ class Session:
         self._me = OnlineUser(info.user_id, info.name, PresenceState.IDLE, is_self=True)
         self._reset_roster(users)
         self._set_state(LinkState.ONLINE)
+        self._emit(SignedIn(self._me))
         return self._me
 
     async def sign_out(self) -> None:
-        """Disconnect and forget the roster. Idempotent."""
+        """Run the sign-out hooks, disconnect and forget the roster. Idempotent."""
+        if self._client is not None:
+            for hook in reversed(self._sign_out_hooks):
+                try:
+                    await hook()
+                except Exception:  # signing out must not fail half-way
+                    log.exception("a sign-out hook failed")
+        was_signed_in = self._me is not None
         await self._drop_client()
         self._users.clear()
         self._me = None
         self._set_state(LinkState.SIGNED_OUT)
+        if was_signed_in:
+            self._emit(SignedOut())
 
     async def close(self) -> None:
         """Sign out and wait for background work (re-syncs, take-overs). Idempotent."""
         await self.sign_out()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()
 
     async def _drop_client(self) -> None:
         client, self._client = self._client, None
@@ -285,18 +308,8 @@ class Session:
             self._me = self._users.setdefault(me.user_id, me)
         self._emit(RosterReset(self.users))
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await coro
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("session background task failed")
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self.tasks.spawn(coro, "account")
 
 
 def _roster_order(user: OnlineUser) -> tuple[bool, str, str]:

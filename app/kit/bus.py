@@ -32,6 +32,8 @@ from app.kit.events import (
     HookResult,
     hook_paths,
 )
+from app.kit.listeners import Listeners
+from app.kit.tasks import TaskKeeper
 from app.kit.types import KitError
 
 __all__ = ["BusListener", "EventBus", "KitChannel"]
@@ -361,8 +363,8 @@ class EventBus:
             self, "audio_room", audio_room_events or AudioRoomEvents()
         )
         self._fired: set[str] = set()
-        self._listeners: list[BusListener] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._listeners: Listeners[[str, tuple[object, ...]]] = Listeners("bus events")
+        self.tasks = TaskKeeper("bus")
         if on_default_error is not None:
             self.call.set_default(lambda e: e.on_error, on_default_error)
             self.invitation.set_default(lambda e: e.on_error, on_default_error)
@@ -382,36 +384,21 @@ class EventBus:
             for path in channel.paths
         )
 
-    def add_listener(self, listener: BusListener) -> Callable[[], None]:
+    def subscribe(self, listener: BusListener) -> Callable[[], None]:
         """Observe every published event (tests, logging); returns a function to remove it."""
-        self._listeners.append(listener)
+        return self._listeners.subscribe(listener)
 
-        def remove() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return remove
+    #: The name this method had before 0.2; ``subscribe`` is the kit's one convention.
+    add_listener = subscribe
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run a coroutine as a task the bus keeps referenced until it is done."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        self.tasks.spawn(coro, "bus")
 
     async def drain(self) -> None:
         """Wait until every task started with :meth:`spawn` (or ``publish_soon``) is done."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("bus task failed", exc_info=task.exception())
+        await self.tasks.drain()
 
     def _record(self, qualified_path: str, args: tuple[object, ...]) -> None:
         self._fired.add(qualified_path)
-        for listener in tuple(self._listeners):
-            try:
-                listener(qualified_path, args)
-            except Exception:  # an observer must never disturb dispatch
-                logger.exception("bus listener %r failed", listener)
+        self._listeners.emit(qualified_path, args)

@@ -59,6 +59,25 @@ class ServerMode(StrEnum):
     REMOTE = "remote"  # a remote or self-hosted parley-server
 
 
+class ServerPhase(StrEnum):
+    """Where opening the server stands, as the sign-in page and the status line show it."""
+
+    STARTING = "starting"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """The server as the window shows it: opening, open (how, where) or failed (why)."""
+
+    phase: ServerPhase
+    remote: bool = False
+    mode: ServerMode | None = None
+    url: str = ""
+    error: str = ""
+
+
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Parley's per-user config directory (``$XDG_CONFIG_HOME/parley``)."""
     env = os.environ if environ is None else environ

@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +31,9 @@ from media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 log = logging.getLogger("parley.media")
 
-DeviceKind = Literal["microphone", "camera"]
-OnDeviceException = Callable[[DeviceKind, DeviceExceptionType], None]
+#: A local device a call or room sends from (the wire's ``DeviceKind``).
+MediaDevice = Literal["microphone", "camera"]
+OnDeviceException = Callable[[MediaDevice, DeviceExceptionType], None]
 OnLevel = Callable[[str, float, bool], None]
 
 
@@ -49,6 +50,20 @@ class MediaOptions:
     # Stop sending microphone packets while it is silent (media.silence); off sends
     # every 20 ms frame to every peer.
     suppress_silence: bool = True
+
+
+class MediaFactory(Protocol):
+    """Builds the local media of a call or room (:class:`LocalMedia` or a subclass; the
+    device settings build one with the user's chosen devices)."""
+
+    def __call__(
+        self,
+        label: str,
+        options: MediaOptions | None = None,
+        *,
+        on_device_exception: OnDeviceException | None = None,
+        on_level: OnLevel | None = None,
+    ) -> LocalMedia: ...
 
 
 class LocalMedia:
@@ -116,7 +131,8 @@ class LocalMedia:
                 return SyntheticAudioTrack("tone", self.options.tone_hz)
             return SyntheticAudioTrack("silence")
         track = MicrophoneTrack(
-            self.options.microphone, on_error=lambda kind: self._device_failed("microphone", kind)
+            self.options.microphone,
+            on_error=lambda kind: self.report_device_failure("microphone", kind),
         )
         track.start()
         return track
@@ -129,12 +145,12 @@ class LocalMedia:
             self.options.camera_index,
             self.options.video_preset,
             label=self.label,
-            on_error=lambda kind: self._device_failed("camera", kind),
+            on_error=lambda kind: self.report_device_failure("camera", kind),
         )
         track.start()
         return track
 
-    def _device_failed(self, device: DeviceKind, kind: DeviceExceptionType) -> None:
+    def report_device_failure(self, device: MediaDevice, kind: DeviceExceptionType) -> None:
         log.warning("%s failed: %s", device, kind.value)
         if self._on_device_exception is not None:
             self._on_device_exception(device, kind)

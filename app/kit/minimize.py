@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from app.kit.listeners import Listeners, Unsubscribe
 from app.kit.types import MinimizeState
 
 
@@ -25,18 +26,18 @@ class MinimizeController:
     def __init__(self, current: Callable[[], Minimizable | None]) -> None:
         self._current = current
         self.state = MinimizeState.IDLE
-        self._listeners: list[Callable[[MinimizeState], None]] = []
+        self._listeners: Listeners[[MinimizeState]] = Listeners("minimize states")
 
-    def subscribe(self, listener: Callable[[MinimizeState], None]) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Callable[[MinimizeState], None]) -> Unsubscribe:
+        """Follow minimizing and restoring; returns the function that unsubscribes."""
+        return self._listeners.subscribe(listener)
 
     def _set(self, state: MinimizeState) -> None:
         self.state = state
         running = self._current()
         if running is not None:
             running.minimized = state is MinimizeState.MINIMIZING
-        for listener in list(self._listeners):
-            listener(state)
+        self._listeners.emit(state)
 
     def minimize(self) -> bool:
         """Show the overlay instead of the page; False when nothing runs or already small."""

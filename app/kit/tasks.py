@@ -41,12 +41,12 @@ class TaskKeeper:
     @property
     def pending(self) -> int:
         """How many tasks are not done yet."""
-        return len(self._tasks)
+        return sum(1 for task in self._tasks if not task.done())
 
     @property
     def tasks(self) -> frozenset[asyncio.Task[Any]]:
         """The tasks not done yet."""
-        return frozenset(self._tasks)
+        return frozenset(task for task in self._tasks if not task.done())
 
     async def drain(self) -> None:
         """Wait until every task is done, those they start meanwhile included."""

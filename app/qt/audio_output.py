@@ -1,4 +1,4 @@
-"""Where the call plays: the speaker on or muted, the output device, and its menu's list.
+"""Where the call plays: the output device, and its menu's list.
 
 :class:`CallAudioOutput` keeps the call's output state for the call view, lists the
 output devices (off the loop) for the call page's menu, and switches through
@@ -12,15 +12,15 @@ from PySide6.QtCore import QObject, Signal
 
 from app.kit.call.service import AudioVideoController
 from app.kit.call.session import CallSession
+from app.kit.tasks import TaskKeeper
 from app.kit.views.outputs import AudioOutputView, list_audio_outputs
-from app.qt.account import TaskKeeper
 from media.errors import AudioRoute
 
 
 class CallAudioOutput(QObject):
     """``listed(tuple[AudioOutputView, ...])`` for the menu; ``changed`` to re-render."""
 
-    listed = Signal(object)
+    listed = Signal(tuple)
     changed = Signal()
 
     def __init__(
@@ -30,28 +30,18 @@ class CallAudioOutput(QObject):
         self._audio_video = audio_video
         self._tasks = tasks
         self._session: CallSession | None = None
-        self.speaker_on = True
         self.route = AudioRoute.SPEAKER
         self._device: int | str | None = None
 
     def begin(self, session: CallSession) -> None:
-        """A call starts: its config says whether the speaker plays, its media where."""
+        """A call starts: its media says where it plays."""
         self._session = session
-        self.speaker_on = session.config.use_speaker_when_joining
-        session.media.playback.muted = not self.speaker_on
         self._device = session.media.options.speaker
         self.route = AudioRoute.SPEAKER
 
     def end(self) -> None:
         """The call ended: nothing to list or switch."""
         self._session = None
-
-    def set_speaker(self, on: bool) -> None:
-        """Play the call (``True``) or mute it locally."""
-        self.speaker_on = on
-        if self._session is not None:
-            self._session.media.playback.muted = not on
-            self.changed.emit()
 
     def on_route(self, route: AudioRoute) -> None:
         """``on_audio_output_changed``: sound now goes to ``route``."""

@@ -1,71 +1,67 @@
-"""The call presenter: the kit's phases and the call's changes become view states and frames.
+"""The call presenter: the kit's phases and the call's changes become views and frames.
 
 :class:`CallPresenter` follows :meth:`CallInvitationService.subscribe` and the running
-:class:`CallSession`, builds the immutable views of :mod:`app.kit.views.call` and emits them as
-Qt signals; the composition root connects those to the pages and the pages' intents to
-the presenter's slots. It holds no widget (STYLE.md: logic never holds a widget) and
-starts and stops the ringtone and ring-back. Its parts, each a small QObject with its own
-signals: :class:`~app.qt_ringing.RingingViews` (the ringing pages' views and the caller's
-toggles), :class:`~app.qt_video.VideoFeed` (one task per video track, throttled, RGB
-arrays for ``set_frame``), :class:`~app.qt_call_chat.CallChatFeed` (messages, unread)
-and :class:`~app.qt_audio_output.CallAudioOutput` (speaker, output device and its menu).
+:class:`CallSession`, emits the immutable views (:mod:`app.kit.views.call`, built by
+:func:`app.kit.call.view.call_view`) as typed Qt signals, and starts and stops the
+ringtone and ring-back; the composition root connects those signals to the pages and
+the pages' intents to its slots. It holds no widget. Its parts, each a small QObject
+with its own signals: :class:`~app.qt.ringing.RingingViews` (the ringing pages' views),
+:class:`~app.qt.video.VideoFeed` (one task per video track, throttled, RGB arrays for
+``set_frame``), :class:`~app.qt.chat.CallChatFeed` (messages, unread) and
+:class:`~app.qt.audio_output.CallAudioOutput` (output device and its menu).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.kit.call.invitations import Phase, PhaseChanged
 from app.kit.call.service import CallInvitationService
-from app.kit.call.session import CallChanged, CallSession
+from app.kit.call.session import CallSession
+from app.kit.call.view import call_view
 from app.kit.config import CallConfig
-from app.kit.types import MinimizeState, RoomState
-from app.kit.views.call import CallView, TileConnection, TileView, level_from_dbfs
-from app.qt.account import TaskKeeper
+from app.kit.listeners import Unsubscribe
+from app.kit.room.session import Change
+from app.kit.tasks import TaskKeeper
+from app.kit.types import MinimizeState
+from app.kit.views.call import CallView, IncomingCallView, OutgoingCallView
+from app.kit.views.outputs import AudioOutputView
 from app.qt.audio_output import CallAudioOutput
 from app.qt.chat import CallChatFeed
 from app.qt.ringing import RingingViews
 from app.qt.video import VideoFeed
 from media.errors import AudioRoute
-from media.peer_types import PeerState
 from media.sounds import SoundPlayer
-from signaling.enums import RoomStateChangedReason
 
-log = logging.getLogger("parley.call_presenter")
+log = logging.getLogger("parley.qt.call")
 
-_CONNECTION = {
-    PeerState.NEW: TileConnection.CONNECTING,
-    PeerState.CONNECTING: TileConnection.CONNECTING,
-    PeerState.CONNECTED: TileConnection.CONNECTED,
-    PeerState.RECONNECTING: TileConnection.RECONNECTING,
-    PeerState.FAILED: TileConnection.FAILED,
-    PeerState.CLOSED: TileConnection.FAILED,
-}
+__all__ = ["CallPresenter"]
 
 
 class CallPresenter(QObject):
     """Views out (signals), user intents in (slots); one per application."""
 
-    phase_changed = Signal(object)
-    """``Phase``: what the navigation should show."""
-    outgoing_view_changed = Signal(object)
-    """``OutgoingCallView`` for the outgoing page (and the overlay while ringing)."""
-    incoming_view_changed = Signal(object)
-    """``IncomingCallView`` for the banner and the incoming page."""
-    call_started = Signal(object)
-    """``CallConfig`` of a call that begins: build its call page now."""
-    call_view_changed = Signal(object)
-    """``CallView`` for the call page and the overlay."""
-    frame_ready = Signal(str, object)
+    phase_changed = Signal(Phase)
+    """What the navigation should show."""
+    outgoing_view_changed = Signal(OutgoingCallView)
+    """For the outgoing page (and the overlay while ringing)."""
+    incoming_view_changed = Signal(IncomingCallView)
+    """For the banner and the incoming page."""
+    call_started = Signal(CallConfig)
+    """The config of a call that begins: build its call page now."""
+    call_view_changed = Signal(CallView)
+    """For the call page and the overlay."""
+    frame_ready = Signal(str, np.ndarray)
     """``(user_id, H×W×3 uint8 RGB array)``; the local user's id for the self-view."""
     minimized_changed = Signal(bool)
-    messages_changed = Signal(object)
+    messages_changed = Signal(tuple)
     """``tuple[ChatMessageView, ...]`` for the call page's chat."""
-    audio_outputs_listed = Signal(object)
+    audio_outputs_listed = Signal(tuple)
     """``tuple[AudioOutputView, ...]``, the current one marked: the output menu's entries."""
     outcome_without_ringing = Signal()
     """A call was refused before it rang (busy): show the outgoing page's outcome briefly."""
@@ -83,13 +79,13 @@ class CallPresenter(QObject):
         """``name_of`` looks up display names of user IDs (invitations carry only IDs)."""
         super().__init__(parent)
         self._name_of = name_of or (lambda user_id: None)
-        self.ringing = RingingViews(self._name_of, self)
-        self.ringing.outgoing_view_changed.connect(self.outgoing_view_changed)
-        self.ringing.incoming_view_changed.connect(self.incoming_view_changed)
-        self.ringing.outcome_without_ringing.connect(self.outcome_without_ringing)
         self.kit = kit
         self._tasks = tasks
         self._sounds = sounds
+        self.ringing = RingingViews(kit, self._name_of, self)
+        self.ringing.outgoing_view_changed.connect(self.outgoing_view_changed)
+        self.ringing.incoming_view_changed.connect(self.incoming_view_changed)
+        self.ringing.outcome_without_ringing.connect(self.outcome_without_ringing)
         self.chat = CallChatFeed(self)
         self.chat.messages_changed.connect(self.messages_changed)
         self.chat.unread_changed.connect(self.render_call)
@@ -100,19 +96,15 @@ class CallPresenter(QObject):
         self.video.frame_ready.connect(self.frame_ready)
         self.phase = Phase.IDLE
         self.session: CallSession | None = None
-        self._unsubscribe_session: Any = None
-        self._joining_video: bool | None = None
-        self._is_video = True
-        self._reconnecting = False
+        self._unsubscribe_session: Unsubscribe | None = None
         self._cancelling = False
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self.render_call)
-        kit.subscribe(self._on_phase)
-        kit.controller.minimize.subscribe(self._on_minimize)
-        self._remove_listener = kit.bus.add_listener(self._on_bus_event)
+        self._unsubscribe = [
+            kit.subscribe(self._on_phase),
+            kit.controller.minimize.subscribe(self._on_minimize),
+            kit.bus.subscribe(self._on_bus_event),
+        ]
 
-    # --- what the kit reports -------------------------------------------------------
+    # --- what the kit reports ---------------------------------------------------------
 
     def _on_phase(self, change: PhaseChanged) -> None:
         previous, self.phase = self.phase, change.phase
@@ -135,10 +127,6 @@ class CallPresenter(QObject):
     def _on_bus_event(self, path: str, args: tuple[object, ...]) -> None:
         if path.startswith("invitation.") and self.session is None:
             self.ringing.on_bus_event(path, args, idle=self.phase is Phase.IDLE)
-        elif path == "call.room.on_state_changed" and args and isinstance(args[0], RoomState):
-            reason = args[0].reason
-            self._reconnecting = reason is RoomStateChangedReason.RECONNECTING
-            self.render_call()
         elif path == "call.audio_video.on_audio_output_changed" and args:
             route = args[0]
             if isinstance(route, AudioRoute):
@@ -148,40 +136,17 @@ class CallPresenter(QObject):
         self.minimized_changed.emit(state is MinimizeState.MINIMIZING)
         self.render_call()
 
-    def _on_session(self, change: CallChanged) -> None:
-        if change.what == "ended":
+    def _on_session(self, change: Change) -> None:
+        if change is Change.ENDED:
             self._end()
             return
-        if change.what == "members":
+        if change is Change.MEMBERS:
             self._sync_pumps()
-        if change.what == "messages" and self.session is not None:
+        if change is Change.MESSAGES and self.session is not None:
             self.chat.publish(self.session)
         self.render_call()
 
-    # --- chat -----------------------------------------------------------------------
-
-    @Slot(bool)
-    def set_chat_visible(self, visible: bool) -> None:
-        """The chat panel opened or closed: opening it marks everything read."""
-        self.chat.set_visible(visible)
-
-    @Slot(str)
-    def send_message(self, text: str) -> None:
-        """Send a chat message in the current call."""
-        if (session := self.session) is not None:
-            self._spawn(self._chat_op(session.chat.send(text)), "send message")
-
-    @Slot(str)
-    def resend_message(self, message_id: str) -> None:
-        """Send a failed chat message again."""
-        if (session := self.session) is not None:
-            self._spawn(self._chat_op(session.chat.resend(message_id)), "resend message")
-
-    @staticmethod
-    async def _chat_op(operation: Awaitable[object]) -> None:
-        await operation
-
-    # --- the call -------------------------------------------------------------------
+    # --- the call ---------------------------------------------------------------------
 
     def _begin(self, session: CallSession) -> None:
         if self.session is session:
@@ -189,108 +154,44 @@ class CallPresenter(QObject):
         self._end()
         self.session = session
         self.ringing.call_began()
-        joining, self._joining_video = self._joining_video, None
-        self._is_video = session.config.turn_on_camera_when_joining if joining is None else joining
         self.audio_output.begin(session)
-        self._reconnecting = False
         self._unsubscribe_session = session.subscribe(self._on_session)
         self.chat.reset()
         self.call_started.emit(session.config)
-        if self._is_video:
+        if session.is_video:
             # The self-view reads the mesh's relay, never the camera slot a second time
             # (started even with the camera off: it shows once the camera turns on).
             self.video.start(session.me.id, session.mesh.preview())
         self._sync_pumps()
-        self._ticker.start()
         self.render_call()
 
     def _end(self) -> None:
         session, self.session = self.session, None
         if session is None:
             return
-        self._ticker.stop()
         if self._unsubscribe_session is not None:
             self._unsubscribe_session()
             self._unsubscribe_session = None
         self.video.stop_all()
         self.audio_output.end()
 
-    def joining_config(self, config: CallConfig, *, is_video: bool) -> CallConfig:
-        """``config`` for the call the kit is creating, with the ringing page's toggles.
-
-        Called as the kit builds the session, before it opens a device: a camera turned
-        off while ringing never opens, and the other side sees it off from the start.
-        """
-        self._joining_video = is_video
-        if self.phase is not Phase.OUTGOING:
-            return config
-        return self.ringing.joining_config(config, is_video=is_video)
-
     def call_view(self) -> CallView | None:
         """The call page's state now, or None outside a call."""
-        session = self.session
-        if session is None:
+        if self.session is None:
             return None
-        media, me = session.media, session.me
-        tiles = [
-            TileView(
-                user_id=me.id,
-                name=me.name,
-                is_local=True,
-                microphone_on=media.microphone_on,
-                camera_on=media.camera_on,
-            )
-        ]
-        for user_id, member in session.members.items():
-            tiles.append(
-                TileView(
-                    user_id=user_id,
-                    name=member.user.name,
-                    microphone_on=member.microphone,
-                    camera_on=member.camera,
-                    speaking_level=level_from_dbfs(member.level_dbfs),
-                    is_speaking=member.speaking,
-                    connection=_CONNECTION[member.connection],
-                )
-            )
-        for user_id in sorted(session.pending_invitees - set(session.members) - {me.id}):
-            tiles.append(
-                TileView(
-                    user_id=user_id,
-                    name=self._name_of(user_id) or user_id,
-                    waiting=True,
-                    microphone_on=False,
-                    camera_on=False,
-                    connection=TileConnection.CONNECTING,
-                )
-            )
-        names = [t.display_name for t in tiles[1:]]
-        config = session.config
-        return CallView(
-            call_id=session.call_id,
-            title=config.title or ", ".join(names),
-            is_video=self._is_video,
-            layout=config.layout,
-            tiles=tuple(tiles),
-            duration_s=session.duration_s,
-            microphone_on=media.microphone_on,
-            camera_on=media.camera_on,
-            speaker_on=self.audio_output.speaker_on,
+        return call_view(
+            self.session,
+            name_of=self._name_of,
             audio_route=self.audio_output.route,
-            minimized=session.minimized,
             unread_messages=self.chat.unread,
-            reconnecting=self._reconnecting,
-            can_remove_members=len(tiles) > 2,
         )
 
     @Slot()
     def render_call(self) -> None:
-        """Emit the call's current view (also every second, for the duration)."""
+        """Emit the call's current view (the session's clock asks every second)."""
         view = self.call_view()
         if view is not None:
             self.call_view_changed.emit(view)
-
-    # --- video ----------------------------------------------------------------------
 
     def _sync_pumps(self) -> None:
         if (session := self.session) is not None:
@@ -307,7 +208,7 @@ class CallPresenter(QObject):
         """perf_counter of the first frame handed out per user (the benchmark reads it)."""
         return self.video.first_frame_at
 
-    # --- sounds ---------------------------------------------------------------------
+    # --- sounds -----------------------------------------------------------------------
 
     def _play(self, name: str) -> None:
         if self._sounds is not None:
@@ -317,41 +218,35 @@ class CallPresenter(QObject):
         if self._sounds is not None and self._sounds.playing is not None:
             self._spawn(self._sounds.stop(), "stop sound")
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object], what: str) -> None:
         self._tasks.spawn(coro, what)
 
-    # --- what the user asks for -----------------------------------------------------
+    # --- what the user asks for -------------------------------------------------------
 
+    @Slot(list, bool)
     def call(self, user_ids: list[str], is_video: bool) -> None:
-        """Invite one or several users (the home page's call buttons)."""
+        """Invite one or several users (the home page's call buttons, Call back)."""
         if user_ids:
             self.ringing.calling(is_video)
-            self._spawn(self._send(user_ids, is_video), "call")
-
-    async def _send(self, user_ids: list[str], is_video: bool) -> None:
-        await self.kit.send(user_ids, is_video)
+            self._spawn(self.kit.send(user_ids, is_video), "call")
 
     @Slot()
     def accept(self) -> None:
-        self._spawn(self._accept(), "accept")
-
-    async def _accept(self) -> None:
-        await self.kit.press_accept()
+        self._spawn(self.kit.press_accept(), "accept")
 
     @Slot()
     def decline(self) -> None:
-        self._spawn(self._decline(), "decline")
-
-    async def _decline(self) -> None:
-        await self.kit.press_decline()
+        self._spawn(self.kit.press_decline(), "decline")
 
     @Slot()
     def cancel(self) -> None:
         self._cancelling = True
-        self._spawn(self._cancel(), "cancel")
+        self._spawn(self.kit.press_cancel(), "cancel")
 
-    async def _cancel(self) -> None:
-        await self.kit.press_cancel()
+    @Slot(str)
+    def cancel_invitee(self, user_id: str) -> None:
+        """Stop ringing one invitee of the call (their waiting tile's cancel button)."""
+        self._spawn(self.kit.cancel_invitee(user_id), f"cancel the invitation of {user_id}")
 
     @property
     def cancelled_by_user(self) -> bool:
@@ -360,41 +255,48 @@ class CallPresenter(QObject):
 
     @Slot()
     def hang_up(self) -> None:
-        self._spawn(self._hang_up(), "hang up")
+        self._spawn(self.kit.controller.hang_up(show_confirmation=True), "hang up")
 
-    async def _hang_up(self) -> None:
-        await self.kit.controller.hang_up(show_confirmation=True)
+    @Slot()
+    def leave(self) -> None:
+        """The overlay's leave button: cancel, decline or hang up, whatever is going on."""
+        if self.phase is Phase.OUTGOING:
+            self.cancel()
+        elif self.phase is Phase.INCOMING:
+            self.decline()
+        else:
+            self.hang_up()
 
     @Slot(bool)
     def set_microphone(self, on: bool) -> None:
         if self.session is None:
-            self.ringing.set_toggle(microphone_on=on)
+            self.ringing.set_toggle(microphone=on)
             return
         self._spawn(self.kit.controller.audio_video.turn_microphone_on(on), "microphone")
 
     @Slot(bool)
     def set_camera(self, on: bool) -> None:
         if self.session is None:
-            self.ringing.set_toggle(camera_on=on)
+            self.ringing.set_toggle(camera=on)
             return
         self._spawn(self.kit.controller.audio_video.turn_camera_on(on), "camera")
 
     @Slot(bool)
     def set_speaker(self, on: bool) -> None:
-        if self.session is not None:
-            self.audio_output.set_speaker(on)
-        else:
-            self.ringing.set_toggle(speaker_on=on)
+        if self.session is None:
+            self.ringing.set_toggle(speaker=on)
+            return
+        self.session.set_speaker(on)
 
     @Slot()
     def list_audio_outputs(self) -> None:
         """List the output devices (off the loop); ``audio_outputs_listed`` follows."""
         self.audio_output.list()
 
-    @Slot(object)
-    def switch_audio_output(self, device: int | str | None) -> None:
-        """Play the call to ``device`` (an output's index; ``None``: the system default)."""
-        self.audio_output.switch(device)
+    @Slot(AudioOutputView)
+    def switch_audio_output(self, output: AudioOutputView) -> None:
+        """Play the call to ``output``."""
+        self.audio_output.switch(output.device)
 
     @Slot()
     def switch_camera(self) -> None:
@@ -405,6 +307,23 @@ class CallPresenter(QObject):
     @Slot(str)
     def remove_member(self, user_id: str) -> None:
         self._spawn(self.kit.controller.user.remove([user_id]), "remove member")
+
+    @Slot(bool)
+    def set_chat_visible(self, visible: bool) -> None:
+        """The chat panel opened or closed: opening it marks everything read."""
+        self.chat.set_visible(visible)
+
+    @Slot(str)
+    def send_message(self, text: str) -> None:
+        """Send a chat message in the current call."""
+        if (session := self.session) is not None:
+            self._spawn(session.chat.send(text), "send message")
+
+    @Slot(str)
+    def resend_message(self, message_id: str) -> None:
+        """Send a failed chat message again."""
+        if (session := self.session) is not None:
+            self._spawn(session.chat.resend(message_id), "resend message")
 
     @Slot()
     def minimize(self) -> None:
@@ -417,7 +336,8 @@ class CallPresenter(QObject):
     async def close(self) -> None:
         """Stop reading video and sounds; idempotent (the app's shutdown)."""
         self._end()
-        self._remove_listener()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         await self.video.close()
         if self._sounds is not None:
             await self._sounds.close()

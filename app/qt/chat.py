@@ -10,13 +10,13 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.kit.call.session import CallSession
-from app.kit.views.call import ChatMessageView
+from app.kit.views.chat import chat_views
 
 
 class CallChatFeed(QObject):
     """``messages_changed(tuple[ChatMessageView, ...])``; ``unread_changed`` for re-rendering."""
 
-    messages_changed = Signal(object)
+    messages_changed = Signal(tuple)
     unread_changed = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -43,19 +43,7 @@ class CallChatFeed(QObject):
         if not self._visible:
             self._unread += max(0, remote - self._remote_seen)
         self._remote_seen = remote
-        self.messages_changed.emit(
-            tuple(
-                ChatMessageView(
-                    message_id=m.message_id,
-                    sender_name=m.sender.name,
-                    text=m.text,
-                    timestamp_ms=m.timestamp_ms,
-                    is_local=m.sender.id == session.me.id,
-                    state=m.state,
-                )
-                for m in messages
-            )
-        )
+        self.messages_changed.emit(chat_views(messages, session.me.id))
 
     def set_visible(self, visible: bool) -> None:
         """The chat panel opened or closed: opening it marks everything read."""

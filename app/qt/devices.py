@@ -2,7 +2,7 @@
 
 :class:`DevicesPresenter` holds the choices being edited (the dialog's OK saves them,
 Cancel drops them), runs the preview and hot-plug polling as tasks through
-:class:`~app.qt_bridge.TaskKeeper`, and tells the composition root which
+:class:`~app.kit.tasks.TaskKeeper`, and tells the composition root which
 :class:`MediaOptions` the saved choices make. :class:`QSettingsStorage` persists the
 choices in ``QSettings``. It holds no widget.
 """
@@ -14,13 +14,14 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from app.kit.devices.preview import DevicePreview, speaker_output
 from app.kit.devices.settings import DeviceChoices, DeviceSettings
 from app.kit.media import MediaOptions
+from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import DeviceKind, DeviceSettingsView, PreviewState
-from app.qt.account import TaskKeeper
 
 log = logging.getLogger("parley.devices")
 
@@ -55,18 +56,18 @@ class QSettingsStorage:
 class DevicesPresenter(QObject):
     """Device lists and preview out (signals), the user's choices in (slots)."""
 
-    devices_changed = Signal(object)
-    """``DeviceSettingsView``: the lists, with the choices being edited selected."""
-    frame_ready = Signal(object)
+    devices_changed = Signal(DeviceSettingsView)
+    """The lists, with the choices being edited selected."""
+    frame_ready = Signal(np.ndarray)
     """``H×W×3 uint8 RGB array`` from the previewed camera."""
     level_changed = Signal(float)
     """The previewed microphone's level in dBFS, about 10 times a second."""
-    preview_state_changed = Signal(object, object)
-    """``(DeviceKind, PreviewState)`` of the camera or microphone preview."""
+    preview_state_changed = Signal(DeviceKind, PreviewState)
+    """The camera or microphone preview's state."""
     test_sound_changed = Signal(bool)
     """Whether the test sound is playing."""
-    saved = Signal(object)
-    """``MediaOptions`` that the saved choices make, for the calls and rooms to come."""
+    saved = Signal(MediaOptions)
+    """The options the saved choices make, for the calls and rooms to come."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """The ringing pages' side of the call presenter: outgoing and incoming views, outcomes,
-and the caller's toggles carried into the call the ringing becomes.
+and the caller's toggles, which the kit carries into the call the ringing becomes.
 
-:class:`RingingViews` is fed by :class:`~app.qt_call.CallPresenter` (phases, bus
+:class:`RingingViews` is fed by :class:`~app.qt.call.CallPresenter` (phases, bus
 outcomes, the user's toggles) and emits the views the outgoing page, the incoming page,
 the banner and the overlay render. It holds no widget.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from app.kit.call.invitations import Ringing
-from app.kit.config import CallConfig
+from app.kit.call.service import CallInvitationService
 from app.kit.types import User
 from app.kit.views.call import IncomingCallView, OutgoingCallView, OutgoingState
 
@@ -28,20 +28,24 @@ _OUTCOMES = {
 class RingingViews(QObject):
     """What the ringing pages show, and what the caller chose there."""
 
-    outgoing_view_changed = Signal(object)
-    """``OutgoingCallView`` for the outgoing page (and the overlay while ringing)."""
-    incoming_view_changed = Signal(object)
-    """``IncomingCallView`` for the banner and the incoming page."""
+    outgoing_view_changed = Signal(OutgoingCallView)
+    """For the outgoing page (and the overlay while ringing)."""
+    incoming_view_changed = Signal(IncomingCallView)
+    """For the banner and the incoming page."""
     outcome_without_ringing = Signal()
     """A call was refused before it rang (busy): show the outgoing page's outcome briefly."""
 
-    def __init__(self, name_of: Callable[[str], str | None], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        kit: CallInvitationService,
+        name_of: Callable[[str], str | None],
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._kit = kit
         self._name_of = name_of
         self.outgoing: OutgoingCallView | None = None
         """The outgoing call's view; kept after it ends so its outcome can be shown."""
-        # The toggles the caller flipped on the ringing page, for the call it becomes.
-        self._choices: dict[str, bool] = {}
         self._last_is_video = True
 
     def named(self, user: User) -> User:
@@ -57,7 +61,6 @@ class RingingViews(QObject):
 
     def ring_out(self, ringing: Ringing) -> None:
         """A one-to-one call rings out: a fresh outgoing view, toggles all on."""
-        self._choices = {}
         self.outgoing = OutgoingCallView(
             callees=tuple(self.named(u) for u in ringing.callees), is_video=ringing.is_video
         )
@@ -76,9 +79,8 @@ class RingingViews(QObject):
         )
 
     def call_began(self) -> None:
-        """The ringing became a call: nothing left to show or carry."""
+        """The ringing became a call: nothing left to show."""
         self.outgoing = None
-        self._choices = {}
 
     def on_bus_event(self, path: str, args: tuple[object, ...], *, idle: bool) -> None:
         """Show a declined, busy or unanswered outcome (called outside a call only)."""
@@ -96,36 +98,32 @@ class RingingViews(QObject):
             self.outgoing_view_changed.emit(view)
             self.outcome_without_ringing.emit()
 
-    def set_toggle(self, **toggles: bool) -> None:
-        """The user flipped a toggle while ringing out (ignored when nothing rings out)."""
+    def set_toggle(
+        self,
+        *,
+        microphone: bool | None = None,
+        camera: bool | None = None,
+        speaker: bool | None = None,
+    ) -> None:
+        """The user flipped a toggle while ringing out (ignored when nothing rings out):
+        the kit joins the call with it."""
         if self.outgoing is None:
             return
-        self._choices.update(toggles)
-        current = self.outgoing
-        values = {
-            "microphone_on": current.microphone_on,
-            "speaker_on": current.speaker_on,
-            "camera_on": current.camera_on,
-            **toggles,
+        choices = {
+            name: value
+            for name, value in (
+                ("microphone", microphone),
+                ("camera", camera),
+                ("speaker", speaker),
+            )
+            if value is not None
         }
-        self.outgoing = OutgoingCallView(
-            callees=current.callees, is_video=current.is_video, state=current.state, **values
+        self._kit.choose_joining_devices(**choices)
+        current = self.outgoing
+        self.outgoing = dataclasses.replace(
+            current,
+            microphone_on=current.microphone_on if microphone is None else microphone,
+            camera_on=current.camera_on if camera is None else camera,
+            speaker_on=current.speaker_on if speaker is None else speaker,
         )
         self.outgoing_view_changed.emit(self.outgoing)
-
-    def joining_config(self, config: CallConfig, *, is_video: bool) -> CallConfig:
-        """``config`` with the toggles the caller chose while ringing out."""
-        choices = self._choices
-        if not choices:
-            return config
-        camera = config.turn_on_camera_when_joining
-        if is_video:  # a voice call has no camera to carry
-            camera = choices.get("camera_on", camera)
-        return dataclasses.replace(
-            config,
-            turn_on_microphone_when_joining=choices.get(
-                "microphone_on", config.turn_on_microphone_when_joining
-            ),
-            turn_on_camera_when_joining=camera,
-            use_speaker_when_joining=choices.get("speaker_on", config.use_speaker_when_joining),
-        )

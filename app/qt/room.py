@@ -1,11 +1,13 @@
 """The room presenter: the audio room kit's changes become views, the page's intents tasks.
 
 :class:`RoomPresenter` follows :meth:`AudioRoomKit.subscribe` and the kit's minimize
-controller and emits the immutable :class:`~app.audio_room_view.AudioRoomView` as a Qt
-signal; its slots take the page's intents (``AudioRoomPage``'s signals, see
-``docs/audio-room-ui.md``) and run them on the kit's controller as tasks. It holds no
-widget. A refused action is reported by the kit itself (``on_error``, a toast by
-default); an action with no room in progress is reported through :attr:`error`.
+controller and emits the immutable :class:`~app.kit.views.audio_room.AudioRoomView` (and
+the overlay's :class:`~app.kit.views.call.CallView`) as typed Qt signals; its slots take
+the page's intents (``AudioRoomPage``'s signals, see ``docs/audio-room-ui.md``) and run
+them on the kit's controller as tasks. It holds no widget. A refused action is reported
+by the kit itself (``on_error``, a toast by default); an action with no room in
+progress is reported through :attr:`RoomPresenter.error`. Removing a speaker and leaving
+one's seat are confirmed first (``confirm``).
 """
 
 from __future__ import annotations
@@ -17,27 +19,37 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.kit.audio_room.kit import AudioRoomKit
-from app.kit.audio_room.session import AudioRoomChanged
-from app.kit.call.service import MediaFactory
 from app.kit.config.audio_room import AudioRoomConfig
-from app.kit.media import LocalMedia, MediaOptions
-from app.kit.types import KitException, MinimizeState, User
-from app.kit.views.audio_room import SeatAction
-from app.qt.account import TaskKeeper
+from app.kit.listeners import Unsubscribe
+from app.kit.media import LocalMedia, MediaFactory, MediaOptions
+from app.kit.room.session import Change
+from app.kit.tasks import TaskKeeper
+from app.kit.types import ConfirmationDialog, KitException, MinimizeState, User
+from app.kit.views.audio_room import AudioRoomView, SeatAction, overlay_view
+from app.kit.views.call import CallView
 from signaling.client import SignalingClient
 
-log = logging.getLogger("parley.room_presenter")
+log = logging.getLogger("parley.qt.room")
 
-__all__ = ["RoomPresenter"]
+__all__ = ["RoomPresenter", "SeatConfirmation"]
+
+#: Asks the user to confirm a seat action; True to go ahead.
+SeatConfirmation = Callable[[ConfirmationDialog], Awaitable[bool]]
+
+
+async def _approve(texts: ConfirmationDialog) -> bool:
+    return True
 
 
 class RoomPresenter(QObject):
     """Views out (signals), the room page's intents in (slots); one per application."""
 
-    room_started = Signal(object)
-    """``AudioRoomConfig`` of a room being joined: build its page now."""
-    view_changed = Signal(object)
-    """``AudioRoomView`` for the room page (and the overlay while minimized)."""
+    room_started = Signal(AudioRoomConfig)
+    """The config of a room being joined: build its page now."""
+    view_changed = Signal(AudioRoomView)
+    """For the room page."""
+    overlay_view_changed = Signal(CallView)
+    """The room as the minimize overlay shows it."""
     minimized_changed = Signal(bool)
     error = Signal(str)
     """An action could not even be tried (no room in progress)."""
@@ -49,15 +61,18 @@ class RoomPresenter(QObject):
         *,
         media: MediaOptions | None = None,
         media_factory: MediaFactory = LocalMedia,
+        confirm: SeatConfirmation = _approve,
         parent: QObject | None = None,
     ) -> None:
-        """``media_factory`` opens each room's devices (the device settings' choices)."""
+        """``media_factory`` opens each room's devices (the device settings' choices);
+        ``confirm`` asks before removing a speaker or leaving one's seat."""
         super().__init__(parent)
         self.kit = kit
         self.controller = kit.controller
         self._tasks = tasks
         self._media = media or MediaOptions()
         self._media_factory = media_factory
+        self._confirm = confirm
         self.joining = False
         # Level changes arrive up to 10 times a second per speaker: one render per turn
         # of the loop is enough, whatever changed.
@@ -65,15 +80,17 @@ class RoomPresenter(QObject):
         self._render.setSingleShot(True)
         self._render.setInterval(0)
         self._render.timeout.connect(self.render)
-        kit.subscribe(self._on_changed)
-        kit.controller.minimize.subscribe(self._on_minimize)
+        self._unsubscribe: list[Unsubscribe] = [
+            kit.subscribe(self._on_changed),
+            kit.controller.minimize.subscribe(self._on_minimize),
+        ]
 
     @property
     def in_room(self) -> bool:
         """A room is being joined or is in progress."""
         return self.joining or self.kit.session is not None
 
-    # --- joining --------------------------------------------------------------------
+    # --- joining ----------------------------------------------------------------------
 
     async def join(
         self, user: User, client: SignalingClient, room_id: str, config: AudioRoomConfig
@@ -99,10 +116,10 @@ class RoomPresenter(QObject):
         self.render()
         return True
 
-    # --- what the kit reports -------------------------------------------------------
+    # --- what the kit reports ---------------------------------------------------------
 
-    def _on_changed(self, change: AudioRoomChanged) -> None:
-        if change.what != "ended" and not self._render.isActive():
+    def _on_changed(self, change: Change) -> None:
+        if change is not Change.ENDED and not self._render.isActive():
             self._render.start()
 
     @Slot()
@@ -110,7 +127,9 @@ class RoomPresenter(QObject):
         """Emit the room's view now (it also follows every change by itself)."""
         session = self.kit.session
         if session is not None and not session.ended.is_set():
-            self.view_changed.emit(session.view())
+            view = session.view()
+            self.view_changed.emit(view)
+            self.overlay_view_changed.emit(overlay_view(view))
 
     def _on_minimize(self, state: MinimizeState) -> None:
         self.minimized_changed.emit(state is MinimizeState.MINIMIZING)
@@ -132,11 +151,13 @@ class RoomPresenter(QObject):
         if session is not None:
             self._run("report a seat click", lambda: session.seat_clicked(index))
 
-    @Slot(str, int, str)
-    def seat_action(self, action: str, index: int, user_id: str) -> None:
-        """A seat menu's choice (``SeatAction``) on seat ``index`` held by ``user_id``."""
+    @Slot(SeatAction, int, str)
+    def seat_action(self, action: SeatAction, index: int, user_id: str) -> None:
+        """A seat menu's choice on seat ``index`` held by ``user_id``; removing a speaker
+        and leaving one's seat are confirmed first."""
+        action = SeatAction(action)  # a page may hand over the plain string
         seat = self.controller.seat
-        actions: dict[str, Callable[[], Awaitable[Any]]] = {
+        actions: dict[SeatAction, Callable[[], Awaitable[Any]]] = {
             SeatAction.TAKE: lambda: seat.audience.take(index),
             SeatAction.SWITCH: lambda: seat.speaker.switch(index),
             SeatAction.LEAVE: seat.speaker.leave,
@@ -152,9 +173,40 @@ class RoomPresenter(QObject):
         }
         run = actions.get(action)
         if run is None:
-            log.warning("unknown seat action %r", action)
+            return  # CANCEL: the menu closed
+        texts = self._confirmation(action, user_id)
+        if texts is None:
+            self._run(f"seat {index}: {action}", run)
             return
-        self._run(f"seat {index}: {action}", run)
+
+        async def confirmed() -> None:
+            if await self._confirm(texts):
+                await run()
+
+        self._run(f"seat {index}: {action}", confirmed)
+
+    def _confirmation(self, action: SeatAction, user_id: str) -> ConfirmationDialog | None:
+        tr = self.tr
+        if action is SeatAction.LEAVE:
+            return ConfirmationDialog(
+                title=tr("Leave the seat"),
+                message=tr("Are you sure to leave the seat?"),
+                confirm_text=tr("Leave"),
+            )
+        if action is SeatAction.REMOVE:
+            session = self.kit.session
+            name = (session.state.user(user_id).name if session else "") or user_id
+            return ConfirmationDialog(
+                title=tr("Remove from the seat"),
+                message=tr("Are you sure to remove {name} from the seat?").format(name=name),
+                confirm_text=tr("Remove"),
+            )
+        return None
+
+    @Slot()
+    def leave_seat(self) -> None:
+        """The bottom bar's leave-seat button (confirmed first, as from the seat menu)."""
+        self.seat_action(SeatAction.LEAVE, -1, "")
 
     @Slot(bool)
     def set_microphone(self, on: bool) -> None:
@@ -182,10 +234,6 @@ class RoomPresenter(QObject):
     @Slot()
     def cancel_apply(self) -> None:
         self._run("cancel the application", self.controller.seat.audience.cancel_taking_request)
-
-    @Slot()
-    def leave_seat(self) -> None:
-        self._run("leave the seat", self.controller.seat.speaker.leave)
 
     @Slot(str)
     def agree(self, user_id: str) -> None:
@@ -226,13 +274,13 @@ class RoomPresenter(QObject):
     def message_clicked(self, message_id: str) -> None:
         session = self.kit.session
         if session is not None:
-            self._run("report a message click", lambda: session.chat.clicked(message_id))
+            self._run("report a message click", lambda: session.message_clicked(message_id))
 
     @Slot(str)
     def message_long_pressed(self, message_id: str) -> None:
         session = self.kit.session
         if session is not None:
-            self._run("report a long press", lambda: session.chat.long_pressed(message_id))
+            self._run("report a long press", lambda: session.message_long_pressed(message_id))
 
     @Slot()
     def accept_invitation(self) -> None:
@@ -260,4 +308,6 @@ class RoomPresenter(QObject):
     async def close(self) -> None:
         """Leave without asking and sign out what the kit opened (the app's shutdown)."""
         self._render.stop()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
         await self.kit.close()

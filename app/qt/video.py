@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Iterable
 
+import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, Signal
 
@@ -22,7 +23,7 @@ log = logging.getLogger("parley.call_presenter")
 class VideoFeed(QObject):
     """Reads the call's video tracks; ``frame_ready(user_id, H×W×3 uint8 RGB array)``."""
 
-    frame_ready = Signal(str, object)
+    frame_ready = Signal(str, np.ndarray)
 
     def __init__(self, max_fps: float = 30.0, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -12,13 +12,8 @@ from dataclasses import replace
 
 from app.kit.config.audio_room import SeatAlignment, SeatRowConfig
 from app.kit.types import AudioRoomRole, MessageState, User
-from app.kit.views.audio_room import (
-    AudioRoomView,
-    ChatMessageView,
-    MemberRole,
-    MemberView,
-    SeatView,
-)
+from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView, SeatView
+from app.kit.views.chat import ChatMessageView
 
 ALICE = User("alice", "Alice Martin")
 BOB = User("bob", "Bob Okafor")

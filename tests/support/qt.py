@@ -16,8 +16,10 @@ from typing import Any
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QPoint, QTimer, SignalInstance
+from PySide6.QtCore import QTimer, SignalInstance
 from PySide6.QtWidgets import QApplication, QMenu
+
+from app.testing import MenuRecorder as BaseMenuRecorder
 
 POLL_MS = 10
 
@@ -83,15 +85,8 @@ async def wait_signal(signal: SignalInstance, timeout: float = 5.0) -> tuple[Any
         signal.disconnect(receive)
 
 
-class MenuRecorder:
-    """Stands in for ``menu.popup`` (a page's ``menu_popper``; the offscreen platform
-    warns on popups): keeps the menus the page would have shown."""
-
-    def __init__(self) -> None:
-        self.menus: list[QMenu] = []
-
-    def __call__(self, menu: QMenu, at: QPoint) -> None:
-        self.menus.append(menu)
+class MenuRecorder(BaseMenuRecorder):
+    """The plugin's menu recorder (a page's ``menu_popper``), with a way to choose."""
 
     def choose(self, value: str) -> None:
         """Trigger the last menu's entry whose data is ``value``."""

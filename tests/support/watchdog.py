@@ -17,11 +17,12 @@ Helper daemons die with the process (``tests.support.processes.die_with_parent``
 
 from __future__ import annotations
 
+import asyncio
 import faulthandler
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -97,7 +98,35 @@ def _expired(nodeid: str, phase: str, limit_s: float) -> None:
     )
     os.write(_stderr_fd, message.encode())
     faulthandler.dump_traceback(file=_stderr_fd, all_threads=True)
+    os.write(_stderr_fd, _task_stacks().encode(errors="replace"))
     os._exit(EXIT_STATUS)
+
+
+def _task_stacks() -> str:
+    """Where each unfinished asyncio task waits: a hung coroutine shows up here, not in
+    the threads' stacks (read from this thread: good enough for a post-mortem)."""
+    # asyncio keeps every task in a module-level WeakSet; all_tasks() wants the loop's
+    # thread, which is the one that hung.
+    every: Iterable[asyncio.Task[object]] = getattr(asyncio.tasks, "_all_tasks", ())
+    lines = ["\nUnfinished asyncio tasks (innermost frame last):\n"]
+    try:
+        for task in list(every):
+            if task.done():
+                continue
+            lines.append(f"  {task.get_name()}:\n")
+            awaitable: object = task.get_coro()
+            # Each suspended coroutine awaits the next one (cr_await), down to a future.
+            while awaitable is not None:
+                frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None)
+                if frame is not None:
+                    code = frame.f_code
+                    lines.append(f"    {code.co_filename}:{frame.f_lineno} in {code.co_name}\n")
+                awaitable = getattr(awaitable, "cr_await", None) or getattr(
+                    awaitable, "gi_yieldfrom", None
+                )
+    except RuntimeError as exc:  # the set changed under us
+        lines.append(f"  (listing stopped: {exc})\n")
+    return "".join(lines)
 
 
 _watchdog: Watchdog | None = None

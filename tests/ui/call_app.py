@@ -1,4 +1,4 @@
-"""The wired app (window + call kit as main() builds them) and bots, for call-flow UI tests."""
+"""Alice's wired window (as ``parley`` builds it) and bots, for call-flow UI tests."""
 
 from __future__ import annotations
 
@@ -9,52 +9,93 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMenu, QWidget
-from pytestqt.qtbot import QtBot
 
 from app import CallMenuButton, PresenceState
-from app.compose.call_ui import CallUi
-from app.kit.bots.call import Bot
-from app.kit.bus import EventBus
+from app.kit.bots import Bot
 from app.kit.call.service import CallConfigFactory, CallInvitationService
 from app.kit.config import CallInvitationConfig
-from app.kit.history.recorder import CallHistory
-from app.kit.local_server import ServerHandle, ServerMode
-from app.kit.media import MediaOptions
+from app.main import Application
+from app.qt.call import CallPresenter
+from app.qt.navigation import Navigator
+from app.testing import ParleyWindow, open_window, wait_until
 from signaling.server.app import RunningServer
-from tests.support.qt import MenuRecorder, wait_until
-from tests.support.signaling import TEST_SECRET
-from tests.ui.conftest import Parley, build_parley, close_parley
+from tests.ui.conftest import media_tasks
 from widgets.call_page import CallPage
-from widgets.theme import LIGHT
+from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
+from widgets.minimize_overlay import MinimizeOverlay
+from widgets.outgoing_call_page import OutgoingCallPage
 
 BotFactory = Callable[..., Awaitable[Bot]]
 
 
 @dataclass
 class CallApp:
-    """One signed-in Parley window with its call kit, and every bus event it published."""
+    """One signed-in Parley window, and every bus event it published."""
 
-    parley: Parley
-    calls: CallUi
+    window: ParleyWindow
     events: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
-    menus: list[QMenu] = field(default_factory=list)
-    """Every menu a call page popped, oldest first (offscreen Qt warns on real popups)."""
 
     @property
-    def current(self) -> QWidget | None:
-        return self.parley.window.stack.currentWidget()
+    def app(self) -> Application:
+        return self.window.app
 
     @property
-    def home(self) -> QWidget:
-        return self.parley.window.home_page
+    def menus(self) -> list[QMenu]:
+        """Every menu a page popped, oldest first (offscreen Qt warns on real popups)."""
+        return self.window.menus
 
     @property
     def kit(self) -> CallInvitationService:
-        return self.calls.kit
+        assert self.app.call_kit is not None
+        return self.app.call_kit
+
+    @property
+    def presenter(self) -> CallPresenter:
+        assert self.app.calls is not None
+        return self.app.calls
+
+    @property
+    def navigator(self) -> Navigator:
+        assert self.app.navigator is not None
+        return self.app.navigator
+
+    @property
+    def outgoing_page(self) -> OutgoingCallPage:
+        assert self.app.outgoing_page is not None
+        return self.app.outgoing_page
+
+    @property
+    def incoming_page(self) -> IncomingCallPage:
+        assert self.app.incoming_page is not None
+        return self.app.incoming_page
+
+    @property
+    def banner(self) -> IncomingCallBanner:
+        assert self.app.banner is not None
+        return self.app.banner
+
+    @property
+    def overlay(self) -> MinimizeOverlay:
+        assert self.app.overlay is not None
+        return self.app.overlay
+
+    @property
+    def call_page(self) -> CallPage | None:
+        page = self.navigator.call_page
+        assert page is None or isinstance(page, CallPage)
+        return page
+
+    @property
+    def current(self) -> QWidget | None:
+        return self.app.window.stack.currentWidget()
+
+    @property
+    def home(self) -> QWidget:
+        return self.app.window.home_page
 
     @property
     def page(self) -> CallPage:
-        page = self.calls.call_page
+        page = self.call_page
         assert page is not None, "no call page"
         return page
 
@@ -66,7 +107,7 @@ class CallApp:
 
     async def wait_for_call_page(self, timeout: float = 10.0) -> CallPage:
         await wait_until(
-            lambda: self.calls.call_page is not None and self.current is self.calls.call_page,
+            lambda: self.call_page is not None and self.current is self.call_page,
             timeout,
             "the call page never showed",
         )
@@ -98,7 +139,7 @@ class CallApp:
         """
 
         def idle() -> bool:
-            states = {u.user_id: u.state for u in self.parley.window.home_page.model.users()}
+            states = {u.user_id: u.state for u in self.app.window.home_page.model.users()}
             return all(states.get(uid) is PresenceState.IDLE for uid in user_ids)
 
         await wait_until(idle, 10, f"{user_ids} not shown as available")
@@ -108,66 +149,47 @@ class CallApp:
         for bot in bots:
             await bot.bus.drain()
         await self.kit.bus.drain()
-        me = self.parley.session.me
+        me = self.app.bridge.me
         ids = [bot.user.id for bot in bots if bot.session is None]
         if me is not None and self.kit.session is None:
             ids.append(me.user_id)
         await self.wait_idle(*ids)
 
-    async def call(self, ids: str, *, video: bool = True) -> None:
+    def call(self, ids: str, *, video: bool = True) -> None:
         """Type the IDs on the home page and press Video call (or Voice call)."""
-        home = self.parley.window.home_page
-        home.callee_edit.setText(ids)
-        button = home.video_button if video else home.voice_button
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        self.window.call(ids, video=video)
 
 
 async def start_call_app(
-    qtbot: QtBot,
     server: RunningServer,
-    settings_path: Path,
+    folder: Path,
     user_id: str = "alice",
     name: str = "Alice",
     *,
     invitation_timeout_s: float = 60.0,
     call_config: CallConfigFactory | None = None,
-    history: CallHistory | None = None,
 ) -> CallApp:
     """Alice's window signed in; ``call_config`` gives each call its config (presets)."""
-    handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
-    parley = build_parley(qtbot, handle, settings_path)
-    parley.window.resize(900, 640)
-    calls = CallUi(
-        parley.window,
-        parley.bridge,
-        parley.session,
-        handle,
-        CallInvitationService(EventBus()),
-        parley.tasks,
-        LIGHT,
-        media=MediaOptions(synthetic=True),
-        invitation_config=CallInvitationConfig(timeout_s=invitation_timeout_s),
+    window = await open_window(
+        server,
+        folder,
+        user_id,
+        name,
+        invitation=CallInvitationConfig(timeout_s=invitation_timeout_s),
         call_config=call_config,
-        history=history,
-        outcome_linger_ms=300,
     )
-    app = CallApp(parley, calls)
-    calls.kit.bus.add_listener(lambda path, args: app.events.append((path, args)))
-
-    recorder = MenuRecorder()
-    recorder.menus = app.menus  # the tests read app.menus
-    calls.menu_popper = recorder
-    parley.bridge.sign_in(user_id, name)
-    await app.wait_home()
-    await wait_until(lambda: calls.kit.invitations is not None, 5, "kit never started")
+    window.app.window.resize(900, 640)
+    app = CallApp(window)
+    bus = window.app.bus
+    assert bus is not None
+    bus.subscribe(lambda path, args: app.events.append((path, args)))
     return app
 
 
 async def stop_call_app(app: CallApp) -> None:
-    await app.calls.close()
-    await close_parley(app.parley)
-    app.calls.overlay.deleteLater()
-    assert app.calls.presenter.video_tasks == 0
+    await app.window.close()
+    assert app.presenter.video_tasks == 0
+    assert not media_tasks(), [t.get_coro() for t in media_tasks()]
 
 
 def short_timeouts(bot: Bot, seconds: float = 2) -> None:

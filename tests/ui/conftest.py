@@ -1,39 +1,42 @@
-"""UI tests run as coroutines on a qasync loop: widgets, real clients and the real server
-share it. The hook lives here, not in a suite-wide plugin, so only tests/ui use qasync."""
+"""UI tests run as coroutines on a qasync loop: windows, real clients and the real server
+share it. Every window is Parley's own :class:`app.main.Application`, built as ``parley``
+builds it (through the pytest plugin's :func:`app.testing.open_window`), so the tests
+run the app's wiring, not a copy of it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
 from PySide6.QtCore import QSettings, QtMsgType
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.kit.account import Session
+import media
 from app.kit.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt.account import SessionBridge, TaskKeeper
-from app.testing import BotPool
+from app.kit.media import MediaOptions
+from app.main import Application, Options
+from app.testing import BotPool, MenuRecorder, qt_event_loop
 from signaling.server.app import RunningServer
-from tests.support.qt import qasync_loop
 from tests.support.signaling import TEST_SECRET
-from widgets.main_window import MainWindow
-from widgets.theme import LIGHT
+from tests.support.tasks import running_tasks
 
 if TYPE_CHECKING:
-    from app.kit.bots.call import Answer
+    from app.kit.bots import Answer
     from app.testing import RoomBotFactory
     from tests.ui.call_app import BotFactory, CallApp
     from tests.ui.room_app import RoomApp
 
 
-def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, object]:
-    return {"qasync": qasync_loop}
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    return {"qasync": qt_event_loop}
 
 
 @pytest.fixture(autouse=True)
@@ -50,54 +53,52 @@ def _no_qt_warnings_or_new_threads(qtlog: object) -> Iterator[None]:
     assert leftover == []
 
 
-@dataclass
-class Parley:
-    """The app's parts as main() wires them, against the test server."""
-
-    window: MainWindow
-    bridge: SessionBridge
-    session: Session
-    tasks: TaskKeeper
-    settings: QSettings
-
-
-def build_parley(qtbot: QtBot, server: ServerHandle, settings_path: Path) -> Parley:
-    tasks = TaskKeeper()
-    session = Session(make_client_factory(server), on_server_lost=server.take_over)
-    bridge = SessionBridge(session, server, tasks)
-    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
-    window = MainWindow(bridge, settings, LIGHT)
-    # Not qtbot.addWidget: pytest-qt would close it before close_parley signs out.
-    window.show()
-    return Parley(window, bridge, session, tasks, settings)
+def window_options(folder: Path, running: RunningServer | None = None, **options: Any) -> Options:
+    """Options of a signed-out window, its files in ``folder``, on the test server
+    ``running`` (or as ``options`` say)."""
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    defaults: dict[str, Any] = {
+        "settings": settings,
+        "data_dir": folder,
+        "media": MediaOptions(synthetic=True),
+        "sounds": False,
+        "echo": False,
+        "handle_signals": False,
+        "outcome_linger_ms": 300,
+        "menu_popper": MenuRecorder(),
+    }
+    if running is not None:
+        defaults["server"] = ServerHandle(running.url, TEST_SECRET, ServerMode.REMOTE)
+    return Options(**(defaults | options))
 
 
-async def close_parley(parley: Parley) -> None:
-    await parley.tasks.close()
-    await parley.session.close()
-    assert parley.tasks.pending == 0
-    parley.window.close_for_good()
-    parley.window.deleteLater()
+async def close_app(app: Application) -> None:
+    """Shut the window down and check it left no task behind."""
+    await app.shutdown()
+    assert app.tasks.pending == 0, app.tasks.tasks
+    app.window.deleteLater()
 
 
 @pytest_asyncio.fixture
-async def parley(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[Parley]:
+async def parley(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[Application]:
     """Parley's window, signed out, talking to the real test server."""
-    handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
-    app = build_parley(qtbot, handle, tmp_path / "settings.ini")
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+    app = Application(qt_app, window_options(tmp_path, server))
+    assert await app.start()
     yield app
-    await close_parley(app)
+    await close_app(app)
 
 
 # --- the wired call app and bots (tests/ui/call_app.py) ------------------------------
 
 
 @pytest_asyncio.fixture
-async def alice(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[CallApp]:
-    """Alice's Parley window with its call kit, signed in, with 2 s invitation timeouts."""
+async def alice(server: RunningServer, tmp_path: Path) -> AsyncIterator[CallApp]:
+    """Alice's Parley window, signed in, with 2 s invitation timeouts."""
     from tests.ui.call_app import start_call_app, stop_call_app
 
-    app = await start_call_app(qtbot, server, tmp_path / "alice.ini", invitation_timeout_s=2)
+    app = await start_call_app(server, tmp_path / "alice", invitation_timeout_s=2)
     yield app
     await stop_call_app(app)
 
@@ -111,12 +112,12 @@ def _test_token(user_id: str, name: str) -> str:
 @pytest_asyncio.fixture
 async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
     """Signs in bots on the test server: ``bob = await bots("bob", Answer.ANSWER)``."""
-    from app.kit.bots.call import Bot
+    from app.kit.bots import Bot
 
     pool = BotPool(server.url, _test_token, Bot)
 
     async def make(user_id: str, on_invited: Answer | None = None, **options: Any) -> Bot:
-        from app.kit.bots.call import Answer
+        from app.kit.bots import Answer
 
         return await pool.make(user_id, on_invited=on_invited or Answer.IGNORE, **options)
 
@@ -128,11 +129,11 @@ async def bots(server: RunningServer) -> AsyncIterator[BotFactory]:
 
 
 @pytest_asyncio.fixture
-async def room_app(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> AsyncIterator[RoomApp]:
-    """Alice's Parley window with its audio room kit, signed in, in no room yet."""
+async def room_app(server: RunningServer, tmp_path: Path) -> AsyncIterator[RoomApp]:
+    """Alice's Parley window, signed in, in no room yet."""
     from tests.ui.room_app import start_room_app, stop_room_app
 
-    app = await start_room_app(qtbot, server, tmp_path / "alice.ini", "alice", "Alice")
+    app = await start_room_app(server, tmp_path / "alice")
     yield app
     await stop_room_app(app)
 
@@ -140,8 +141,7 @@ async def room_app(qtbot: QtBot, server: RunningServer, tmp_path: Path) -> Async
 @pytest_asyncio.fixture
 async def room_bots(server: RunningServer) -> AsyncIterator[RoomBotFactory]:
     """Room bots on the window's server: ``host = await room_bots("host")``."""
-    from app.kit.bots.audio_room import RoomBot
-    from app.kit.bots.call import Answer
+    from app.kit.bots import Answer, RoomBot
 
     pool = BotPool(server.url, _test_token, RoomBot)
 
@@ -150,3 +150,13 @@ async def room_bots(server: RunningServer) -> AsyncIterator[RoomBotFactory]:
 
     yield make
     await pool.close()
+
+
+_MEDIA_DIR = str(Path(media.__file__).resolve().parent)
+
+
+def media_tasks() -> list[asyncio.Task[object]]:
+    """Unfinished tasks running aiortc's, aioice's or our media layer's code."""
+    return running_tasks(
+        lambda path: "/aioice/" in path or "/aiortc/" in path or path.startswith(_MEDIA_DIR)
+    )

@@ -1,4 +1,4 @@
-"""The wired app with its audio room kit (as main() builds it), for audio-room UI tests."""
+"""Alice's wired window (as ``parley`` builds it), for audio-room UI tests."""
 
 from __future__ import annotations
 
@@ -11,56 +11,83 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
-from pytestqt.qtbot import QtBot
 
-import media
-from app.compose.room_ui import RoomUi
 from app.kit.audio_room.kit import AudioRoomKit
-from app.kit.bots.audio_room import RoomBot
-from app.kit.bus import EventBus
-from app.kit.local_server import ServerHandle, ServerMode
-from app.kit.media import MediaOptions
+from app.kit.bots import RoomBot
+from app.kit.config.audio_room import AudioRoomConfig
 from app.kit.types import AudioRoomEndEvent, AudioRoomEndReason, AudioRoomRole
 from app.kit.views.audio_room import AudioRoomView
+from app.main import Application
+from app.qt.room_entry import RoomEntry
+from app.testing import ParleyWindow, open_window, wait_until
 from signaling.server.app import RunningServer
 from signaling.store import Store
-from tests.support.qt import MenuRecorder, wait_until
-from tests.support.signaling import TEST_SECRET
-from tests.support.tasks import running_tasks
-from tests.ui.conftest import Parley, build_parley, close_parley
+from tests.support.qt import MenuRecorder
+from tests.ui.conftest import media_tasks
 from widgets.audio_room_page import AudioRoomPage
-from widgets.theme import LIGHT
+from widgets.minimize_overlay import MinimizeOverlay
 
 
 @dataclass
 class RoomApp:
-    """One signed-in Parley window with its audio room kit, and every bus event."""
+    """One signed-in Parley window, and every bus event."""
 
-    parley: Parley
-    rooms: RoomUi
+    window: ParleyWindow
     menus: MenuRecorder
     server: RunningServer
     events: list[tuple[str, tuple[object, ...]]] = field(default_factory=list)
 
     @property
+    def app(self) -> Application:
+        return self.window.app
+
+    @property
+    def kit(self) -> AudioRoomKit:
+        assert self.app.room_kit is not None
+        return self.app.room_kit
+
+    @property
+    def entry(self) -> RoomEntry:
+        assert self.app.room_entry is not None
+        return self.app.room_entry
+
+    @property
+    def overlay(self) -> MinimizeOverlay:
+        assert self.app.overlay is not None
+        return self.app.overlay
+
+    @property
+    def room_page(self) -> AudioRoomPage | None:
+        navigator = self.app.navigator
+        page = navigator.room_page if navigator is not None else None
+        assert page is None or isinstance(page, AudioRoomPage)
+        return page
+
+    @property
     def current(self) -> QWidget | None:
-        return self.parley.window.stack.currentWidget()
+        return self.app.window.stack.currentWidget()
 
     @property
     def page(self) -> AudioRoomPage:
-        page = self.rooms.page
+        page = self.room_page
         assert page is not None, "no room page"
         return page
 
     def fired(self, path: str) -> list[tuple[object, ...]]:
         return [args for p, args in self.events if p == path]
 
+    async def join(
+        self, room_id: str, role: AudioRoomRole, config: AudioRoomConfig | None = None
+    ) -> bool:
+        """Join as the home page's dialog does (the role's preset unless ``config``)."""
+        return await self.entry.join(room_id, role, config)
+
     async def wait_for_room_page(self, timeout: float = 10.0) -> AudioRoomPage:
         await wait_until(
             lambda: (
-                self.rooms.page is not None
-                and self.current is self.rooms.page
-                and self.rooms.page.view is not None
+                self.room_page is not None
+                and self.current is self.room_page
+                and self.room_page.view is not None
             ),
             timeout,
             "the room page never showed",
@@ -68,7 +95,7 @@ class RoomApp:
         return self.page
 
     async def wait_home(self, timeout: float = 10.0) -> None:
-        home = self.parley.window.home_page
+        home = self.app.window.home_page
         await wait_until(lambda: self.current is home, timeout, "home never shown")
 
     def click(self, widget: QWidget | None) -> None:
@@ -93,14 +120,14 @@ class RoomApp:
 
     @property
     def in_room(self) -> bool:
-        return self.rooms.kit.session is not None
+        return self.kit.session is not None
 
     async def settle(self, *bots: RoomBot) -> None:
         """Everyone leaves their room; returns once the server has forgotten those rooms.
 
         Ends a test with nothing in flight (see :func:`server_quiet`).
         """
-        kits = [self.rooms.kit, *(bot.kit for bot in bots)]
+        kits = [self.kit, *(bot.kit for bot in bots)]
         rooms = {kit.session.room_id for kit in kits if kit.session is not None}
         for kit in kits:
             await kit.leave(confirm=False)
@@ -111,9 +138,7 @@ class RoomApp:
         )
 
     def seat_user(self, index: int) -> str | None:
-        view = self.page.view
-        assert view is not None
-        user = view.seat(index).user
+        user = self.view.seat(index).user
         return user.id if user else None
 
 
@@ -128,33 +153,20 @@ async def modal_dialog(kind: type[QWidget], timeout: float = 5.0) -> QWidget:
 
 
 async def start_room_app(
-    qtbot: QtBot, server: RunningServer, settings_path: Path, user_id: str, name: str
+    server: RunningServer, folder: Path, user_id: str = "alice", name: str = "Alice"
 ) -> RoomApp:
-    handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
-    parley = build_parley(qtbot, handle, settings_path)
-    parley.window.resize(1000, 680)
-    rooms = RoomUi(
-        parley.window,
-        parley.bridge,
-        parley.session,
-        AudioRoomKit(EventBus()),
-        parley.tasks,
-        LIGHT,
-        media=MediaOptions(synthetic=True),
-    )
     menus = MenuRecorder()
-    rooms.menu_popper = menus
-    app = RoomApp(parley, rooms, menus, server)
-    rooms.kit.bus.add_listener(lambda path, args: app.events.append((path, args)))
-    parley.bridge.sign_in(user_id, name)
-    await app.wait_home()
+    window = await open_window(server, folder, user_id, name, menu_popper=menus)
+    window.app.window.resize(1000, 680)
+    app = RoomApp(window, menus, server)
+    bus = window.app.bus
+    assert bus is not None
+    bus.subscribe(lambda path, args: app.events.append((path, args)))
     return app
 
 
 async def stop_room_app(app: RoomApp) -> None:
-    await app.rooms.close()
-    await close_parley(app.parley)
-    app.rooms.overlay.deleteLater()
+    await app.window.close()
     await server_quiet(app.server)
 
 
@@ -173,17 +185,6 @@ async def wait_until_async(
         await asyncio.sleep(0.01)
 
 
-_MEDIA_DIR = str(Path(media.__file__).resolve().parent)
-
-
-def _media_tasks() -> list[asyncio.Task[object]]:
-    """Unfinished tasks running aiortc's, aioice's or our media layer's code."""
-    return running_tasks(
-        # Ours: a peer link still negotiating.
-        lambda path: "/aioice/" in path or "/aiortc/" in path or path.startswith(_MEDIA_DIR)
-    )
-
-
 async def server_quiet(server: RunningServer) -> None:
     """Until every client has gone and the server has sent its last words.
 
@@ -198,12 +199,12 @@ async def server_quiet(server: RunningServer) -> None:
     await wait_until_async(nobody_online, 10, "clients are still online")
 
     async def no_media_tasks() -> bool:
-        return not _media_tasks()
+        return not media_tasks()
 
     # A peer link still connecting when its room closed ends a moment later; left to the
     # next test's set-up it would run outside the loop (aioice's consent task).
     with contextlib.suppress(AssertionError):
         await wait_until_async(no_media_tasks, 3, "")
-    assert not _media_tasks(), [t.get_coro() for t in _media_tasks()]
+    assert not media_tasks(), [t.get_coro() for t in media_tasks()]
     for _ in range(10):  # the offline broadcasts that followed the last disconnect
         await asyncio.sleep(0.01)

@@ -33,7 +33,7 @@ async def test_host_opens_a_room_from_home_and_agrees_to_a_request(
     room_app: RoomApp, room_bots: RoomBotFactory
 ) -> None:
     app = room_app
-    app.click(app.parley.window.home_page.room_button)
+    app.click(app.app.window.home_page.room_button)
     dialog = await modal_dialog(JoinRoomDialog)
     assert isinstance(dialog, JoinRoomDialog)
     dialog.room_id_edit.setText(ROOM)
@@ -65,7 +65,7 @@ async def test_listener_takes_a_seat_is_removed_then_invited_and_kicked(
     app = room_app
     host = await room_bots("host")
     await host.join(ROOM, replace(AudioRoomConfig.host(), close_seat_when_join=False))
-    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    assert await app.join(ROOM, AudioRoomRole.AUDIENCE)
     page = await app.wait_for_room_page()
     assert app.role() is AudioRoomRole.AUDIENCE
 
@@ -89,8 +89,8 @@ async def test_listener_takes_a_seat_is_removed_then_invited_and_kicked(
     assert await host.controller.user.kick("alice")
     await app.wait_home()
     assert app.end_reasons() == [AudioRoomEndReason.KICK_OUT]
-    assert app.rooms.page is None
-    assert "removed" in app.parley.window.statusBar().currentMessage()
+    assert app.room_page is None
+    assert "removed" in app.app.window.statusBar().currentMessage()
     await app.settle(host)
 
 
@@ -105,24 +105,24 @@ async def test_a_hook_vetoes_leaving_and_the_default_dialog_asks_the_host(
         asked.append(event)
         return answers[-1]
 
-    app.rooms.kit.bus.audio_room.events = AudioRoomEvents(on_leave_confirmation=confirm)
-    assert await app.rooms.join(ROOM, AudioRoomRole.HOST)
+    app.kit.bus.audio_room.events = AudioRoomEvents(on_leave_confirmation=confirm)
+    assert await app.join(ROOM, AudioRoomRole.HOST)
     page = await app.wait_for_room_page()
     app.click(page.top_bar.leave_button)
     await wait_until(lambda: len(asked) == 1)
-    await app.rooms.kit.bus.drain()
+    await app.kit.bus.drain()
     assert app.current is page
     assert app.in_room
 
     # Without the hook, the kit's default: the host's leave dialog. Cancel, then confirm.
-    app.rooms.kit.bus.audio_room.events = AudioRoomEvents()
+    app.kit.bus.audio_room.events = AudioRoomEvents()
     app.click(page.top_bar.leave_button)
     dialog = await modal_dialog(ConfirmDialog)
     assert isinstance(dialog, ConfirmDialog)
     assert dialog.message_label.text() == "Are you sure to leave the room?"
     dialog.cancel_button.click()
     await wait_until(lambda: dialog.isHidden())
-    await app.rooms.kit.bus.drain()
+    await app.kit.bus.drain()
     assert app.current is page
     assert app.in_room
     app.click(page.top_bar.leave_button)
@@ -139,10 +139,10 @@ async def test_minimized_listener_sees_the_overlay_without_a_mic_and_restores(
     app = room_app
     host = await room_bots("host")
     await host.join(ROOM, host=True)
-    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    assert await app.join(ROOM, AudioRoomRole.AUDIENCE)
     page = await app.wait_for_room_page()
     app.click(page.top_bar.minimize_button)
-    overlay = app.rooms.overlay
+    overlay = app.overlay
     await wait_until(lambda: overlay.isVisible())
     await app.wait_home()
     assert overlay.view is not None
@@ -155,7 +155,7 @@ async def test_minimized_listener_sees_the_overlay_without_a_mic_and_restores(
     # The home page's room button brings back the room in progress, not a second one.
     app.click(page.top_bar.minimize_button)
     await app.wait_home()
-    app.click(app.parley.window.home_page.room_button)
+    app.click(app.app.window.home_page.room_button)
     await wait_until(lambda: app.current is page)
     await app.settle(host)
 
@@ -166,7 +166,7 @@ async def test_messages_travel_both_ways_and_the_host_leaving_ends_nothing(
     app = room_app
     host = await room_bots("host", on_seat_invitation=Answer.IGNORE)
     await host.join(ROOM, host=True)
-    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE)
+    assert await app.join(ROOM, AudioRoomRole.AUDIENCE)
     page = await app.wait_for_room_page()
     page.messages.input.setText("hello from the desktop")
     QTest.keyClick(page.messages.input, Qt.Key.Key_Return)
@@ -186,12 +186,12 @@ async def test_an_invalid_room_id_is_refused_and_the_page_goes_away(
     room_app: RoomApp, room_bots: RoomBotFactory
 ) -> None:
     app = room_app
-    bad = await app.rooms.join("no spaces allowed", AudioRoomRole.AUDIENCE)
+    bad = await app.join("no spaces allowed", AudioRoomRole.AUDIENCE)
     assert bad is False
     await app.wait_home()
-    assert app.rooms.page is None
+    assert app.room_page is None
     assert app.fired("audio_room.on_error")
-    assert app.parley.window.statusBar().currentMessage()
+    assert app.app.window.statusBar().currentMessage()
 
 
 async def test_a_room_joined_without_speaker_is_muted_until_the_bar_turns_it_on(
@@ -206,9 +206,9 @@ async def test_a_room_joined_without_speaker_is_muted_until_the_bar_turns_it_on(
     config = replace(
         AudioRoomConfig.audience(), use_speaker_when_joining=False, bottom_menu_bar=bar
     )
-    assert await app.rooms.join(ROOM, AudioRoomRole.AUDIENCE, config)
+    assert await app.join(ROOM, AudioRoomRole.AUDIENCE, config)
     page = await app.wait_for_room_page()
-    session = app.rooms.kit.session
+    session = app.kit.session
     assert session is not None
     assert session.media.playback.muted
     button = page.bottom_bar.buttons[AudioRoomMenuButton.SWITCH_AUDIO_OUTPUT]
@@ -224,12 +224,12 @@ async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
     room_app: RoomApp, room_bots: RoomBotFactory
 ) -> None:
     app = room_app
-    assert await app.rooms.join(ROOM, AudioRoomRole.HOST)
+    assert await app.join(ROOM, AudioRoomRole.HOST)
     page = await app.wait_for_room_page()
     bob = await room_bots("bob", on_seat_invitation=Answer.ANSWER)
     await bob.join(ROOM)
-    await wait_until(lambda: any(u.id == "bob" for u in app.rooms.kit.controller.user.members()))
-    assert await app.rooms.kit.controller.seat.host.invite_to_take("bob")
+    await wait_until(lambda: any(u.id == "bob" for u in app.kit.controller.user.members()))
+    assert await app.kit.controller.seat.host.invite_to_take("bob")
     await wait_until(lambda: app.seat_user(1) == "bob")
 
     # Remove from the seat menu: cancelled keeps bob seated, confirmed removes him.
@@ -241,7 +241,7 @@ async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
         assert "Bob" in dialog.message_label.text()
         (dialog.confirm_button if confirm else dialog.cancel_button).click()
         await wait_until(dialog.isHidden)
-        await wait_until(lambda: app.parley.tasks.pending == 0)  # the removal was sent, or not
+        await wait_until(lambda: app.app.tasks.pending == 0)  # the removal was sent, or not
         if confirm:
             await wait_until(lambda: bob.seats().get(1) is None)
         else:
@@ -252,7 +252,7 @@ async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
     await app.settle(bob)
     host = await room_bots("host")
     await host.join("room-2", replace(AudioRoomConfig.host(), close_seat_when_join=False))
-    assert await app.rooms.join("room-2", AudioRoomRole.AUDIENCE)
+    assert await app.join("room-2", AudioRoomRole.AUDIENCE)
     page = await app.wait_for_room_page()
     app.click(page.seat_grid.seat(3))
     app.menus.choose(SeatAction.TAKE)
@@ -263,7 +263,7 @@ async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
     assert isinstance(dialog, ConfirmDialog)
     dialog.cancel_button.click()
     await wait_until(dialog.isHidden)
-    await wait_until(lambda: app.parley.tasks.pending == 0)
+    await wait_until(lambda: app.app.tasks.pending == 0)
     assert app.seat_user(3) == "alice"
     app.click(page.bottom_bar.leave_seat_button)
     dialog = await modal_dialog(ConfirmDialog)

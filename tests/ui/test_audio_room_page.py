@@ -10,25 +10,23 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.kit.config.audio_room import (
-    LEAVE_DIALOG,
     AudioRoomConfig,
     AudioRoomMenuButton,
     SeatAlignment,
     SeatRowConfig,
 )
 from app.kit.types import AudioRoomRole
-from app.kit.views.audio_room import AudioRoomView
+from app.kit.views.audio_room import AudioRoomView, overlay_view
 from tests.support.audio_room_views import ALICE, room_view
 from tests.support.qt import MenuRecorder, entry
-from widgets.audio_room_page import AudioRoomPage, overlay_view
-from widgets.confirm_dialog import ConfirmDialog
+from widgets.audio_room_page import AudioRoomPage
 from widgets.join_room_dialog import JoinRoomDialog
 from widgets.round_button import RoundButton
 from widgets.seat_grid import SEAT_WIDTH, SeatGrid
@@ -391,21 +389,6 @@ def test_failed_message_offers_resend_and_messages_report_clicks(qtbot: QtBot) -
     with qtbot.waitSignal(page.message_send) as sent:
         QTest.keyClick(messages.input, Qt.Key.Key_Return)
     assert sent.args == ["hello room"]
-
-
-def test_ask_leave_shows_the_configured_texts(qtbot: QtBot) -> None:
-    page, _ = make_page(qtbot, room_view("alice"))
-    seen: list[str] = []
-
-    def confirm() -> None:
-        dialog = page.findChild(ConfirmDialog)
-        assert dialog is not None
-        seen.append(dialog.message_label.text())
-        dialog.confirm_button.click()
-
-    QTimer.singleShot(0, confirm)
-    assert page.ask_leave(LEAVE_DIALOG)
-    assert seen == [LEAVE_DIALOG.message]
 
 
 def test_overlay_view_shows_the_loudest_speaker(qtbot: QtBot) -> None:

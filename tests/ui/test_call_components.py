@@ -12,13 +12,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import HANG_UP_DIALOG, MessageState, User
-from app.kit.views.call import (
-    CallView,
-    ChatMessageView,
-    IncomingCallView,
-    OutgoingCallView,
-    TileView,
-)
+from app.kit.views.call import CallView, IncomingCallView, OutgoingCallView, TileView
+from app.kit.views.chat import ChatMessageView
 from tests.support.call_views import call_view, rgb_frame, send_mouse, tiles
 from widgets.avatar_view import AvatarView, avatar_color, initials
 from widgets.chat_panel import ChatPanel

@@ -26,7 +26,7 @@ async def test_outgoing_call_accepted_shows_both_with_video_then_hang_up_goes_ho
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob = await bots("bob", Answer.ANSWER)
-    await alice.call("bob")
+    alice.call("bob")
     page = await alice.wait_for_call_page()
 
     assert alice.fired("invitation.on_outgoing_call_accepted")
@@ -46,8 +46,8 @@ async def test_outgoing_call_accepted_shows_both_with_video_then_hang_up_goes_ho
     alice.click_bar(CallMenuButton.HANG_UP)
     await alice.wait_home()
     assert end_event(alice).reason is CallEndReason.LOCAL_HANG_UP
-    assert alice.calls.call_page is None
-    await wait_until(lambda: alice.calls.presenter.video_tasks == 0)
+    assert alice.call_page is None
+    await wait_until(lambda: alice.presenter.video_tasks == 0)
     event = await bob.expect("call.on_call_end")
     assert event.args[0].reason is CallEndReason.REMOTE_HANG_UP  # type: ignore[attr-defined]
     await alice.settle(bob)
@@ -57,9 +57,9 @@ async def test_outgoing_call_shows_the_ringing_page_then_declined(
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob = await bots("bob")
-    await alice.call("bob", video=False)
-    await alice.wait_for_page(alice.calls.outgoing_page)
-    view = alice.calls.outgoing_page.view
+    alice.call("bob", video=False)
+    await alice.wait_for_page(alice.outgoing_page)
+    view = alice.outgoing_page.view
     assert view is not None
     assert [(u.id, u.name) for u in view.callees] == [("bob", "Bob")]
     assert not view.is_video
@@ -70,12 +70,12 @@ async def test_outgoing_call_shows_the_ringing_page_then_declined(
     await wait_until(lambda: bool(alice.fired("invitation.on_outgoing_call_declined")))
     await wait_until(
         lambda: (
-            alice.calls.outgoing_page.view is not None
-            and alice.calls.outgoing_page.view.state is OutgoingState.DECLINED
+            alice.outgoing_page.view is not None
+            and alice.outgoing_page.view.state is OutgoingState.DECLINED
         )
     )
     await alice.wait_home()
-    assert alice.calls.call_page is None
+    assert alice.call_page is None
     await alice.settle(bob)
 
 
@@ -92,12 +92,12 @@ async def test_outgoing_call_to_a_busy_user_says_busy(alice: CallApp, bots: BotF
         10,
     )
 
-    await alice.call("bob")
+    alice.call("bob")
     await wait_until(lambda: bool(alice.fired("invitation.on_outgoing_call_rejected_cause_busy")))
     await wait_until(
         lambda: (
-            alice.calls.outgoing_page.view is not None
-            and alice.calls.outgoing_page.view.state is OutgoingState.BUSY
+            alice.outgoing_page.view is not None
+            and alice.outgoing_page.view.state is OutgoingState.BUSY
         )
     )
     await alice.wait_home()
@@ -109,11 +109,11 @@ async def test_outgoing_call_to_a_busy_user_says_busy(alice: CallApp, bots: BotF
 
 async def test_outgoing_call_nobody_answers_times_out(alice: CallApp, bots: BotFactory) -> None:
     bob = await bots("bob")  # ignores the call
-    await alice.call("bob")
-    await alice.wait_for_page(alice.calls.outgoing_page)
+    alice.call("bob")
+    await alice.wait_for_page(alice.outgoing_page)
     await wait_until(lambda: bool(alice.fired("invitation.on_outgoing_call_timeout")), 6)
-    assert alice.calls.outgoing_page.view is not None
-    assert alice.calls.outgoing_page.view.state is OutgoingState.NO_ANSWER
+    assert alice.outgoing_page.view is not None
+    assert alice.outgoing_page.view.state is OutgoingState.NO_ANSWER
     await alice.wait_home()
     await bob.expect("invitation.on_incoming_call_timeout")
     await alice.settle(bob)
@@ -123,11 +123,11 @@ async def test_outgoing_call_cancelled_with_the_cancel_button(
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob = await bots("bob")
-    await alice.call("bob")
-    await alice.wait_for_page(alice.calls.outgoing_page)
+    alice.call("bob")
+    await alice.wait_for_page(alice.outgoing_page)
     await bob.expect("invitation.on_incoming_call_received")
 
-    alice.calls.outgoing_page.cancel_button.click()
+    alice.outgoing_page.cancel_button.click()
     await alice.wait_home(1.0)  # at once, no outcome to linger on
     assert alice.fired("invitation.on_outgoing_call_cancel_button_pressed") == [()]
     await bob.expect("invitation.on_incoming_call_canceled")
@@ -140,7 +140,7 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
 ) -> None:
     bob = await bots("bob")
     await bob.call(["alice"])
-    banner = alice.calls.banner
+    banner = alice.banner
     await wait_until(banner.isVisible, 10, "no banner")
     assert alice.current is alice.home  # the banner floats over the page
     assert banner.name_label.text() == "Bob"
@@ -148,9 +148,9 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
     assert alice.fired("invitation.on_incoming_call_received")
 
     banner.open_requested.emit()  # a click on the banner
-    await alice.wait_for_page(alice.calls.incoming_page)
+    await alice.wait_for_page(alice.incoming_page)
     assert not banner.isVisible()
-    alice.calls.incoming_page.accept_button.click()
+    alice.incoming_page.accept_button.click()
     page = await alice.wait_for_call_page()
     assert alice.fired("invitation.on_incoming_call_accept_button_pressed") == [()]
     await wait_until(lambda: alice.tile_names() == ["Alice", "Bob"], 10)
@@ -168,7 +168,7 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
 async def test_incoming_call_declined_from_the_banner(alice: CallApp, bots: BotFactory) -> None:
     bob = await bots("bob")
     await bob.call(["alice"], video=False)
-    banner = alice.calls.banner
+    banner = alice.banner
     await wait_until(banner.isVisible, 10)
     assert "voice" in banner.kind_label.text().lower()
 
@@ -185,13 +185,13 @@ async def test_incoming_call_cancelled_by_the_caller_closes_the_page(
 ) -> None:
     bob = await bots("bob")
     await bob.call(["alice"])
-    await wait_until(alice.calls.banner.isVisible, 10)
-    alice.calls.banner.open_requested.emit()
-    await alice.wait_for_page(alice.calls.incoming_page)
+    await wait_until(alice.banner.isVisible, 10)
+    alice.banner.open_requested.emit()
+    await alice.wait_for_page(alice.incoming_page)
 
     await bob.cancel()
     await alice.wait_home()
-    assert not alice.calls.banner.isVisible()
+    assert not alice.banner.isVisible()
     assert alice.fired("invitation.on_incoming_call_canceled")
     await alice.settle(bob)
 
@@ -200,8 +200,8 @@ async def test_incoming_call_not_answered_times_out(alice: CallApp, bots: BotFac
     bob = await bots("bob")
     short_timeouts(bob, 1)
     await bob.call(["alice"])
-    await wait_until(alice.calls.banner.isVisible, 10)
-    await wait_until(lambda: not alice.calls.banner.isVisible(), 6, "banner still up")
+    await wait_until(alice.banner.isVisible, 10)
+    await wait_until(lambda: not alice.banner.isVisible(), 6, "banner still up")
     assert alice.fired("invitation.on_incoming_call_timeout")
     assert alice.current is alice.home
     await bob.expect("invitation.on_outgoing_call_timeout")

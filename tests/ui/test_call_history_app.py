@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest_asyncio
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from pytestqt.qtbot import QtBot
 
 from app.kit.bots.call import Answer
 from app.kit.history.recorder import CallHistory
@@ -20,27 +19,26 @@ from tests.ui.call_app import BotFactory, CallApp, short_timeouts, start_call_ap
 
 @pytest_asyncio.fixture
 async def alice_with_history(
-    qtbot: QtBot, server: RunningServer, tmp_path: Path
+    server: RunningServer, tmp_path: Path
 ) -> AsyncIterator[tuple[CallApp, CallHistory]]:
-    history = CallHistory(tmp_path / "history.sqlite3")
-    app = await start_call_app(qtbot, server, tmp_path / "alice.ini", history=history)
-    yield app, history
+    app = await start_call_app(server, tmp_path / "alice")
+    assert app.app.history is not None
+    yield app, app.app.history
     await stop_call_app(app)
-    history.close()
 
 
 async def test_a_missed_call_is_listed_and_call_back_rings_the_caller(
     alice_with_history: tuple[CallApp, CallHistory], bots: BotFactory
 ) -> None:
     alice, history = alice_with_history
-    panel = alice.parley.window.home_page.history_list
+    panel = alice.app.window.home_page.history_list
     assert panel.is_empty
 
     bob = await bots("bob", Answer.IGNORE)
     short_timeouts(bob, 1)
     await bob.call(["alice"], video=False)
-    await wait_until(alice.calls.banner.isVisible)
-    await wait_until(lambda: not alice.calls.banner.isVisible(), 5)  # nobody answered
+    await wait_until(alice.banner.isVisible)
+    await wait_until(lambda: not alice.banner.isVisible(), 5)  # nobody answered
     await wait_until(lambda: not panel.is_empty)
     (entry,) = history.entries()
     assert entry.direction is CallDirection.INCOMING
@@ -53,11 +51,11 @@ async def test_a_missed_call_is_listed_and_call_back_rings_the_caller(
     # Call back: a voice call to Bob; Alice cancels it while it rings.
     center = panel.button_center(0)
     QTest.mouseClick(panel.list_view.viewport(), Qt.MouseButton.LeftButton, pos=center)
-    await alice.wait_for_page(alice.calls.outgoing_page)
-    view = alice.calls.outgoing_page.view
+    await alice.wait_for_page(alice.outgoing_page)
+    view = alice.outgoing_page.view
     assert view is not None
     assert not view.is_video
-    QTest.mouseClick(alice.calls.outgoing_page.cancel_button, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(alice.outgoing_page.cancel_button, Qt.MouseButton.LeftButton)
     await alice.wait_home()
     await wait_until(lambda: len(history.entries()) == 2)
     latest = history.entries()[0]

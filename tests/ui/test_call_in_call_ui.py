@@ -3,6 +3,9 @@ being removed or signed in elsewhere, the camera, and the other side's device tr
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
 from app import CallEvents, CallMenuButton
 from app.kit.bots.call import Answer, Bot
 from app.kit.events import DefaultAction
@@ -19,7 +22,7 @@ from widgets.call_page import CallPage
 async def call_bob(alice: CallApp, bots: BotFactory) -> tuple[Bot, CallPage]:
     """Alice calls Bob, who answers; returns once both tiles are up."""
     bob = await bots("bob", Answer.ANSWER)
-    await alice.call("bob")
+    alice.call("bob")
     page = await alice.wait_for_call_page()
     await wait_until(lambda: alice.tile_names() == ["Alice", "Bob"], 10)
     await connected(alice, bob)
@@ -59,7 +62,7 @@ def end_events(app: CallApp) -> list[CallEndEvent]:
 async def test_group_call_with_one_accept_and_one_decline(alice: CallApp, bots: BotFactory) -> None:
     bob = await bots("bob", Answer.ANSWER)
     carol = await bots("carol")
-    await alice.call("bob, carol", video=False)
+    alice.call("bob, carol", video=False)
     page = await alice.wait_for_call_page()  # a group caller is in the call at once
     view = page.view
     assert view is not None
@@ -118,14 +121,14 @@ async def test_on_call_end_override_does_its_own_navigation(
 
     def on_call_end(event: CallEndEvent, default_action: DefaultAction) -> None:
         seen.append(event)
-        alice.parley.window.stack.setCurrentWidget(alice.calls.outgoing_page)  # its own page
+        alice.app.window.stack.setCurrentWidget(alice.outgoing_page)  # its own page
 
     alice.kit.bus.call.events = CallEvents(on_call_end=on_call_end)
     await bob.hang_up()
     await wait_until(lambda: len(seen) == 1, 10)
     assert seen[0].reason is CallEndReason.REMOTE_HANG_UP
     await alice.kit.bus.drain()
-    assert alice.current is alice.calls.outgoing_page  # the default did not go home
+    assert alice.current is alice.outgoing_page  # the default did not go home
 
     # An override that ends with the default action gets the default navigation.
     bob2 = await bots("dave", Answer.ANSWER)
@@ -135,10 +138,10 @@ async def test_on_call_end_override_does_its_own_navigation(
         default_action()
 
     alice.kit.bus.call.events = CallEvents(on_call_end=then_default)
-    alice.parley.window.stack.setCurrentWidget(alice.home)
-    await alice.call("dave")
+    alice.app.window.stack.setCurrentWidget(alice.home)
+    alice.call("dave")
     await alice.wait_for_call_page()
-    assert alice.calls.call_page is not page  # a fresh page for the new call
+    assert alice.call_page is not page  # a fresh page for the new call
     await connected(alice, bob2)
     alice.click_bar(CallMenuButton.HANG_UP)
     await alice.wait_home()
@@ -150,7 +153,7 @@ async def test_minimized_call_ended_by_the_remote_side_hides_the_overlay(
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob, _page = await call_bob(alice, bots)
-    overlay = alice.calls.overlay
+    overlay = alice.overlay
     alice.click_bar(CallMenuButton.MINIMIZE)
     await wait_until(overlay.isVisible)
     assert alice.current is alice.home
@@ -171,7 +174,7 @@ async def test_minimized_call_ended_by_the_remote_side_hides_the_overlay(
     assert event.reason is CallEndReason.REMOTE_HANG_UP
     assert event.is_from_minimizing
     assert alice.current is alice.home
-    assert alice.calls.call_page is None
+    assert alice.call_page is None
     await alice.settle(bob)
 
 
@@ -193,7 +196,7 @@ async def test_signing_in_elsewhere_ends_the_call(
     await alice.wait_home()
     (event,) = end_events(alice)
     assert event.reason is CallEndReason.KICK_OUT
-    await wait_until(lambda: "somewhere else" in alice.parley.window.connection_label.text())
+    await wait_until(lambda: "somewhere else" in alice.app.window.connection_label.text())
     await wait_until(lambda: alice.kit.invitations is None, 5, "call service still running")
     await bob.expect("call.user.on_leave")
     await bob.expect("call.on_call_end")  # alone now: the call ends for Bob too
@@ -229,7 +232,8 @@ async def test_the_other_sides_device_failure_shows_a_toast(
 ) -> None:
     bob, page = await call_bob(alice, bots)
     assert bob.session is not None
-    await bob.session.local_device_failed("camera", DeviceExceptionType.DEVICE_UNPLUGGED)
+    # What bob's media reports when his camera is unplugged mid-call.
+    bob.session.media.report_device_failure("camera", DeviceExceptionType.DEVICE_UNPLUGGED)
     await wait_until(page.toast.isVisible, 10, "no toast")
     assert page.toast.text == "Bob's camera: device unplugged"
     assert alice.fired("call.audio_video.on_remote_camera_exception_occurred")
@@ -253,3 +257,25 @@ async def test_in_call_chat_both_ways_with_unread_badge(alice: CallApp, bots: Bo
     sent = page.chat_panel.messages[-1]
     assert (sent.text, sent.is_local, sent.failed) == ("hi bob", True, False)
     await hang_up(alice, bob)
+
+
+async def test_the_waiting_tiles_cancel_button_stops_ringing_that_invitee(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob = await bots("bob", Answer.ANSWER)
+    carol = await bots("carol")  # lets it ring
+    alice.call("bob, carol")
+    page = await alice.wait_for_call_page()
+    await wait_until(
+        lambda: "carol" in page.tiles and page.tiles["carol"].cancel_button.isVisible()
+    )
+    await carol.expect("invitation.on_incoming_call_received")
+
+    QTest.mouseClick(page.tiles["carol"].cancel_button, Qt.MouseButton.LeftButton)
+
+    await carol.expect("invitation.on_incoming_call_canceled")
+    await wait_until(lambda: "carol" not in page.tiles, 10, "carol's tile stayed")
+    assert alice.kit.session is not None  # bob is still in the call
+    alice.click_bar(CallMenuButton.HANG_UP)
+    await alice.wait_home()
+    await alice.settle(bob, carol)

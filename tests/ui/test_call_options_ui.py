@@ -37,21 +37,17 @@ def confirming(is_video: bool, is_group: bool) -> CallConfig:
 
 
 @pytest_asyncio.fixture
-async def careful_alice(
-    qtbot: QtBot, server: RunningServer, tmp_path: Path
-) -> AsyncIterator[CallApp]:
+async def careful_alice(server: RunningServer, tmp_path: Path) -> AsyncIterator[CallApp]:
     """Alice's window whose calls confirm hanging up."""
-    app = await start_call_app(qtbot, server, tmp_path / "alice.ini", call_config=confirming)
+    app = await start_call_app(server, tmp_path / "alice", call_config=confirming)
     yield app
     await stop_call_app(app)
 
 
 @pytest_asyncio.fixture
-async def patient_alice(
-    qtbot: QtBot, server: RunningServer, tmp_path: Path
-) -> AsyncIterator[CallApp]:
+async def patient_alice(server: RunningServer, tmp_path: Path) -> AsyncIterator[CallApp]:
     """Alice's window with the default 60 s invitations (time to click while it rings)."""
-    app = await start_call_app(qtbot, server, tmp_path / "alice.ini")
+    app = await start_call_app(server, tmp_path / "alice")
     yield app
     await stop_call_app(app)
 
@@ -110,8 +106,8 @@ async def test_ringing_page_toggles_carry_into_the_call(
 ) -> None:
     alice = patient_alice
     bob = await bots("bob")
-    await alice.call("bob")
-    outgoing = alice.calls.outgoing_page
+    alice.call("bob")
+    outgoing = alice.outgoing_page
     await alice.wait_for_page(outgoing)
     QTest.mouseClick(outgoing.camera_button, Qt.MouseButton.LeftButton)
     QTest.mouseClick(outgoing.speaker_button, Qt.MouseButton.LeftButton)
@@ -164,8 +160,8 @@ async def test_a_call_not_rung_from_the_page_keeps_its_preset(
     """Choices from an earlier ringing page do not leak into a later incoming call."""
     alice = patient_alice
     bob = await bots("bob")
-    await alice.call("bob")
-    outgoing = alice.calls.outgoing_page
+    alice.call("bob")
+    outgoing = alice.outgoing_page
     await alice.wait_for_page(outgoing)
     QTest.mouseClick(outgoing.camera_button, Qt.MouseButton.LeftButton)
     QTest.mouseClick(outgoing.cancel_button, Qt.MouseButton.LeftButton)
@@ -173,8 +169,8 @@ async def test_a_call_not_rung_from_the_page_keeps_its_preset(
     await alice.settle(bob)
 
     await bob.call(["alice"])
-    await wait_until(alice.calls.banner.isVisible, 10, "no banner")
-    QTest.mouseClick(alice.calls.banner.accept_button, Qt.MouseButton.LeftButton)
+    await wait_until(alice.banner.isVisible, 10, "no banner")
+    QTest.mouseClick(alice.banner.accept_button, Qt.MouseButton.LeftButton)
     page = await alice.wait_for_call_page()
     await wait_until(lambda: alice.tile_names() == ["Alice", "Bob"], 10)
     await connected(alice, bob)
@@ -283,4 +279,4 @@ def test_output_menu_without_devices_still_offers_mute(qtbot: QtBot) -> None:
     assert [a.isChecked() for a in device_actions(menu)] == [False, True]
     with qtbot.waitSignal(page.audio_output_chosen) as chosen:
         device_actions(menu)[0].trigger()
-    assert chosen.args == [3]
+    assert chosen.args == [outputs[0]]

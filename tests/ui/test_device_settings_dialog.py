@@ -21,14 +21,15 @@ from shiboken6 import Shiboken
 
 from app.kit.devices.settings import DeviceChoices, DeviceSettings, MemoryStorage
 from app.kit.media import MediaOptions
+from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import SYSTEM_DEFAULT, DeviceKind, PreviewState
-from app.qt.account import TaskKeeper
+from app.main import connect_device_settings
 from app.qt.devices import DevicesPresenter
 from media.devices import CameraInfo, DeviceSnapshot
 from media.portaudio import open_stream_count
 from tests.support.media_fixtures import require_virtual_audio
 from tests.support.qt import wait_until
-from widgets.device_settings_dialog import DeviceSettingsDialog, connect_presenter
+from widgets.device_settings_dialog import DeviceSettingsDialog
 from widgets.theme import DARK, LIGHT, Colors
 
 SOUNDS = Path(__file__).resolve().parents[2] / "resources" / "sounds"
@@ -76,12 +77,12 @@ async def open_dialog(qtbot: QtBot) -> AsyncIterator[Opener]:
         # The real lister re-initialises PortAudio on each poll: not too often.
         interval_s = 0.5 if lister is None else 0.05
         settings = DeviceSettings(storage, lister=lister, interval_s=interval_s)
-        tasks = TaskKeeper()
+        tasks = TaskKeeper("device settings")
         presenter = DevicesPresenter(settings, tasks, base=base, sounds_dir=sounds_dir)
         # Not qtbot.addWidget: pytest-qt would close it with no loop left to release
         # the devices on; the teardown below hides it while the loop runs.
         dialog = DeviceSettingsDialog(colors)
-        connect_presenter(dialog, presenter)
+        connect_device_settings(dialog, presenter)
         setup = Setup(dialog, presenter, settings, storage, tasks)
         made.append(setup)
         dialog.show()
@@ -90,7 +91,7 @@ async def open_dialog(qtbot: QtBot) -> AsyncIterator[Opener]:
     yield make
     for setup in made:
         await setup.close()
-        delete_qt_objects(setup.dialog, setup.presenter, setup.tasks)
+        delete_qt_objects(setup.dialog, setup.presenter)
 
 
 def delete_qt_objects(*objects: QObject) -> None:
@@ -246,7 +247,7 @@ async def test_a_hot_plugged_camera_appears_and_is_previewed(open_dialog: Opener
 async def test_saved_choices_apply_once_listed_at_start_up() -> None:
     require_virtual_audio()
     settings = DeviceSettings(MemoryStorage({"microphone": "pulse (ALSA)"}))
-    tasks = TaskKeeper()
+    tasks = TaskKeeper("device settings")
     presenter = DevicesPresenter(settings, tasks)
     assert presenter.media_options().microphone is None, "not listed yet: the default"
     presenter.refresh()
@@ -254,7 +255,7 @@ async def test_saved_choices_apply_once_listed_at_start_up() -> None:
     await presenter.close()
     await tasks.close()
     await settings.close()
-    delete_qt_objects(presenter, tasks)
+    delete_qt_objects(presenter)
 
 
 async def test_without_a_test_sound_there_is_no_button(open_dialog: Opener) -> None:

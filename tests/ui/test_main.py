@@ -59,9 +59,9 @@ async def finish(application: Application, run: asyncio.Task[int]) -> None:
 async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
     local_server_env: int, tmp_path: Path
 ) -> None:
-    args, qt_args = parse_args(["--user-id", "alice", "--name", "Alice", "--theme", "dark"])
+    options, _, qt_args = parse_args(["--user-id", "alice", "--name", "Alice", "--theme", "dark"])
     assert qt_args == []
-    application = Application(qt_application(), args)
+    application = Application(qt_application(), options)
     run = asyncio.get_running_loop().create_task(application.run())
     try:
         await wait_until(lambda: application.window is not None and application.window.isVisible())
@@ -70,14 +70,14 @@ async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
         await wait_until(lambda: window.stack.currentWidget() is window.home_page)
         assert application.server is not None
         assert application.server.mode is ServerMode.HOSTING
-        assert application.session is not None
-        assert application.session.state is LinkState.ONLINE
+        assert application.account is not None
+        assert application.account.state is LinkState.ONLINE
         assert window.windowTitle() == "Parley"
         assert (tmp_path / "parley" / "local-secret").exists()
 
         # Every feature is wired: the room kit, the history file, the device settings.
-        assert application.rooms is not None
-        assert application.rooms.kit.bus is application.bus
+        assert application.room_kit is not None
+        assert application.room_kit.bus is application.bus
         assert (tmp_path / "data" / "history.sqlite3").exists()
         assert window.home_page.history_list.is_empty
         QTest.mouseClick(window.home_page.devices_button, Qt.MouseButton.LeftButton)
@@ -99,8 +99,8 @@ async def test_parley_starts_hosts_signs_in_and_shuts_down_cleanly(
 async def test_the_sign_in_page_comes_first_and_a_sign_in_waits_for_the_server(
     local_server_env: int,
 ) -> None:
-    args, _ = parse_args(["--theme", "light"])
-    application = Application(qt_application(), args)
+    options, _, _ = parse_args(["--theme", "light"])
+    application = Application(qt_application(), options)
     run = asyncio.get_running_loop().create_task(application.run())
     try:
         await asyncio.sleep(0)  # run() up to its first pause: the page is shown, no more
@@ -123,8 +123,8 @@ async def test_the_sign_in_page_comes_first_and_a_sign_in_waits_for_the_server(
         await wait_until(lambda: window.stack.currentWidget() is window.home_page, timeout=10)
         assert application.server is not None
         assert application.server.mode is ServerMode.HOSTING
-        assert application.session is not None
-        assert application.session.state is LinkState.ONLINE
+        assert application.account is not None
+        assert application.account.state is LinkState.ONLINE
         assert "hosted by this window" in window.server_label.text()
         window.close()
         assert await asyncio.wait_for(run, 10) == 0
@@ -140,8 +140,8 @@ async def test_a_port_taken_by_another_program_is_reported_and_ends_the_app(
     runner = web.AppRunner(other)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", local_server_env).start()
-    args, _ = parse_args([])
-    application = Application(qt_application(), args)
+    options, _, _ = parse_args([])
+    application = Application(qt_application(), options)
     run = asyncio.get_running_loop().create_task(application.run())
     try:
         await asyncio.sleep(0)
@@ -149,7 +149,9 @@ async def test_a_port_taken_by_another_program_is_reported_and_ends_the_app(
         assert window is not None
         assert application.bridge is not None
         failures: list[str] = []
-        application.bridge.server_failed.connect(failures.append)
+        application.bridge.server_status_changed.connect(
+            lambda status: failures.append(status.error) if status.error else None
+        )
         page = window.signin_page
         page.user_id_edit.setText("alice")
         QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)

@@ -8,23 +8,37 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app import PresenceState
-from app.kit.account import LinkState, OnlineUser, Session, SignInProblem
-from app.kit.local_server import ServerHandle, ServerMode
-from app.main import make_client_factory
-from app.qt.account import SessionBridge, TaskKeeper
-from signaling.protocol import PresenceChangedEvent
+from app.kit.account import LinkState, OnlineUser, SignInProblem
+from app.kit.local_server import ServerError, ServerHandle, ServerMode
+from app.main import Application
+from signaling.enums import CallType
+from signaling.protocol import (
+    InvitationCancelledEvent,
+    InvitationReceivedEvent,
+    PresenceChangedEvent,
+)
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from tests.support.qt import wait_until
 from tests.support.signaling import TEST_SECRET, ClientFactory
-from tests.ui.conftest import Parley, build_parley, close_parley
-from widgets.main_window import MainWindow
+from tests.ui.conftest import close_app, window_options
 from widgets.signin_page import SETTINGS_NAME, SETTINGS_USER_ID, SignInPage
-from widgets.theme import LIGHT
 from widgets.user_list import STATE_TEXT_ROLE
+
+Parley = Application
+
+
+async def started(server: ServerHandle, folder: Path) -> Application:
+    """A signed-out window on ``server`` (which may refuse it), as ``parley`` opens it."""
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+    app = Application(qt_app, window_options(folder, server=server))
+    assert await app.start()
+    return app
 
 
 def shown_users(parley: Parley) -> dict[str, OnlineUser]:
@@ -101,7 +115,7 @@ async def test_an_invalid_user_id_shows_an_inline_error_and_sends_nothing(
     assert page.error_label.isVisible()
     assert "may only contain" in page.error_label.text()
     assert page.user_id_edit.property("invalid") is True
-    assert parley.tasks.pending == 0
+    assert "sign in" not in {task.get_name() for task in parley.tasks.tasks}
     assert parley.bridge.link_state is LinkState.SIGNED_OUT
     assert await server.hub.store.online() == []
     assert parley.settings.value(SETTINGS_USER_ID) is None
@@ -135,7 +149,7 @@ async def test_the_sign_in_is_remembered(
     assert parley.settings.value(SETTINGS_USER_ID) == "alice"
     assert parley.settings.value(SETTINGS_NAME) == "Alice Martin"
     settings = QSettings(parley.settings.fileName(), QSettings.Format.IniFormat)
-    again = SignInPage(parley.bridge, settings)
+    again = SignInPage(settings)
     qtbot.addWidget(again)
     assert again.user_id_edit.text() == "alice"
     assert again.name_edit.text() == "Alice Martin"
@@ -145,7 +159,7 @@ async def test_a_refused_sign_in_shows_why(
     qtbot: QtBot, server: RunningServer, tmp_path: Path
 ) -> None:
     wrong = ServerHandle(server.url, "a-different-secret-0123456789abcdef", ServerMode.REMOTE)
-    parley = build_parley(qtbot, wrong, tmp_path / "settings.ini")
+    parley = await started(wrong, tmp_path)
     try:
         page = parley.window.signin_page
         QTest.keyClicks(page.user_id_edit, "alice")
@@ -155,13 +169,13 @@ async def test_a_refused_sign_in_shows_why(
         assert page.sign_in_button.isEnabled()
         assert parley.window.stack.currentWidget() is page
     finally:
-        await close_parley(parley)
+        await close_app(parley)
 
 
 async def test_the_call_buttons_ask_for_a_call_with_the_ids_typed(
     qtbot: QtBot, parley: Parley, make_client: ClientFactory
 ) -> None:
-    await make_client("bob", "Bob")
+    bob = await make_client("bob", "Bob")
     await sign_in(qtbot, parley, "alice", "Alice")
     home = parley.window.home_page
     asked: list[tuple[list[str], bool]] = []
@@ -180,8 +194,18 @@ async def test_the_call_buttons_ask_for_a_call_with_the_ids_typed(
     assert home.callee_edit.text() == "bob"
     QTest.keyClicks(home.callee_edit, ", carol alice")
     QTest.mouseClick(home.voice_button, Qt.MouseButton.LeftButton)
-    QTest.mouseClick(home.video_button, Qt.MouseButton.LeftButton)
-    assert asked == [(["bob", "carol"], False), (["bob", "carol"], True)]
+    assert asked == [(["bob", "carol"], False)]
+
+    # The window really calls: a group voice call, bob's phone rings (carol is offline).
+    invitation = await bob.expect(InvitationReceivedEvent)
+    assert invitation.call_type is CallType.VOICE
+    assert [u.user_id for u in invitation.invitees] == ["bob", "carol"]
+    kit = parley.call_kit
+    assert kit is not None
+    await wait_until(lambda: kit.session is not None)
+    assert await kit.controller.hang_up(show_confirmation=False)
+    await bob.expect(InvitationCancelledEvent)
+    await wait_until(lambda: shown_users(parley)["alice"].state is PresenceState.IDLE)
 
 
 async def test_losing_the_server_shows_reconnecting_and_recovers(
@@ -191,7 +215,7 @@ async def test_losing_the_server_shows_reconnecting_and_recovers(
     first = await start_server(ServerConfig(secret=TEST_SECRET), "127.0.0.1", 0)
     port = first.port
     handle = ServerHandle(first.url, TEST_SECRET, ServerMode.REMOTE)
-    parley = build_parley(qtbot, handle, tmp_path / "settings.ini")
+    parley = await started(handle, tmp_path)
     second: RunningServer | None = None
     try:
         await sign_in(qtbot, parley, "alice", "Alice")
@@ -208,7 +232,7 @@ async def test_losing_the_server_shows_reconnecting_and_recovers(
         assert "Online" in parley.window.connection_label.text()
         await wait_until(lambda: set(shown_users(parley)) == {"alice"})
     finally:
-        await close_parley(parley)
+        await close_app(parley)
         if second is not None:
             await second.stop()
 
@@ -216,14 +240,15 @@ async def test_losing_the_server_shows_reconnecting_and_recovers(
 # --- the window before the server is open (as parley starts) -------------------------
 
 
-def pending_window(qtbot: QtBot, tmp_path: Path) -> tuple[MainWindow, SessionBridge, TaskKeeper]:
-    """The window as ``parley`` first shows it: the bridge has no session or server yet."""
-    tasks = TaskKeeper()
-    bridge = SessionBridge(None, None, tasks)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(bridge, settings, LIGHT)
-    window.show()
-    return window, bridge, tasks
+def pending_app(tmp_path: Path, opened: asyncio.Future[ServerHandle]) -> Application:
+    """The window as ``parley`` first shows it: its server opens when ``opened`` is set."""
+    qt_app = QApplication.instance()
+    assert isinstance(qt_app, QApplication)
+
+    async def open_server() -> ServerHandle:
+        return await opened
+
+    return Application(qt_app, window_options(tmp_path, server=open_server))
 
 
 async def test_signing_in_before_the_server_is_ready_waits_for_it(
@@ -231,28 +256,30 @@ async def test_signing_in_before_the_server_is_ready_waits_for_it(
 ) -> None:
     bob = await make_client("bob", "Bob")
     await bob.subscribe_presence()
-    window, bridge, tasks = pending_window(qtbot, tmp_path)
-    session: Session | None = None
+    opened: asyncio.Future[ServerHandle] = asyncio.get_running_loop().create_future()
+    app = pending_app(tmp_path, opened)
+    window, bridge, tasks = app.window, app.bridge, app.tasks
+    start = asyncio.get_running_loop().create_task(app.start())
     try:
+        await wait_until(window.isVisible)
         page = window.signin_page
         assert window.stack.currentWidget() is page
-        assert "Starting local server…" in window.server_label.text()
+        assert "Connecting to the server…" in window.server_label.text()
         assert page.sign_in_button.isEnabled()  # a click is taken, and waits
         QTest.keyClicks(page.user_id_edit, "alice")
         QTest.keyClicks(page.name_edit, "Alice")
         QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
         assert not page.sign_in_button.isEnabled()
-        assert page.sign_in_button.text() == "Starting local server…"
+        assert page.sign_in_button.text() == "Connecting to the server…"
         await asyncio.sleep(0.1)
         assert tasks.pending == 1  # the sign-in, waiting
         waiting_state = bridge.link_state
         assert waiting_state is LinkState.SIGNED_OUT
         assert [u.user_id for u in await server.hub.store.online()] == ["bob"]
 
-        handle = ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE)
-        session = Session(make_client_factory(handle))
-        bridge.attach(session, handle)
-        assert page.sign_in_button.text() == "Signing in…"
+        opened.set_result(ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE))
+        assert await start
+        await wait_until(lambda: page.sign_in_button.text() == "Signing in…" or page.isHidden())
         assert window.server_label.text() == f"Server · {server.url}"
         await wait_until(lambda: window.stack.currentWidget() is window.home_page)
         assert bridge.link_state is LinkState.ONLINE
@@ -261,20 +288,20 @@ async def test_signing_in_before_the_server_is_ready_waits_for_it(
         assert page.sign_in_button.isEnabled()
         assert "1–64 characters" in page.user_id_edit.toolTip()
     finally:
-        await tasks.close()
-        if session is not None:
-            await session.close()
-            # The server has handled alice leaving while the loop still runs.
-            await bob.expect(PresenceChangedEvent, lambda e: e.user_id == "alice" and not e.online)
-        window.close_for_good()
-        window.deleteLater()
+        await close_app(app)
+        # The server has handled alice leaving while the loop still runs.
+        await bob.expect(PresenceChangedEvent, lambda e: e.user_id == "alice" and not e.online)
 
 
 async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window, bridge, tasks = pending_window(qtbot, tmp_path)
+    opened: asyncio.Future[ServerHandle] = asyncio.get_running_loop().create_future()
+    app = pending_app(tmp_path, opened)
+    window, bridge, tasks = app.window, app.bridge, app.tasks
+    start = asyncio.get_running_loop().create_task(app.start())
     try:
+        await wait_until(window.isVisible)
         page = window.signin_page
         refused: list[tuple[SignInProblem, str]] = []
         bridge.sign_in_failed.connect(lambda problem, detail: refused.append((problem, detail)))
@@ -284,7 +311,8 @@ async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
         assert tasks.pending == 1
 
         why = "port 8719 on 127.0.0.1 is taken by another program that is not a Parley server"
-        bridge.fail(why)
+        opened.set_exception(ServerError(why))
+        assert not await start
         assert page.error_label.isVisible()
         assert page.error_label.text() == f"The server is not available: {why}"
         assert not page.sign_in_button.isEnabled()
@@ -296,6 +324,4 @@ async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
         assert page.error_label.text() == f"The server is not available: {why}"
         assert window.stack.currentWidget() is page
     finally:
-        await tasks.close()
-        window.close_for_good()
-        window.deleteLater()
+        await close_app(app)

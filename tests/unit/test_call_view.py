@@ -7,13 +7,13 @@ import pytest
 from app import CallLayoutMode, MessageState, User
 from app.kit.views.call import (
     CallView,
-    ChatMessageView,
     IncomingCallView,
     OutgoingCallView,
     TileView,
     format_duration,
     level_from_dbfs,
 )
+from app.kit.views.chat import ChatMessageView
 
 
 def test_format_duration() -> None:

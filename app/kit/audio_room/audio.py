@@ -6,21 +6,16 @@ audience member taking a seat widens their links in place (``set_peer_directions
 nobody reconnects. A received track keeps playing when its speaker leaves the seat: the
 link stops carrying audio, and aiortc reports a track once per transceiver, so the same
 track must still be there when they sit down again. Video is never sent nor received.
+The mesh and the media are the session's (:class:`~app.kit.room.session.RoomSession`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
-
-from aiortc.mediastreams import MediaStreamTrack
 
 from app.kit.media import LocalMedia
 from media.mesh import Mesh
-from media.peer import SendSignal
-from media.peer_types import MediaKind, PeerState, SignalKind
 
 log = logging.getLogger("parley.audio_room")
 
@@ -28,32 +23,15 @@ __all__ = ["RoomAudio"]
 
 
 class RoomAudio:
-    """The mesh and the playback of one member of an audio room."""
+    """The directions of one audio-room member's links (on the session's mesh)."""
 
-    def __init__(
-        self,
-        me_id: str,
-        media: LocalMedia,
-        send_signal: SendSignal,
-        *,
-        on_peer_state: Callable[[str, PeerState], None] | None = None,
-    ) -> None:
+    def __init__(self, mesh: Mesh, media: LocalMedia) -> None:
+        self.mesh = mesh
         self.media = media
-        self.mesh = Mesh(
-            me_id,
-            send_signal,
-            on_remote_track=self._on_remote_track,
-            on_peer_state=on_peer_state,
-        )
         # Seat changes arrive in bursts; one sync at a time keeps each link's directions
         # in step with the latest seat map rather than an interleaving of two.
         self._lock = asyncio.Lock()
         self._closed = False
-
-    async def start(self) -> None:
-        """Start playback and offer the microphone slot to links that send."""
-        await self.media.start()
-        await self.mesh.set_local_audio(self.media.audio)
 
     async def sync(self, members: set[str], speakers: set[str], local_seated: bool) -> None:
         """Make the links match: one per member, sending while seated, hearing speakers."""
@@ -91,15 +69,8 @@ class RoomAudio:
         await self.mesh.remove_peer(user_id)
         await self.media.stop_playing(user_id)
 
-    async def handle_signal(self, sender: str, kind: str, payload: dict[str, Any]) -> None:
-        await self.mesh.handle_signal(sender, SignalKind(kind), payload)
-
-    def _on_remote_track(self, user_id: str, kind: MediaKind, track: MediaStreamTrack) -> None:
-        if kind is MediaKind.AUDIO and not self._closed:
-            self.media.play(user_id, track)
-
     async def close(self) -> None:
-        """Close every link, then the devices and playback; idempotent."""
+        """Close every link (after a sync under way), then the devices; idempotent."""
         if self._closed:
             return
         self._closed = True

@@ -2,7 +2,7 @@
 
 ``AudioRoomKit.join(user, server, room_id, config, events=...)`` signs in (or reuses a
 connection), joins the room as host or audience and returns the running
-:class:`~app.services.audio_room_session.AudioRoomSession`. The controller
+:class:`~app.kit.audio_room.session.AudioRoomSession`. The controller
 (``ZegoUIKitPrebuiltLiveAudioRoomController``) acts on the room in progress through
 small groups — ``seat.host``, ``seat.audience``, ``seat.speaker``, ``message``,
 ``room``, ``user``, ``minimize`` — each a thin delegate to the session. Qt-free.
@@ -14,13 +14,15 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from app.kit.audio_room.session import AudioRoomChanged, AudioRoomSession
+from app.kit.audio_room.session import AudioRoomSession
 from app.kit.bus import EventBus
-from app.kit.call.service import MediaFactory, ServerInfo
 from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.connect import ServerInfo, connect
 from app.kit.events import AudioRoomEvents
-from app.kit.media import LocalMedia, MediaOptions
+from app.kit.listeners import Listeners, Unsubscribe
+from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.minimize import MinimizeController
+from app.kit.room.session import Change
 from app.kit.types import AudioRoomRole, InRoomMessage, KitError, KitException, User
 from signaling.client import SignalingClient
 from signaling.errors import SignalingError
@@ -50,7 +52,7 @@ class AudioRoomKit:
         self._client: SignalingClient | None = None
         self._owns_client = False
         self._cleanup: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[AudioRoomChanged], None]] = []
+        self._changes: Listeners[[Change]] = Listeners("audio room changes")
 
     async def join(
         self,
@@ -73,19 +75,16 @@ class AudioRoomKit:
         if events is not None:
             self.bus.audio_room.events = events
         client = await self._connect(server)
-        session_ref: list[AudioRoomSession] = []
-
-        def level(user_id: str, dbfs: float, speaking: bool) -> None:
-            if session_ref:
-                session_ref[0].on_level(user_id, dbfs, speaking)
-
-        local_media = media_factory(user.name, media or MediaOptions(), on_level=level)
         session = AudioRoomSession(
-            client, self.bus, user, room_id, config or AudioRoomConfig.audience(), local_media
+            client,
+            self.bus,
+            user,
+            room_id,
+            config or AudioRoomConfig.audience(),
+            media=media,
+            media_factory=media_factory,
         )
-        session_ref.append(session)
-        for listener in self._listeners:
-            session.subscribe(listener)
+        session.subscribe(self._changes.emit)
         self.session = session
         if not await session.start():
             await self._close_session(session)
@@ -102,15 +101,12 @@ class AudioRoomKit:
                 return self._client
             await self._client.close()  # another server: this connection is done
         self._client = None
-        client = SignalingClient(server.url, server.token)
-        try:
-            await client.connect()
-        except SignalingError as exc:
-            error = KitError(exc.code.value, exc.message)
-            await self.bus.audio_room.publish(lambda e: e.on_error, error)
-            raise KitException(error) from exc
+        client = await connect(server, self._report)
         self._client, self._owns_client = client, True
         return client
+
+    async def _report(self, error: KitError) -> None:
+        await self.bus.audio_room.publish(lambda e: e.on_error, error)
 
     async def _when_ended(self, session: AudioRoomSession) -> None:
         await session.finished.wait()
@@ -127,11 +123,9 @@ class AudioRoomKit:
         if cleanup is not None and cleanup is not asyncio.current_task():
             await asyncio.gather(cleanup, return_exceptions=True)
 
-    def subscribe(self, listener: Callable[[AudioRoomChanged], None]) -> None:
+    def subscribe(self, listener: Callable[[Change], None]) -> Unsubscribe:
         """Follow the changes of every room this kit joins (the page's redraws)."""
-        self._listeners.append(listener)
-        if self.session is not None:
-            self.session.subscribe(listener)
+        return self._changes.subscribe(listener)
 
     async def leave(self, *, confirm: bool = True) -> bool:
         """Leave the room in progress (``on_leave_confirmation`` may veto); True if none."""

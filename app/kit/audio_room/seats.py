@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from app.kit.room.session import Change
 from app.kit.types import User
 from signaling.errors import SignalingError
 from signaling.protocol_audio import (
@@ -102,9 +103,7 @@ class SeatActions:
             await self._session.client.invite_to_seat(self._room, user_id)
         except SignalingError as exc:
             log.info("seat invitation to %s failed: %s", user_id, exc)
-            await self._session.bus.audio_room.publish(
-                lambda e: e.seat.host.on_taking_invitation_failed
-            )
+            await self._session.channel.publish(lambda e: e.seat.host.on_taking_invitation_failed)
             return False
         return True
 
@@ -134,19 +133,17 @@ class SeatActions:
             await self._session.client.apply_for_seat(self._room)
         except SignalingError as exc:
             log.info("application for a seat failed: %s", exc)
-            await self._session.bus.audio_room.publish(
-                lambda e: e.seat.audience.on_taking_request_failed
-            )
+            await self._session.channel.publish(lambda e: e.seat.audience.on_taking_request_failed)
             return False
         state.requesting = True
-        self._session.changed("requests")
+        self._session.changed(Change.REQUESTS)
         return True
 
     async def cancel_apply(self) -> bool:
         ok = await self._ok("cancel", self._session.client.cancel_seat_application(self._room))
         if ok:
             self._session.state.requesting = False
-            self._session.changed("requests")
+            self._session.changed(Change.REQUESTS)
         return ok
 
     async def accept_invitation(self, *, microphone: bool | None = None) -> bool:
@@ -161,7 +158,7 @@ class SeatActions:
         ok = await self._ok("decline", self._session.client.decline_seat_invitation(self._room))
         if ok:
             self._session.state.invited_by = None
-            self._session.changed("requests")
+            self._session.changed(Change.REQUESTS)
         return ok
 
     # --- pushes -----------------------------------------------------------------------
@@ -175,34 +172,34 @@ class SeatActions:
         | SeatInvitationEndedEvent,
     ) -> None:
         """Apply a seat request push and publish its kit event."""
-        session, state, bus = self._session, self._session.state, self._session.bus.audio_room
+        session, state, bus = self._session, self._session.state, self._session.channel
         me = session.me.id
         if isinstance(event, SeatRemovedEvent):
             log.info("removed from seat %d by %s", event.index, event.by)
         elif isinstance(event, SeatApplicationEvent):
             user = User(event.user.user_id, event.user.name)
             state.applications[user.id] = user
-            session.changed("requests")
+            session.changed(Change.REQUESTS)
             await bus.publish(lambda e: e.seat.host.on_taking_requested, user)
         elif isinstance(event, SeatApplicationEndedEvent):
             user = User(event.user.user_id, event.user.name)
             state.applications.pop(user.id, None)
             if user.id == me:
                 state.requesting = False
-                session.changed("requests")
+                session.changed(Change.REQUESTS)
                 if event.reason == "rejected":
                     await bus.publish(lambda e: e.seat.audience.on_taking_request_rejected)
             else:
-                session.changed("requests")
+                session.changed(Change.REQUESTS)
                 if event.reason == "cancelled":
                     await bus.publish(lambda e: e.seat.host.on_taking_request_canceled, user)
         elif isinstance(event, SeatInvitedEvent):
             state.invited_by = User(event.inviter.user_id, event.inviter.name)
-            session.changed("requests")
+            session.changed(Change.REQUESTS)
             await bus.publish(lambda e: e.seat.audience.on_taking_invitation_received)
         else:
             if event.user.user_id == me:
                 state.invited_by = None
-                session.changed("requests")
+                session.changed(Change.REQUESTS)
             if event.inviter == me and event.reason == "declined":
                 await bus.publish(lambda e: e.seat.host.on_taking_invitation_rejected)

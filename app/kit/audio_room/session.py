@@ -1,70 +1,49 @@
 """One live audio room, from joining to its end: seats, roles, requests, messages, audio.
 
-The session joins the room with its role and seat layout, keeps the seat map with the
-highest version, the members and their attributes, requests to speak and seat
-invitations, the chat, and the room's duration; it runs the room's audio mesh
-(:class:`~app.services.audio_room_media.RoomAudio`) and publishes every event of the
-audio room kit on the bus. It ends exactly once, with
-:class:`~app.types.AudioRoomEndReason` ``LOCAL_LEAVE`` (:meth:`leave`) or ``KICK_OUT``
-(removed by a host, or signed in elsewhere).
+A :class:`~app.kit.room.session.RoomSession` (joining, members, the peer mesh, reconnects,
+messages, the end) with what an audio room adds: the seat map with the highest version,
+roles, requests to speak and seat invitations, the room's duration event, and audio that
+follows the seats (:class:`~app.kit.audio_room.audio.RoomAudio`). It ends exactly once,
+with :class:`~app.kit.types.AudioRoomEndReason` ``LOCAL_LEAVE`` (:meth:`leave`, or a lost
+connection) or ``KICK_OUT`` (removed by a host, or signed in elsewhere).
 
-Its parts: ``session.state`` (the bookkeeping and the page's view,
-:mod:`~app.services.audio_room_state`), ``session.seats`` (seat actions and request
-pushes, :mod:`~app.services.audio_room_actions`), ``session.roster`` (members,
-:mod:`~app.services.audio_room_roster`), ``session.chat`` (messages,
-:mod:`~app.services.audio_room_chat`) and ``session.audio`` (the mesh,
-:mod:`~app.services.audio_room_media`). Qt-free: pages follow :meth:`subscribe` and
-read :meth:`view`.
+Its parts: ``session.state`` (seats, roles, requests and the page's view,
+:mod:`~app.kit.audio_room.state`), ``session.seats`` (seat actions and request pushes,
+:mod:`~app.kit.audio_room.seats`), ``session.audio`` (the links' directions) and
+``session.chat``. Pages follow :meth:`subscribe` and read :meth:`view`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import ClassVar
 
 from app.kit.audio_room.audio import RoomAudio
-from app.kit.audio_room.chat import RoomChat
-from app.kit.audio_room.roster import Roster
 from app.kit.audio_room.seats import SeatActions
-from app.kit.audio_room.state import AudioRoomState, Member
+from app.kit.audio_room.state import AudioRoomState
 from app.kit.bus import EventBus
 from app.kit.config.audio_room import AudioRoomConfig
-from app.kit.media import LocalMedia
-from app.kit.room.session_end import cancel_after_end
+from app.kit.events import AudioRoomEvents
+from app.kit.media import LocalMedia, MediaDevice, MediaFactory, MediaOptions
+from app.kit.room.members import Member
+from app.kit.room.session import Change, RoomSession
 from app.kit.types import (
     AudioRoomEndEvent,
     AudioRoomEndReason,
     AudioRoomRole,
-    KitError,
+    InRoomMessage,
     LeaveConfirmationEvent,
     MicrophoneTurnOnByOthersEvent,
-    RoomState,
     User,
 )
 from app.kit.views.audio_room import AudioRoomView
 from media.levels import SILENCE_DBFS
-from media.peer_types import SignalKind
 from signaling.client import SignalingClient
-from signaling.client_events import RoomStateChanged
-from signaling.enums import RoomStateChangedReason
-from signaling.errors import SignalingError
-from signaling.protocol import (
-    DeviceControlEvent,
-    DeviceStateChangedEvent,
-    KickedEvent,
-    MessageEvent,
-    RoomSnapshot,
-    RtcSignalEvent,
-    SeatConfig,
-    UserEnteredEvent,
-    UserLeftEvent,
-)
+from signaling.protocol import DeviceControlEvent, MemberInfo, RoomSnapshot, SeatConfig
 from signaling.protocol_audio import (
     SeatApplicationEndedEvent,
     SeatApplicationEvent,
@@ -78,10 +57,8 @@ from signaling.protocol_audio import (
 
 log = logging.getLogger("parley.audio_room")
 
-__all__ = ["AudioRoomChanged", "AudioRoomSession"]
+__all__ = ["AudioRoomSession"]
 
-R = RoomStateChangedReason
-_STOP = object()  # tells the event worker the room has ended
 _SEAT_PUSHES = (
     SeatRemovedEvent,
     SeatApplicationEvent,
@@ -91,19 +68,14 @@ _SEAT_PUSHES = (
 )
 
 
-@dataclass(frozen=True)
-class AudioRoomChanged:
-    """Part of the room page should be redrawn; ``what`` says which part.
-
-    One of ``seats``, ``members``, ``requests``, ``messages``, ``levels``, ``devices``,
-    ``duration``, ``state`` (reconnecting, minimized) and ``ended``.
-    """
-
-    what: str
-
-
-class AudioRoomSession:
+class AudioRoomSession(RoomSession[AudioRoomEvents, AudioRoomEndReason, AudioRoomEndEvent]):
     """The local user's part in one live audio room."""
+
+    kind = "audio_room"
+    LOCAL: ClassVar[AudioRoomEndReason] = AudioRoomEndReason.LOCAL_LEAVE
+    KICKED: ClassVar[AudioRoomEndReason] = AudioRoomEndReason.KICK_OUT
+    # The kit has no end reason for a lost network: the room is left locally.
+    LOST: ClassVar[AudioRoomEndReason] = AudioRoomEndReason.LOCAL_LEAVE
 
     def __init__(
         self,
@@ -112,248 +84,150 @@ class AudioRoomSession:
         me: User,
         room_id: str,
         config: AudioRoomConfig,
-        media: LocalMedia,
         *,
+        media: MediaOptions | None = None,
+        media_factory: MediaFactory = LocalMedia,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
+        super().__init__(
+            client,
+            bus.audio_room,
+            me,
+            room_id,
+            media=media,
+            media_factory=media_factory,
+            clock=clock,
+        )
         self.bus = bus
-        self.me = me
-        self.room_id = room_id
         self.config = config
-        self.media = media
         # The local speaker's own ring: the meter hears what leaves the microphone slot.
-        media.audio.on_audio = lambda samples: media.levels.feed(me.id, samples)
-        self._clock = clock
-        self.state = AudioRoomState(room_id, me, config)
-        self.audio = RoomAudio(me.id, media, self._send_signal)
+        levels = self.media.levels
+        self.media.audio.on_audio = lambda samples: levels.feed(me.id, samples)
+        self.state = AudioRoomState(room_id, me, config, self.members)
+        self.audio = RoomAudio(self.mesh, self.media)
         self.seats = SeatActions(self)
-        self.chat = RoomChat(self)
-        self.roster = Roster(self)
-        self._listeners: list[Callable[[AudioRoomChanged], None]] = []
-        self._unsubscribe: Callable[[], None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._ticker: asyncio.Task[None] | None = None
-        # Events are applied in arrival order: a seat map and the member it names, or a
-        # request and its end, must not overtake each other in separate tasks.
-        self._inbox: asyncio.Queue[object] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
         #: Open the microphone when the local user sits down later (taking a seat).
         self.open_microphone_on_seat = True
-        self._joined = False
-        #: Set when the room ends for the local user; ``finished`` once ``on_ended`` ran.
-        self.ended = asyncio.Event()
-        self.finished = asyncio.Event()
-        self.end_event: AudioRoomEndEvent | None = None
 
-    # --- observation ----------------------------------------------------------------
+    # --- observation ------------------------------------------------------------------
 
     @property
     def role(self) -> AudioRoomRole:
         """The local user's role now."""
         return self.state.local_role
 
-    @property
-    def microphone_on(self) -> bool:
-        return self.media.microphone_on
-
-    @property
-    def minimized(self) -> bool:
-        return self.state.minimized
-
-    @minimized.setter
-    def minimized(self, value: bool) -> None:
-        self.state.minimized = value
-        self.changed("state")
-
-    @property
-    def duration_s(self) -> int:
-        """Seconds since the room started, by the server's start time."""
-        if not self.state.start_time_ms:
-            return 0
-        return max(0, int(self._clock() - self.state.start_time_ms / 1000))
-
     def view(self) -> AudioRoomView:
         """The page as it should look now."""
         return self.state.view(
-            self.duration_s, self.microphone_on, speaker_on=not self.media.playback.muted
+            duration_s=self.duration_s,
+            microphone_on=self.microphone_on,
+            speaker_on=self.speaker_on,
+            messages=self.chat.messages,
+            minimized=self.minimized,
+            reconnecting=self.reconnecting,
         )
 
-    def subscribe(self, listener: Callable[[AudioRoomChanged], None]) -> Callable[[], None]:
-        """Follow changes; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+    # --- joining ----------------------------------------------------------------------
 
-    def changed(self, what: str) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(AudioRoomChanged(what))
-            except Exception:  # a page's bug must not break the room
-                log.exception("audio room listener failed")
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
-        """Run background work the session keeps referenced and cancels when it closes."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("audio room task failed", exc_info=task.exception())
-
-    async def publish_error(self, code: str, message: str) -> None:
-        await self.bus.audio_room.publish(lambda e: e.on_error, KitError(code, message))
-
-    # --- start ----------------------------------------------------------------------
-
-    async def start(self) -> bool:
-        """Join the room, take the configured seat, start audio; False if joining failed."""
+    async def _join(self) -> RoomSnapshot:
         self.media.playback.muted = not self.config.use_speaker_when_joining
-        await self.audio.start()
-        # Subscribed before joining so nothing is missed; the events wait in the inbox
-        # until the snapshot is applied, so a seat map never names members not yet known.
-        self._unsubscribe = self.client.subscribe(self._on_client_event)
         host = self.config.role is AudioRoomRole.HOST
         seats = SeatConfig(
             count=self.config.seat_count,
             host_seat_indexes=list(self.config.host_seat_indexes),
             lock=host and self.config.close_seat_when_join,
         )
-        try:
-            snapshot = await self.client.join_room(
-                self.room_id, "audio_room", role="host" if host else "audience", seats=seats
-            )
-        except SignalingError as exc:
-            await self.publish_error(exc.code.value, exc.message)
-            await self._finish(AudioRoomEndReason.LOCAL_LEAVE, left=True)
-            return False
-        self._joined = True
-        await self._apply_snapshot(snapshot)
-        self._worker = asyncio.get_running_loop().create_task(self._work())
-        if host and self.config.close_seat_when_join and not self.state.locked:
-            # The room existed already with its own layout: lock it as configured.
-            await self.seats.lock(True)
-        take = self.config.take_seat_index_when_join
-        if take >= 0 and self.state.seat_of(self.me.id) is None:
-            mic = self.config.turn_on_microphone_when_joining
-            await self.seats.take(take, microphone=mic)
-        self._ticker = asyncio.get_running_loop().create_task(self._tick())
-        return True
+        return await self.client.join_room(
+            self.room_id, "audio_room", role="host" if host else "audience", seats=seats
+        )
 
     async def _apply_snapshot(self, snapshot: RoomSnapshot) -> None:
-        self.state.start_time_ms = snapshot.start_time_ms
-        await self.roster.resync(snapshot.members)
-        self.chat.load_history(snapshot.messages)
         self.state.applications = {
             u.user_id: User(u.user_id, u.name) for u in snapshot.applications
         }
         if snapshot.seat_map is not None:
             await self._seat_map(snapshot.seat_map)
-        self.changed("members")
-        self.changed("requests")
+        self.changed(Change.MEMBERS)
+        self.changed(Change.REQUESTS)
 
-    async def _tick(self) -> None:
-        """``duration.on_update`` every second, on the server's clock of the room."""
-        while not self.ended.is_set():
-            await self.bus.audio_room.publish(
-                lambda e: e.duration.on_update, timedelta(seconds=self.duration_s)
-            )
-            self.changed("duration")
-            await asyncio.sleep(1.0)
+    async def _opened(self, snapshot: RoomSnapshot) -> None:
+        host = self.config.role is AudioRoomRole.HOST
+        if host and self.config.close_seat_when_join and not self.state.locked:
+            # The room existed already with its own layout: lock it as configured.
+            await self.seats.lock(True)
+        take = self.config.take_seat_index_when_join
+        if take >= 0 and self.state.seat_of(self.me.id) is None:
+            await self.seats.take(take, microphone=self.config.turn_on_microphone_when_joining)
 
-    # --- client events --------------------------------------------------------------
+    async def _on_tick(self) -> None:
+        await self.channel.publish(
+            lambda e: e.duration.on_update, timedelta(seconds=self.duration_s)
+        )
 
-    def _on_client_event(self, event: object) -> None:
-        if getattr(event, "room_id", None) == self.room_id or isinstance(event, MessageEvent):
-            self._inbox.put_nowait(event)
+    # --- members ----------------------------------------------------------------------
 
-    async def _work(self) -> None:
-        while True:
-            event = await self._inbox.get()
-            if event is _STOP:
-                return
-            if self.ended.is_set():
-                continue
-            try:
-                await self._handle(event)
-            except Exception:  # one bad event must not stop the room
-                log.exception("audio room event %r failed", type(event).__name__)
+    def _local_info(self, info: MemberInfo) -> None:
+        self.state.set_local(info)
 
-    async def _handle(self, event: object) -> None:
-        if isinstance(event, RtcSignalEvent):
-            payload = event.payload.model_dump(mode="json")
-            # Signals may wait on a link's lock; they must not hold up seat events.
-            self.spawn(self.audio.handle_signal(event.sender, SignalKind(event.kind), payload))
-        elif isinstance(event, SeatChangedEvent):
+    async def _member_joined(self, member: Member, fresh: bool) -> None:
+        await self.sync_audio()
+
+    async def _member_gone(self, member: Member) -> None:
+        self.state.applications.pop(member.user.id, None)
+        await self.audio.remove(member.user.id)
+
+    async def _members_changed(self) -> None:
+        await self.channel.publish(
+            lambda e: e.user.on_count_or_property_changed, self.state.users()
+        )
+
+    async def _attributes_changed(self, event: UserAttributesChangedEvent) -> None:
+        attributes = dict(event.attributes)
+        if event.user_id == self.me.id:
+            self.state.local = replace(self.state.local, attributes=attributes)
+        elif not self._update_member(event.user_id, attributes=attributes):
+            return
+        await self._members_changed()
+        self.changed(Change.MEMBERS)
+
+    def _level_changed(self, user_id: str, dbfs: float, speaking: bool) -> bool:
+        if user_id != self.me.id:
+            return False
+        self.state.local = replace(self.state.local, level_dbfs=dbfs, speaking=speaking)
+        return True
+
+    # --- pushes -----------------------------------------------------------------------
+
+    async def _handle_other(self, event: object) -> None:
+        if isinstance(event, SeatChangedEvent):
             await self._seat_map(event)
-        elif isinstance(event, UserEnteredEvent):
-            await self.roster.entered(Member.from_info(event.member))
-        elif isinstance(event, UserLeftEvent):
-            await self.roster.left(event.user.user_id)
-        elif isinstance(event, DeviceStateChangedEvent):
-            self.roster.device_changed(event)
         elif isinstance(event, UserAttributesChangedEvent):
-            await self.roster.attributes_changed(event)
-        elif isinstance(event, MessageEvent):
-            if event.message.room_id == self.room_id:
-                await self.chat.received(event.message)
-        elif isinstance(event, DeviceControlEvent):
-            await self._device_control(event)
+            await self._attributes_changed(event)
         elif isinstance(event, _SEAT_PUSHES):
             await self.seats.handle(event)
-        elif isinstance(event, RoomStateChanged):
-            await self._room_state(event)
-        elif isinstance(event, KickedEvent):
-            await self._finish(AudioRoomEndReason.KICK_OUT, kicker=event.kicker_id, left=True)
-
-    async def _room_state(self, event: RoomStateChanged) -> None:
-        state = RoomState(event.reason, event.error_code, dict(event.extended_data))
-        await self.bus.audio_room.publish(lambda e: e.room.on_state_changed, state)
-        reason = event.reason
-        if reason is R.RECONNECTING:
-            self.state.reconnecting = True
-            self.changed("state")
-        elif reason is R.RECONNECTED:
-            self.state.reconnecting = False
-            room = event.extended_data.get("room")
-            if isinstance(room, RoomSnapshot):
-                await self._apply_snapshot(room)
-            self.changed("state")
-        elif reason is R.KICK_OUT:
-            kicker = event.extended_data.get("kicker_user_id")
-            await self._finish(
-                AudioRoomEndReason.KICK_OUT,
-                kicker=kicker if isinstance(kicker, str) else None,
-                left=True,
-            )
-        elif reason is R.RECONNECT_FAILED and self._joined:
-            # The kit has no end reason for a lost network: the room is left locally.
-            await self.publish_error("not_connected", "the connection to the room was lost")
-            await self._finish(AudioRoomEndReason.LOCAL_LEAVE, left=True)
 
     async def _seat_map(self, info: SeatMapInfo) -> None:
         diff = self.state.apply_seat_map(info)
         if diff is None:
             return
-        for user_id in self.state.members:
+        for user_id in self.state.remote:
             if self.state.seat_of(user_id) is None:
-                self.state.update_member(user_id, level_dbfs=-100.0, speaking=False)
+                self._update_member(user_id, level_dbfs=SILENCE_DBFS, speaking=False)
         if diff.now_seated != diff.was_seated:
             await self._local_seated(diff.now_seated)
         await self.sync_audio()
-        self.changed("seats")
+        self.changed(Change.SEATS)
         if diff.roles_changed:
-            self.changed("members")
-            self.changed("requests")
+            self.changed(Change.MEMBERS)
+            self.changed(Change.REQUESTS)
         if diff.lock_changed:
             if info.locked:
-                await self.bus.audio_room.publish(lambda e: e.seat.on_closed)
+                await self.channel.publish(lambda e: e.seat.on_closed)
             else:
-                await self.bus.audio_room.publish(lambda e: e.seat.on_opened)
+                await self.channel.publish(lambda e: e.seat.on_opened)
         if diff.seats_changed:
             taken, untaken = self.state.seat_users()
-            await self.bus.audio_room.publish(lambda e: e.seat.on_changed, taken, untaken)
+            await self.channel.publish(lambda e: e.seat.on_changed, taken, untaken)
 
     async def _local_seated(self, seated: bool) -> None:
         """The local user sat down or stood up: the microphone follows."""
@@ -370,24 +244,16 @@ class AudioRoomSession:
             await self.set_microphone(False)
 
     async def sync_audio(self) -> None:
-        """Point the mesh at the current members and seats (who sends, who is heard)."""
-        members = {uid for uid in self.state.members if uid != self.me.id}
+        """Point the links at the current members and seats (who sends, who is heard)."""
         speakers = self.state.speakers() - {self.me.id}
         local_seated = self.state.seat_of(self.me.id) is not None
-        await self.audio.sync(members, speakers, local_seated)
+        await self.audio.sync(set(self.state.remote), speakers, local_seated)
 
-    async def _send_signal(self, to: str, kind: SignalKind, payload: dict[str, Any]) -> None:
-        try:
-            await self.client.send_rtc_signal(self.room_id, to, kind.value, payload)
-        except SignalingError as exc:
-            log.warning("%s signal to %s failed: %s (%s)", kind.value, to, exc, sorted(payload))
+    async def _connection_lost(self) -> None:
+        await self.publish_error("not_connected", "the connection to the room was lost")
+        await super()._connection_lost()
 
-    def on_level(self, user_id: str, dbfs: float, speaking: bool) -> None:
-        """Feed from :class:`LocalMedia`'s level meter (remote speakers' audio)."""
-        if self.state.update_member(user_id, level_dbfs=dbfs, speaking=speaking):
-            self.changed("levels")
-
-    # --- local audio ----------------------------------------------------------------
+    # --- local audio ------------------------------------------------------------------
 
     async def set_microphone(self, on: bool) -> bool:
         """Turn the microphone on or off; only a seated user may turn it on."""
@@ -398,102 +264,80 @@ class AudioRoomSession:
         self.media.set_microphone(on)
         if not on:  # nothing is metered while off: the ring must not keep its last level
             self.on_level(self.me.id, SILENCE_DBFS, False)
-        self.changed("devices")
-        if self._joined:
-            with contextlib.suppress(SignalingError):
-                await self.client.set_device_state(self.room_id, microphone=on)
-        await self.bus.audio_room.publish(lambda e: e.audio_video.on_microphone_state_changed, on)
+        self.changed(Change.DEVICES)
+        await self._report_devices(microphone=on)
+        await self.channel.publish(lambda e: e.audio_video.on_microphone_state_changed, on)
         return True
 
-    def set_speaker(self, on: bool) -> None:
-        """Hear the room, or mute everything it plays (the bar's speaker button)."""
-        self.media.playback.muted = not on
-        self.changed("devices")
+    async def _set_device(self, device: MediaDevice, on: bool) -> None:
+        if device == "microphone":
+            await self.set_microphone(on)
 
-    async def set_audio_output(self, device: int | str | None) -> None:
-        """Play to another device; ``None`` is the system default."""
-        route = await self.media.set_output(device)
-        await self.bus.audio_room.publish(lambda e: e.audio_video.on_audio_output_changed, route)
-
-    async def _device_control(self, event: DeviceControlEvent) -> None:
-        """Muting is carried out; unmuting needs the local user's consent (refused by default)."""
+    async def _may_turn_on(self, event: DeviceControlEvent) -> bool:
+        """Unmuting needs the local user's consent (a hook; refused without one)."""
         if event.device != "microphone":
-            return
-        if not event.on:
-            await self.set_microphone(False)
-            return
+            return False
         request = MicrophoneTurnOnByOthersEvent(User(event.requester.user_id, event.requester.name))
-        allowed = await self.bus.audio_room.ask(
+        return await self.channel.ask(
             lambda e: e.audio_video.on_microphone_turn_on_by_others_confirmation,
             request,
             otherwise=False,
         )
-        if allowed and not self.ended.is_set():
-            await self.set_microphone(True)
 
-    # --- UI events the page reports -------------------------------------------------
+    async def _close_media(self) -> None:
+        await self.audio.close()
+
+    # --- what the page reports --------------------------------------------------------
 
     async def seat_clicked(self, index: int) -> bool:
         """A seat was clicked: publish ``seat.on_clicked``; True if a hook handled it
         (then the page shows no menu of its own)."""
         uid = self.state.occupants().get(index)
         user = self.state.user(uid) if uid else None
-        await self.bus.audio_room.publish(lambda e: e.seat.on_clicked, index, user)
-        return self.bus.audio_room.events.seat.on_clicked is not None
+        await self.channel.publish(lambda e: e.seat.on_clicked, index, user)
+        return self.channel.events.seat.on_clicked is not None
 
     async def member_clicked(self, user: User | str) -> None:
         """A member-list row was clicked (the user, or their id as the page knows it)."""
         user = self.state.user(user) if isinstance(user, str) else user
-        await self.bus.audio_room.publish(lambda e: e.member_list.on_clicked, user)
+        await self.channel.publish(lambda e: e.member_list.on_clicked, user)
 
     async def member_more_pressed(self, user: User | str) -> bool:
         """The row's "more" button: True if a hook replaced the default menu."""
         user = self.state.user(user) if isinstance(user, str) else user
-        await self.bus.audio_room.publish(lambda e: e.member_list.on_more_button_pressed, user)
-        return self.bus.audio_room.events.member_list.on_more_button_pressed is not None
+        await self.channel.publish(lambda e: e.member_list.on_more_button_pressed, user)
+        return self.channel.events.member_list.on_more_button_pressed is not None
 
-    # --- ending ---------------------------------------------------------------------
+    async def message_clicked(self, message: InRoomMessage | str) -> None:
+        """A message was clicked (the message, or its id as the page knows it)."""
+        found = self.chat.find(message) if isinstance(message, str) else message
+        if found is not None:
+            await self.channel.publish(lambda e: e.in_room_message.on_clicked, found)
+
+    async def message_long_pressed(self, message: InRoomMessage | str) -> None:
+        found = self.chat.find(message) if isinstance(message, str) else message
+        if found is not None:
+            await self.channel.publish(lambda e: e.in_room_message.on_long_press, found)
+
+    async def _on_local_send(self, message: InRoomMessage) -> None:
+        await self.channel.publish(lambda e: e.in_room_message.on_local_send, message)
+
+    # --- the end ----------------------------------------------------------------------
 
     async def leave(self, *, confirm: bool = True) -> bool:
         """Leave the room; with ``confirm`` ``on_leave_confirmation`` may veto it first."""
-        if self.ended.is_set():
-            return True
-        if confirm:
-            event = LeaveConfirmationEvent(self.room_id, self.config.leave_confirmation)
-            if not await self.bus.audio_room.confirm(lambda e: e.on_leave_confirmation, event):
-                return False
-        await self._finish(AudioRoomEndReason.LOCAL_LEAVE)
-        return True
+        return await self.end_by_user(confirm=confirm)
 
-    async def _finish(
-        self, reason: AudioRoomEndReason, *, kicker: str | None = None, left: bool = False
-    ) -> None:
-        """End once: leave the room, close the mesh and the devices, publish ``on_ended``."""
-        if self.ended.is_set():
-            return
-        self.ended.set()
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._inbox.put_nowait(_STOP)
-        if self._ticker is not None and self._ticker is not asyncio.current_task():
-            self._ticker.cancel()
-        if not left and self._joined:
-            with contextlib.suppress(SignalingError):
-                await self.client.leave_room(self.room_id)
-        await self.audio.close()
-        self.end_event = AudioRoomEndEvent(
+    async def _confirm_leaving(self) -> bool:
+        event = LeaveConfirmationEvent(self.room_id, self.config.leave_confirmation)
+        return await self.channel.confirm(lambda e: e.on_leave_confirmation, event)
+
+    def _end_event(self, reason: AudioRoomEndReason, kicker: str | None) -> AudioRoomEndEvent:
+        return AudioRoomEndEvent(
             reason,
             kicker if reason is AudioRoomEndReason.KICK_OUT else None,
-            is_from_minimizing=self.state.minimized,
+            is_from_minimizing=self.minimized,
         )
-        self.changed("ended")
-        try:
-            await self.bus.audio_room.end(lambda e: e.on_ended, self.end_event)
-        finally:
-            self.finished.set()
 
-    async def close(self) -> None:
-        """Leave (without asking) if still in the room and stop all background work."""
-        if not self.ended.is_set():
-            await self._finish(AudioRoomEndReason.LOCAL_LEAVE)
-        await cancel_after_end(self.finished, (self._ticker, self._worker, *self._tasks))
+    async def _publish_end(self, event: AudioRoomEndEvent) -> None:
+        await self.channel.end(lambda e: e.on_ended, event)

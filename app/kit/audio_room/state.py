@@ -1,52 +1,27 @@
-"""The state of one audio room as the local user knows it: seats, members, requests.
+"""The state of one audio room as the local user knows it: seats, roles, requests.
 
-Pure bookkeeping with no I/O, so the session (:mod:`app.kit.audio_room.session`)
-stays about events and the rules here are easy to read: the seat map with the highest
-version wins, roles follow from it, and :meth:`AudioRoomState.view` builds the page's
-:class:`~app.audio_room_view.AudioRoomView`.
+Pure bookkeeping with no I/O, so the session (:mod:`app.kit.audio_room.session`) stays
+about events and the rules here are easy to read: the seat map with the highest version
+wins, roles follow from it, and :meth:`AudioRoomState.view` builds the page's
+:class:`~app.kit.views.audio_room.AudioRoomView`. The remote members are the session's
+(:attr:`RoomSession.members`); the local user's own member is kept here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from types import MappingProxyType
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.room.members import Member
 from app.kit.types import AudioRoomRole, InRoomMessage, User
-from app.kit.views.audio_room import (
-    AudioRoomView,
-    ChatMessageView,
-    MemberRole,
-    MemberView,
-    SeatView,
-)
+from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView, SeatView
 from app.kit.views.call import SPEAKING_THRESHOLD, level_from_dbfs
+from app.kit.views.chat import chat_views
 from signaling.protocol import MemberInfo
 from signaling.protocol_audio import SeatMapInfo
 
-__all__ = ["AudioRoomState", "Member", "SeatDiff"]
-
-
-@dataclass(frozen=True)
-class Member:
-    """A member of the room (the local user included)."""
-
-    user: User
-    microphone: bool = False
-    attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    joined_at_ms: int = 0
-    level_dbfs: float = -100.0
-    speaking: bool = False
-
-    @classmethod
-    def from_info(cls, info: MemberInfo) -> Member:
-        return cls(
-            User(info.user_id, info.name),
-            info.microphone,
-            MappingProxyType(dict(info.attributes)),
-            info.joined_at_ms,
-        )
+__all__ = ["AudioRoomState", "SeatDiff"]
 
 
 @dataclass(frozen=True)
@@ -62,22 +37,22 @@ class SeatDiff:
 
 
 class AudioRoomState:
-    """Seat map, members, requests and messages of one room, from the local user's side."""
+    """Seat map, requests and the local member of one room, from the local user's side."""
 
-    def __init__(self, room_id: str, me: User, config: AudioRoomConfig) -> None:
+    def __init__(
+        self, room_id: str, me: User, config: AudioRoomConfig, remote: Mapping[str, Member]
+    ) -> None:
+        """``remote`` is the session's live mapping of the other members."""
         self.room_id = room_id
         self.me = me
         self.config = config
+        self.remote = remote
+        self.local = Member(me)
         self.seat_map: SeatMapInfo | None = None
-        self.members: dict[str, Member] = {me.id: Member(me)}
         #: Applicants waiting for an answer (hosts and the co-host see them), oldest first.
         self.applications: dict[str, User] = {}
-        self.messages: list[InRoomMessage] = []
         self.requesting = False
         self.invited_by: User | None = None
-        self.start_time_ms = 0
-        self.reconnecting = False
-        self.minimized = False
 
     # --- seats ------------------------------------------------------------------------
 
@@ -152,21 +127,15 @@ class AudioRoomState:
 
     # --- members ----------------------------------------------------------------------
 
-    def set_member(self, member: Member) -> bool:
-        """Add or refresh a member; True if they are new."""
-        fresh = member.user.id not in self.members
-        old = self.members.get(member.user.id)
-        if old is not None:
-            member = replace(member, level_dbfs=old.level_dbfs, speaking=old.speaking)
-        self.members[member.user.id] = member
-        return fresh
+    @property
+    def members(self) -> dict[str, Member]:
+        """Everyone in the room by user id, the local user first."""
+        return {self.me.id: self.local, **self.remote}
 
-    def update_member(self, user_id: str, **changes: object) -> bool:
-        member = self.members.get(user_id)
-        if member is None:
-            return False
-        self.members[user_id] = replace(member, **changes)  # type: ignore[arg-type]
-        return True
+    def set_local(self, info: MemberInfo) -> None:
+        """What the server says of the local user (attributes, when they joined)."""
+        fresh = Member.from_info(info)
+        self.local = replace(self.local.refreshed(fresh), microphone=self.local.microphone)
 
     def users(self) -> list[User]:
         return [m.user for m in self.members.values()]
@@ -174,17 +143,25 @@ class AudioRoomState:
     # --- the page -------------------------------------------------------------------
 
     def view(
-        self, duration_s: int, microphone_on: bool, *, speaker_on: bool = True
+        self,
+        *,
+        duration_s: int,
+        microphone_on: bool,
+        speaker_on: bool,
+        messages: Sequence[InRoomMessage],
+        minimized: bool,
+        reconnecting: bool,
     ) -> AudioRoomView:
         """The whole page as it should look now."""
         occupants = self.occupants()
         seat_map = self.seat_map
+        members = self.members
         seats: list[SeatView] = []
         host_seats = set(seat_map.host_seat_indexes if seat_map else self.config.host_seat_indexes)
         count = len(seat_map.seats) if seat_map else self.config.seat_count
         for index in range(count):
             uid = occupants.get(index)
-            member = self.members.get(uid) if uid else None
+            member = members.get(uid) if uid else None
             local = uid == self.me.id
             # The local level is metered from the microphone slot: none while it is off.
             heard = member is not None and (microphone_on or not local)
@@ -219,9 +196,9 @@ class AudioRoomState:
             duration_s=duration_s,
             microphone_on=microphone_on,
             speaker_on=speaker_on,
-            messages=tuple(self._message_view(m) for m in self.messages),
-            minimized=self.minimized,
-            reconnecting=self.reconnecting,
+            messages=chat_views(messages, self.me.id),
+            minimized=minimized,
+            reconnecting=reconnecting,
             requesting=self.requesting,
             invited_by=self.invited_by,
         )
@@ -264,16 +241,6 @@ class AudioRoomState:
         if uid == self.cohost_id:
             return MemberRole.COHOST
         return MemberRole.SPEAKER if seated else MemberRole.AUDIENCE
-
-    def _message_view(self, message: InRoomMessage) -> ChatMessageView:
-        return ChatMessageView(
-            message_id=message.message_id,
-            sender_name=message.sender.name or message.sender.id,
-            text=message.text,
-            timestamp_ms=message.timestamp_ms,
-            is_local=message.sender.id == self.me.id,
-            state=message.state,
-        )
 
 
 def _occupants(info: SeatMapInfo) -> dict[int, str]:

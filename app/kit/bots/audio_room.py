@@ -1,19 +1,19 @@
 """Headless audio-room members ("room bots"): join as host or audience, sit, apply, speak.
 
-A room bot drives the public kit API (:class:`~app.audio_room_kit.AudioRoomKit` and its
+A room bot drives the public kit API (:class:`~app.kit.audio_room.kit.AudioRoomKit` and its
 controller) with synthetic media and no Qt, and records every kit event it saw, like
-:class:`app.kit.bots.call.Bot`. Where the desktop app shows a dialog (a seat invitation), the bot
-answers as told by ``on_seat_invitation``; a test's own hooks take precedence.
+:class:`app.kit.bots.call.Bot`. Where the desktop app shows a dialog (a seat invitation),
+the bot answers as told by ``on_seat_invitation``; a test's own hooks take precedence.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 from app.kit.audio_room.kit import AudioRoomController, AudioRoomKit
 from app.kit.audio_room.session import AudioRoomSession
-from app.kit.bots.call import Answer, SeenEvent
+from app.kit.bots.call import Answer
+from app.kit.bots.recorder import EventRecorder, SeenEvent
 from app.kit.config.audio_room import AudioRoomConfig
 from app.kit.events import AudioRoomEvents
 from app.kit.media import MediaOptions
@@ -34,16 +34,18 @@ class RoomBot:
         *,
         on_seat_invitation: Answer = Answer.IGNORE,
         media: MediaOptions | None = None,
+        events: AudioRoomEvents | None = None,
     ) -> None:
+        """``events``: the bot's own hooks in every room it joins (unless ``join`` is
+        given others)."""
         self.user = user
         self.client = SignalingClient(server_url, token)
         self.media_options = media or MediaOptions(synthetic=True)
         self.on_seat_invitation = on_seat_invitation
+        self.events = events
         self.kit = AudioRoomKit()
         self.bus = self.kit.bus
-        self.seen: list[SeenEvent] = []
-        self._waiters: list[tuple[str, int, asyncio.Future[SeenEvent]]] = []
-        self.bus.add_listener(self._record)
+        self.recorder = EventRecorder(self.bus)
         # Where the desktop app shows its invitation dialog, the bot answers by itself.
         self.bus.audio_room.set_default(
             lambda e: e.seat.audience.on_taking_invitation_received, self._invited
@@ -69,7 +71,7 @@ class RoomBot:
             self.client,
             room_id,
             config,
-            events=events or AudioRoomEvents(),
+            events=events or self.events or AudioRoomEvents(),
             media=self.media_options,
         )
 
@@ -134,30 +136,23 @@ class RoomBot:
 
     # --- observation ----------------------------------------------------------------
 
+    @property
+    def seen(self) -> list[SeenEvent]:
+        """Every kit event the bot saw, oldest first."""
+        return self.recorder.seen
+
     def saw(self, path: str) -> list[SeenEvent]:
         """Every event seen at ``path`` (``audio_room.seat.on_changed``), oldest first."""
-        return [e for e in self.seen if e.path == path]
+        return self.recorder.saw(path)
 
     async def expect(self, path: str, timeout: float = 10.0, *, count: int = 1) -> SeenEvent:
-        """The ``count``-th event at ``path``: already seen, or the next ones."""
-        seen = self.saw(path)
-        if len(seen) >= count:
-            return seen[count - 1]
-        future: asyncio.Future[SeenEvent] = asyncio.get_running_loop().create_future()
-        entry = (path, count, future)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+        """The ``count``-th event at ``path``: already seen, or the next ones to come."""
+        return await self.recorder.expect(path, timeout, count=count)
 
-    def _record(self, path: str, args: tuple[object, ...]) -> None:
-        event = SeenEvent(path, args)
-        self.seen.append(event)
-        for wanted, count, future in list(self._waiters):
-            if wanted == path and not future.done() and len(self.saw(path)) >= count:
-                future.set_result(event)
+    async def drop_connection(self, *, reconnect: bool = False) -> None:
+        """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network
+        drop the bot recovers from): no leaving, no goodbye to the server."""
+        await self.client.drop(reconnect=reconnect)
 
     async def close(self) -> None:
         """Leave the room, sign out and release everything; idempotent."""

@@ -11,16 +11,18 @@ first, exactly as when the desktop page's buttons are clicked.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from app.kit.bots.recorder import EventRecorder, SeenEvent
+from app.kit.bus import EventBus
 from app.kit.call.invitations import Phase, PhaseChanged
-from app.kit.call.service import CallInvitationService, MediaFactory, ServerInfo
+from app.kit.call.service import CallInvitationService
 from app.kit.call.session import CallSession
 from app.kit.config import CallInvitationConfig
-from app.kit.media import LocalMedia, MediaOptions
+from app.kit.connect import ServerInfo
+from app.kit.events import CallEvents, CallInvitationEvents
+from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.types import User
 
 
@@ -30,14 +32,6 @@ class Answer(StrEnum):
     ANSWER = "answer"
     DECLINE = "decline"
     IGNORE = "ignore"
-
-
-@dataclass(frozen=True)
-class SeenEvent:
-    """One kit event a bot saw: ``path`` like ``call.user.on_enter``, and its arguments."""
-
-    path: str
-    args: tuple[object, ...] = field(compare=False)
 
 
 class Bot:
@@ -54,7 +48,11 @@ class Bot:
         abandon_after_s: float = 60.0,
         media_factory: MediaFactory = LocalMedia,
         invitation_config: CallInvitationConfig | None = None,
+        events: CallEvents | None = None,
+        invitation_events: CallInvitationEvents | None = None,
     ) -> None:
+        """``events`` and ``invitation_events`` are the bot's own hooks (a hook that
+        replaces a default, like ``on_call_end``, runs instead of it)."""
         self.user = user
         self.invitation_config = invitation_config
         self.abandon_after_s = abandon_after_s
@@ -62,11 +60,9 @@ class Bot:
         self.on_invited = on_invited
         self.server = ServerInfo(server_url, token)
         self.media_options = media or MediaOptions(synthetic=True)
-        self.kit = CallInvitationService()
+        self.kit = CallInvitationService(EventBus(events, invitation_events))
         self.bus = self.kit.bus
-        self.seen: list[SeenEvent] = []
-        self._waiters: list[tuple[str, asyncio.Future[SeenEvent]]] = []
-        self.bus.add_listener(self._record)
+        self.recorder = EventRecorder(self.bus)
         self.kit.subscribe(self._phase)
 
     async def sign_in(self) -> None:
@@ -119,30 +115,24 @@ class Bot:
 
     # --- observation ----------------------------------------------------------------
 
+    @property
+    def seen(self) -> list[SeenEvent]:
+        """Every kit event the bot saw, oldest first."""
+        return self.recorder.seen
+
     def saw(self, path: str) -> list[SeenEvent]:
         """Every event seen at ``path`` (``call.user.on_enter``), oldest first."""
-        return [e for e in self.seen if e.path == path]
+        return self.recorder.saw(path)
 
-    async def expect(self, path: str, timeout: float = 10.0) -> SeenEvent:
-        """The first event at ``path`` already seen, or the next one."""
-        for event in self.seen:
-            if event.path == path:
-                return event
-        future: asyncio.Future[SeenEvent] = asyncio.get_running_loop().create_future()
-        entry = (path, future)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        finally:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
+    async def expect(self, path: str, timeout: float = 10.0, *, count: int = 1) -> SeenEvent:
+        """The ``count``-th event at ``path``: already seen, or the next ones to come."""
+        return await self.recorder.expect(path, timeout, count=count)
 
-    def _record(self, path: str, args: tuple[object, ...]) -> None:
-        event = SeenEvent(path, args)
-        self.seen.append(event)
-        for wanted, future in list(self._waiters):
-            if wanted == path and not future.done():
-                future.set_result(event)
+    async def drop_connection(self, *, reconnect: bool = False) -> None:
+        """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network
+        drop the bot recovers from): no hang-up, no goodbye to the server."""
+        if self.kit.client is not None:
+            await self.kit.client.drop(reconnect=reconnect)
 
     async def close(self) -> None:
         """Hang up, sign out and release everything; idempotent."""

@@ -1,26 +1,37 @@
-"""The call-invitation state machine: ring out, ring in, answer, and start the call.
+"""The call-invitation service's I/O: server pushes in, the invitation kit's events out.
 
-Qt-free core of :class:`app.CallInvitationService`. It turns the server's invitation
-pushes into the invitation kit's events on the bus, and starts a :class:`CallSession`
-when a call begins: at once for a group call (the caller waits in the call), when the
-callee accepts for a one-to-one call, and on accepting as a callee. Pages follow
-:attr:`phase` through :meth:`subscribe`.
+Qt-free core of :class:`~app.kit.call.service.CallInvitationService`. Every decision is
+:class:`~app.kit.call.phases.InvitationPhases`'s; this module talks to the server,
+publishes the invitation kit's events on the bus, carries out the machine's effects
+(start a :class:`CallSession`, tell it whom it waits for, decline as busy) and tells its
+followers the phase (:meth:`InvitationService.subscribe`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from app.kit.bus import EventBus
+from app.kit.call.phases import (
+    DeclineBusy,
+    Effect,
+    ExpectInvitees,
+    InvitationPhases,
+    InviteeGone,
+    Phase,
+    Ringing,
+    StartCall,
+)
 from app.kit.call.session import CallSession
 from app.kit.config import CallInvitationConfig
+from app.kit.listeners import Listeners, Unsubscribe
+from app.kit.tasks import TaskKeeper
 from app.kit.types import InvitationUserInfo, KitError, User
 from signaling.client import SignalingClient
+from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import CallType, InvitationEndReason, InvitationUserState
 from signaling.errors import SignalingError
 from signaling.protocol import (
@@ -34,35 +45,21 @@ from signaling.protocol import (
     UserInfo,
 )
 
+__all__ = ["InvitationService", "Phase", "PhaseChanged", "Ringing", "SessionFactory"]
+
 log = logging.getLogger("parley.invitations")
 
 SessionFactory = Callable[[str, bool, bool], CallSession]
 """Builds the session for ``(call_id, is_video, is_group)``."""
 
-
-class Phase(StrEnum):
-    """Where the local user is, as the pages see it."""
-
-    IDLE = "idle"
-    OUTGOING = "outgoing"  # one-to-one, waiting for the callee
-    INCOMING = "incoming"  # ringing here
-    IN_CALL = "in_call"
-
-
-@dataclass(frozen=True)
-class Ringing:
-    """The invitation ringing here or out from here."""
-
-    invitation_id: str
-    call_id: str
-    caller: User
-    callees: tuple[User, ...]
-    is_video: bool
-    custom_data: str = ""
+#: The invitation kit's error when this user signed in elsewhere (the protocol's code).
+SIGNED_IN_ELSEWHERE = "logged_in_elsewhere"
 
 
 @dataclass(frozen=True)
 class PhaseChanged:
+    """The phase moved: what to show, the invitation ringing, the call in progress."""
+
     phase: Phase
     ringing: Ringing | None
     session: CallSession | None
@@ -88,44 +85,72 @@ class InvitationService:
         self.me = me
         self.config = config or CallInvitationConfig()
         self._session_factory = session_factory
-        self.phase = Phase.IDLE
-        self.ringing: Ringing | None = None
+        self.phases = InvitationPhases()
         self.session: CallSession | None = None
-        self._listeners: list[Callable[[PhaseChanged], None]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._listeners: Listeners[[PhaseChanged]] = Listeners("invitation phases")
+        self.tasks = TaskKeeper("invitations")
         self._unsubscribe = client.subscribe(self._on_event)
 
-    # --- observation ----------------------------------------------------------------
+    # --- observation ------------------------------------------------------------------
 
-    def subscribe(self, listener: Callable[[PhaseChanged], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+    @property
+    def phase(self) -> Phase:
+        return self.phases.phase
 
-    def _set_phase(self, phase: Phase, ringing: Ringing | None) -> None:
-        self.phase, self.ringing = phase, ringing
-        change = PhaseChanged(phase, ringing, self.session)
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception:
-                log.exception("phase listener failed")
+    @property
+    def ringing(self) -> Ringing | None:
+        return self.phases.ringing
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+    def subscribe(self, listener: Callable[[PhaseChanged], None]) -> Unsubscribe:
+        """Follow the phase (idle, outgoing, incoming, in call): what page to show."""
+        return self._listeners.subscribe(listener)
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("invitation task failed", exc_info=task.exception())
+    def _announce(self, before: tuple[Phase, Ringing | None]) -> None:
+        if (self.phases.phase, self.phases.ringing) != before:
+            self._listeners.emit(PhaseChanged(self.phases.phase, self.phases.ringing, self.session))
 
-    async def _error(self, exc: SignalingError) -> None:
-        await self.bus.invitation.publish(
-            lambda e: e.on_error, KitError(exc.code.value, exc.message)
-        )
+    def _now(self) -> tuple[Phase, Ringing | None]:
+        return self.phases.phase, self.phases.ringing
 
-    # --- requests -------------------------------------------------------------------
+    async def _error(self, code: str, message: str) -> None:
+        await self.bus.invitation.publish(lambda e: e.on_error, KitError(code, message))
+
+    # --- effects ----------------------------------------------------------------------
+
+    async def _carry_out(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, StartCall):
+                await self._start_call(effect)
+            elif isinstance(effect, ExpectInvitees):
+                if self.session is not None:
+                    self.session.expect_invitees(effect.invitees)
+            elif isinstance(effect, InviteeGone):
+                if self.session is not None:
+                    self.session.invitee_answered(effect.user_id, accepted=False)
+            elif isinstance(effect, DeclineBusy):
+                # The server refuses busy users itself; this covers the moment between.
+                try:
+                    await self.client.decline_invitation(effect.invitation_id, busy=True)
+                except SignalingError as exc:
+                    log.info("declining a second invitation as busy failed: %s", exc)
+
+    async def _start_call(self, start: StartCall) -> None:
+        session = self._session_factory(start.call_id, start.is_video, start.is_group)
+        self.session = session
+        session.expect_invitees(start.invitees)
+        self._listeners.emit(PhaseChanged(Phase.IN_CALL, self.phases.ringing, session))
+        self.tasks.spawn(self._await_end(session), f"call {start.call_id}")
+        await session.start()
+
+    async def _await_end(self, session: CallSession) -> None:
+        await session.ended.wait()
+        if self.session is session:
+            before = self._now()
+            self.session = None
+            self.phases.call_ended(session.call_id)
+            self._announce(before)
+
+    # --- requests ---------------------------------------------------------------------
 
     async def send(
         self,
@@ -135,19 +160,16 @@ class InvitationService:
         call_id: str | None = None,
         custom_data: str = "",
     ) -> str | None:
-        """Invite users; returns the call id, or None if the server refused (``on_error``).
+        """Invite users; returns the call id, or None if refused (``on_error``).
 
         During a call this invites more people into it.
         """
-        in_call = self.session is not None and not self.session.ended.is_set()
-        if self.phase in (Phase.OUTGOING, Phase.INCOMING):
-            await self.bus.invitation.publish(
-                lambda e: e.on_error, KitError("busy", "an invitation is already ringing")
-            )
+        if not self.phases.can_send:
+            await self._error("busy", "an invitation is already ringing")
             return None
-        if in_call and self.session is not None:
-            call_id = self.session.call_id
-        group = len(invitees) > 1 or in_call
+        session = self.session
+        if session is not None and not session.ended.is_set():
+            call_id = session.call_id
         try:
             sent = await self.client.send_invitation(
                 invitees,
@@ -159,101 +181,94 @@ class InvitationService:
                 end_call_when_initiator_leaves=self.config.end_call_when_initiator_leave,
             )
         except SignalingError as exc:
-            await self._error(exc)
+            await self._error(exc.code.value, exc.message)
             return None
-        ringing_ids = {u.user_id for u in sent.users if u.state is InvitationUserState.RECEIVED}
+        ringing_ids = [u.user_id for u in sent.users if u.state is InvitationUserState.RECEIVED]
         callees = tuple(User(u, u) for u in invitees)
         ringing = Ringing(sent.invitation_id, sent.call_id, self.me, callees, is_video, custom_data)
-        if in_call and self.session is not None:
-            self.session.expect_invitees(ringing_ids)
-        elif group:
-            session = self._begin_call(sent.call_id, is_video, group=True)
-            session.expect_invitees(ringing_ids)
-            await session.start()
-        elif ringing_ids:
-            self._set_phase(Phase.OUTGOING, ringing)
+        before = self._now()
+        effects = self.phases.sent(ringing, ringing_ids)
+        if not any(isinstance(effect, StartCall) for effect in effects):
+            self._announce(before)
+        await self._carry_out(effects)
         return sent.call_id
 
     async def cancel(self, custom_data: str = "") -> None:
         """Cancel the outgoing one-to-one invitation (the cancel button)."""
-        ringing = self.ringing
-        if self.phase is not Phase.OUTGOING or ringing is None:
+        before = self._now()
+        ringing = self.phases.cancelling()
+        if ringing is None:
             return
-        self._set_phase(Phase.IDLE, None)
+        self._announce(before)
         try:
             await self.client.cancel_invitation(ringing.invitation_id, custom_data=custom_data)
         except SignalingError as exc:
-            await self._error(exc)
+            await self._error(exc.code.value, exc.message)
+
+    async def cancel_invitee(self, user_id: str, custom_data: str = "") -> bool:
+        """Stop ringing one invitee of the call in progress (their waiting tile's cancel)."""
+        session = self.session
+        invitation_id = session.invitation_of(user_id) if session is not None else None
+        if session is None or invitation_id is None:
+            return False
+        try:
+            await self.client.cancel_invitation(
+                invitation_id, invitees=[user_id], custom_data=custom_data
+            )
+        except SignalingError as exc:
+            await self._error(exc.code.value, exc.message)
+            return False
+        session.invitee_answered(user_id, accepted=False)
+        return True
 
     async def accept(self, custom_data: str = "") -> CallSession | None:
         """Accept the invitation ringing here and join the call."""
-        ringing = self.ringing
-        if self.phase is not Phase.INCOMING or ringing is None:
+        ringing = self.phases.ringing_here
+        if ringing is None:
             return None
         try:
             call_id = await self.client.accept_invitation(ringing.invitation_id, custom_data)
         except SignalingError as exc:
-            self._set_phase(Phase.IDLE, None)
-            await self._error(exc)
+            before = self._now()
+            self.phases.declining()
+            self._announce(before)
+            await self._error(exc.code.value, exc.message)
             return None
-        session = self._begin_call(call_id, ringing.is_video, group=len(ringing.callees) > 1)
-        await session.start()
-        return session
+        await self._carry_out(self.phases.accepted_here(call_id))
+        return self.session
 
     async def reject(self, custom_data: str = "") -> None:
         """Decline the invitation ringing here."""
-        ringing = self.ringing
-        if self.phase is not Phase.INCOMING or ringing is None:
+        before = self._now()
+        ringing = self.phases.declining()
+        if ringing is None:
             return
-        self._set_phase(Phase.IDLE, None)
+        self._announce(before)
         try:
             await self.client.decline_invitation(ringing.invitation_id, custom_data)
         except SignalingError as exc:
-            await self._error(exc)
+            await self._error(exc.code.value, exc.message)
 
-    def _begin_call(self, call_id: str, is_video: bool, *, group: bool) -> CallSession:
-        session = self._session_factory(call_id, is_video, group)
-        self.session = session
-        self._set_phase(Phase.IN_CALL, self.ringing)
-        self._spawn(self._await_end(session))
-        return session
-
-    async def _await_end(self, session: CallSession) -> None:
-        await session.ended.wait()
-        if self.session is session:
-            self.session = None
-            self._set_phase(Phase.IDLE, None)
-
-    # --- pushes ---------------------------------------------------------------------
+    # --- pushes -----------------------------------------------------------------------
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, InvitationReceivedEvent):
-            self._spawn(self._received(event))
-        elif isinstance(event, InvitationCancelledEvent):
-            self._spawn(self._cancelled(event))
-        elif isinstance(event, InvitationTimeoutEvent):
-            self._spawn(self._timed_out(event))
-        elif isinstance(event, InvitationAcceptedEvent):
-            self._spawn(self._accepted(event))
-        elif isinstance(event, InvitationDeclinedEvent):
-            self._spawn(self._declined(event))
-        elif isinstance(event, InvitationUserStateEvent):
-            self._spawn(self._user_states(event))
-        elif isinstance(event, InvitationEndedEvent):
-            self._spawn(self._ended(event))
+        handler = self._HANDLERS.get(type(event))
+        if handler is not None:
+            self.tasks.spawn(handler(self, event), type(event).__name__)
 
     async def _received(self, event: InvitationReceivedEvent) -> None:
-        if self.phase is not Phase.IDLE:
-            # The server refuses busy users itself; this covers the moment between.
-            await self.client.decline_invitation(event.invitation_id, busy=True)
-            return
         caller = _user(event.caller)
         callees = tuple(_user(u) for u in event.invitees)
         is_video = event.call_type is CallType.VIDEO
         ringing = Ringing(
             event.invitation_id, event.call_id, caller, callees, is_video, event.custom_data
         )
-        self._set_phase(Phase.INCOMING, ringing)
+        before = self._now()
+        effects = self.phases.received(ringing)
+        if effects:
+            await self._carry_out(effects)
+            return
+        self._announce(before)
         await self.bus.invitation.publish(
             lambda e: e.on_incoming_call_received,
             event.call_id,
@@ -263,23 +278,10 @@ class InvitationService:
             event.custom_data,
         )
 
-    def _is_ringing_here(self, invitation_id: str) -> bool:
-        return (
-            self.phase is Phase.INCOMING
-            and self.ringing is not None
-            and (self.ringing.invitation_id == invitation_id)
-        )
-
-    def _is_ringing_out(self, invitation_id: str) -> bool:
-        return (
-            self.phase is Phase.OUTGOING
-            and self.ringing is not None
-            and (self.ringing.invitation_id == invitation_id)
-        )
-
     async def _cancelled(self, event: InvitationCancelledEvent) -> None:
-        if self._is_ringing_here(event.invitation_id):
-            self._set_phase(Phase.IDLE, None)
+        before = self._now()
+        self.phases.stopped_ringing_here(event.invitation_id)
+        self._announce(before)
         await self.bus.invitation.publish(
             lambda e: e.on_incoming_call_canceled,
             event.call_id,
@@ -288,22 +290,21 @@ class InvitationService:
         )
 
     async def _timed_out(self, event: InvitationTimeoutEvent) -> None:
+        before = self._now()
         if event.caller.user_id == self.me.id:
-            if self._is_ringing_out(event.invitation_id):
-                self._set_phase(Phase.IDLE, None)
             callees = tuple(_user(u) for u in event.callees)
+            effects = self.phases.timed_out_out(event.invitation_id, [u.id for u in callees])
+            self._announce(before)
             await self.bus.invitation.publish(
                 lambda e: e.on_outgoing_call_timeout,
                 event.call_id,
                 callees,
                 event.call_type is CallType.VIDEO,
             )
-            if self.session is not None:
-                for user in callees:
-                    self.session.invitee_answered(user.id, accepted=False)
+            await self._carry_out(effects)
             return
-        if self._is_ringing_here(event.invitation_id):
-            self._set_phase(Phase.IDLE, None)
+        self.phases.stopped_ringing_here(event.invitation_id)
+        self._announce(before)
         await self.bus.invitation.publish(
             lambda e: e.on_incoming_call_timeout, event.call_id, _user(event.caller)
         )
@@ -313,11 +314,7 @@ class InvitationService:
         await self.bus.invitation.publish(
             lambda e: e.on_outgoing_call_accepted, event.call_id, callee
         )
-        ringing = self.ringing
-        if ringing is not None and self._is_ringing_out(event.invitation_id):
-            session = self._begin_call(event.call_id, ringing.is_video, group=False)
-            session.expect_invitees({callee.id})
-            await session.start()
+        await self._carry_out(self.phases.remote_accepted(event.invitation_id, callee.id))
 
     async def _declined(self, event: InvitationDeclinedEvent) -> None:
         callee = _user(event.callee)
@@ -332,33 +329,57 @@ class InvitationService:
             await self.bus.invitation.publish(
                 lambda e: e.on_outgoing_call_declined, event.call_id, callee, event.custom_data
             )
-        if self.session is not None:
-            self.session.invitee_answered(callee.id, accepted=False)
+        await self._carry_out(self.phases.remote_refused(callee.id))
 
     async def _user_states(self, event: InvitationUserStateEvent) -> None:
         infos = tuple(InvitationUserInfo(u.user_id, u.state, u.extended_data) for u in event.users)
         await self.bus.invitation.publish(lambda e: e.on_invitation_user_state_changed, infos)
-        if self.session is not None and self.session.call_id == event.call_id:
-            for user in event.users:
-                if user.state in (InvitationUserState.OFFLINE, InvitationUserState.CANCELLED):
-                    self.session.invitee_answered(user.user_id, accepted=False)
+        gone = [
+            u.user_id
+            for u in event.users
+            if u.state in (InvitationUserState.OFFLINE, InvitationUserState.CANCELLED)
+        ]
+        await self._carry_out(self.phases.invitees_gone(event.call_id, gone))
 
     async def _ended(self, event: InvitationEndedEvent) -> None:
-        accepted = event.reason is InvitationEndReason.ACCEPTED
-        if not accepted and self._is_ringing_out(event.invitation_id):
-            self._set_phase(Phase.IDLE, None)
+        before = self._now()
+        self.phases.ended(event.invitation_id, event.reason is InvitationEndReason.ACCEPTED)
+        self._announce(before)
 
-    # --- life -----------------------------------------------------------------------
+    async def _connection(self, event: ConnectionStateChanged) -> None:
+        if event.state is not ConnectionState.KICKED:
+            return
+        # The server replaced this session with a newer one of the same user: nothing
+        # rings here any more (a call in progress ends by itself, as KICK_OUT).
+        before = self._now()
+        if self.phases.phase is not Phase.IN_CALL:
+            self.phases.reset()
+        self._announce(before)
+        await self._error(SIGNED_IN_ELSEWHERE, "signed in elsewhere: this session has ended")
+
+    _HANDLERS: ClassVar[dict[type, Callable[[Any, Any], Coroutine[Any, Any, None]]]] = {}
+
+    # --- life -------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Hang up any call, cancel what rings out, decline what rings in; idempotent."""
         self._unsubscribe()
-        if self.phase is Phase.OUTGOING:
+        if self.phases.phase is Phase.OUTGOING:
             await self.cancel()
-        elif self.phase is Phase.INCOMING:
+        elif self.phases.phase is Phase.INCOMING:
             await self.reject()
         if self.session is not None:
             await self.session.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.tasks.close()
+
+
+InvitationService._HANDLERS = {
+    InvitationReceivedEvent: InvitationService._received,
+    InvitationCancelledEvent: InvitationService._cancelled,
+    InvitationTimeoutEvent: InvitationService._timed_out,
+    InvitationAcceptedEvent: InvitationService._accepted,
+    InvitationDeclinedEvent: InvitationService._declined,
+    InvitationUserStateEvent: InvitationService._user_states,
+    InvitationEndedEvent: InvitationService._ended,
+    ConnectionStateChanged: InvitationService._connection,
+}

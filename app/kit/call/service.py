@@ -9,6 +9,7 @@ and install the bus's default actions (dialogs, navigation, the overlay).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,21 +18,18 @@ from app.kit.bus import EventBus
 from app.kit.call.invitations import InvitationService, Phase, PhaseChanged
 from app.kit.call.session import CallSession
 from app.kit.config import CallConfig, CallInvitationConfig
+from app.kit.connect import ServerInfo, connect
 from app.kit.events import CallEvents, CallInvitationEvents
-from app.kit.media import LocalMedia, MediaOptions
+from app.kit.listeners import Listeners
+from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.minimize import MinimizeController
 from app.kit.types import KitError, KitException, User
-from media.errors import DeviceExceptionType
-from signaling.client import SignalingClient, TokenSource
-from signaling.errors import SignalingError
+from signaling.client import SignalingClient
 
 log = logging.getLogger("parley.kit")
 
 CallConfigFactory = Callable[[bool, bool], CallConfig]
 """The config of a new call from ``(is_video, is_group)``; the default picks the preset."""
-
-MediaFactory = Callable[..., LocalMedia]
-"""Builds a call's local media like :class:`LocalMedia` (label, options, callbacks)."""
 
 
 def preset_for(is_video: bool, is_group: bool) -> CallConfig:
@@ -42,11 +40,29 @@ def preset_for(is_video: bool, is_group: bool) -> CallConfig:
 
 
 @dataclass(frozen=True)
-class ServerInfo:
-    """Where to sign in: the server's URL and the user's token (or a function making one)."""
+class JoiningDevices:
+    """What the caller chose on the ringing page, for the call it becomes (None: as
+    the call's config says)."""
 
-    url: str
-    token: TokenSource
+    microphone: bool | None = None
+    camera: bool | None = None
+    speaker: bool | None = None
+
+    def applied_to(self, config: CallConfig, *, is_video: bool) -> CallConfig:
+        """``config`` with these choices (a voice call has no camera to carry)."""
+        camera = self.camera if is_video else None
+        return dataclasses.replace(
+            config,
+            turn_on_microphone_when_joining=_chosen(
+                self.microphone, config.turn_on_microphone_when_joining
+            ),
+            turn_on_camera_when_joining=_chosen(camera, config.turn_on_camera_when_joining),
+            use_speaker_when_joining=_chosen(self.speaker, config.use_speaker_when_joining),
+        )
+
+
+def _chosen(choice: bool | None, configured: bool) -> bool:
+    return configured if choice is None else choice
 
 
 class CallInvitationService:
@@ -62,7 +78,10 @@ class CallInvitationService:
         self._call_config: CallConfigFactory = preset_for
         self._abandon_after_s = 60.0
         self._media_factory: MediaFactory = LocalMedia
-        self._listeners: list[Callable[[PhaseChanged], None]] = []
+        self._listeners: Listeners[[PhaseChanged]] = Listeners("call phases")
+        #: The ringing page's device choices for the call being rung (see
+        #: :meth:`choose_joining_devices`).
+        self.joining_devices = JoiningDevices()
 
     @property
     def session(self) -> CallSession | None:
@@ -99,19 +118,13 @@ class CallInvitationService:
         self._abandon_after_s = abandon_after_s
         self._media_factory = media_factory
         if client is None:
-            client = SignalingClient(server.url, server.token)
-            try:
-                await client.connect()
-            except SignalingError as exc:
-                error = KitError(exc.code.value, exc.message)
-                await self.bus.invitation.publish(lambda e: e.on_error, error)
-                raise KitException(error) from exc
+            client = await connect(server, self._report)
         self.user, self.client = user, client
         self.invitations = InvitationService(
             client, self.bus, user, self._new_session, config or CallInvitationConfig()
         )
-        for listener in self._listeners:
-            self.invitations.subscribe(listener)
+        self.invitations.subscribe(self._on_phase)
+        self.invitations.subscribe(self._listeners.emit)
 
     async def uninit(self) -> None:
         """Hang up, stop ringing and sign out; idempotent."""
@@ -125,39 +138,41 @@ class CallInvitationService:
             await client.close()
         await self.bus.drain()
 
-    def subscribe(self, listener: Callable[[PhaseChanged], None]) -> None:
-        """Follow the phase (idle, outgoing, incoming, in call) — what page to show."""
-        self._listeners.append(listener)
-        if self.invitations is not None:
-            self.invitations.subscribe(listener)
+    def _on_phase(self, change: PhaseChanged) -> None:
+        # The ringing page's choices are for the call that ringing becomes, and no other
+        # (the session was built with them before IN_CALL is announced).
+        if change.phase is not Phase.OUTGOING:
+            self.joining_devices = JoiningDevices()
+
+    async def _report(self, error: KitError) -> None:
+        await self.bus.invitation.publish(lambda e: e.on_error, error)
+
+    def subscribe(self, listener: Callable[[PhaseChanged], None]) -> Callable[[], None]:
+        """Follow the phase (idle, outgoing, incoming, in call) — what page to show —
+        across sign-ins; returns the function that unsubscribes."""
+        return self._listeners.subscribe(listener)
+
+    def choose_joining_devices(self, **choices: bool) -> None:
+        """The ringing page's toggles (``microphone``, ``camera``, ``speaker``): the call
+        the ringing becomes joins with them; a camera turned off here never opens."""
+        self.joining_devices = dataclasses.replace(self.joining_devices, **choices)
 
     def _new_session(self, call_id: str, is_video: bool, is_group: bool) -> CallSession:
         if self.client is None or self.user is None:
             raise KitException(KitError("not_signed_in", "call init() first"))
-        session_ref: list[CallSession] = []
-
-        def level(user_id: str, dbfs: float, speaking: bool) -> None:
-            if session_ref:
-                session_ref[0].on_level(user_id, dbfs, speaking)
-
-        def device_failed(device: str, kind: DeviceExceptionType) -> None:
-            if session_ref:
-                self.bus.spawn(session_ref[0].local_device_failed(device, kind))  # type: ignore[arg-type]
-
-        media = self._media_factory(
-            self.user.name, self._media_options, on_device_exception=device_failed, on_level=level
-        )
-        session = CallSession(
+        choices, self.joining_devices = self.joining_devices, JoiningDevices()
+        config = choices.applied_to(self._call_config(is_video, is_group), is_video=is_video)
+        return CallSession(
             self.client,
             self.bus,
             self.user,
             call_id,
-            media,
-            self._call_config(is_video, is_group),
+            config,
+            is_video=is_video,
+            media=self._media_options,
+            media_factory=self._media_factory,
             abandon_after_s=self._abandon_after_s,
         )
-        session_ref.append(session)
-        return session
 
     def _require(self) -> InvitationService:
         if self.invitations is None:
@@ -185,6 +200,10 @@ class CallInvitationService:
 
     async def reject(self, custom_data: str = "") -> None:
         await self._require().reject(custom_data)
+
+    async def cancel_invitee(self, user_id: str, custom_data: str = "") -> bool:
+        """Stop ringing one invitee of the call in progress; False if none rings."""
+        return await self._require().cancel_invitee(user_id, custom_data)
 
     # --- the ringing pages' buttons: the seed's "button pressed" event, then the act ---
 

@@ -1,6 +1,6 @@
 """The settings page's live preview: the chosen camera's frames and the microphone's level.
 
-:class:`DevicePreview` opens the devices :class:`~app.services.device_settings.DeviceSettings`
+:class:`DevicePreview` opens the devices :class:`~app.kit.devices.settings.DeviceSettings`
 chose, hands out RGB frames and dBFS levels on the event loop, says why a device failed
 instead of showing a test pattern, and releases both devices when stopped. No Qt here.
 """

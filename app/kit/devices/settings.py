@@ -6,7 +6,7 @@ through a :class:`SettingsStorage`, follows hot-plug through a
 :class:`~media.devices.DeviceWatcher` and turns the choices into :class:`MediaOptions`.
 A chosen device that is not connected is remembered but not used: the default stands
 in until it is back. The settings page's live preview is
-:class:`~app.services.device_preview.DevicePreview`. No Qt here; :mod:`app.qt.devices`
+:class:`~app.kit.devices.preview.DevicePreview`. No Qt here; :mod:`app.qt.devices`
 puts both on Qt signals.
 """
 

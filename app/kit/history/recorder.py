@@ -2,13 +2,13 @@
 
 :meth:`CallHistory.follow` watches the event bus (and the call kit's phases, for what
 the bus does not carry: whom an outgoing call rings and whether it is a video call)
-and writes one :class:`~app.call_history_view.CallEntry` when a call is over: answered
+and writes one :class:`~app.kit.views.history.CallEntry` when a call is over: answered
 (with its duration), missed, declined, busy, unanswered or cancelled. An incoming call
 that timed out or that the caller cancelled is *missed*.
 
 Qt-free: the composition root chooses the file (``:memory:`` in tests). The database
 itself (schema, recovery from a broken file, the bound) is
-:class:`~app.services.call_history_store.CallHistoryStore`, which this class extends.
+:class:`~app.kit.history.store.CallHistoryStore`, which this class extends.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ class Chat:
         client: SignalingClient,
         room_id: str,
         me: User,
-        messages: list[InRoomMessage],
         *,
         changed: Callable[[], None],
         report_error: Callable[[str, str], Awaitable[None]],
@@ -49,16 +48,20 @@ class Chat:
         self._client = client
         self._room_id = room_id
         self._me = me
-        self.messages = messages
+        #: Oldest first; local messages still sending or failed included.
+        self.messages: list[InRoomMessage] = []
         self._changed = changed
         self._report_error = report_error
         self._on_local_send = on_local_send
 
     def load_history(self, history: list[MessageInfo]) -> None:
-        """The join snapshot's history (oldest first); local pending messages stay."""
+        """A (re-)join snapshot's history: messages not known yet join the list, in time
+        order (after a reconnect, those sent meanwhile); local pending messages stay."""
         known = {m.message_id for m in self.messages}
         fresh = [_from_info(info) for info in history if str(info.message_id) not in known]
-        self.messages[:0] = fresh
+        if fresh:
+            self.messages.extend(fresh)
+            self.messages.sort(key=lambda message: message.timestamp_ms)
         self._changed()
 
     async def received(self, info: MessageInfo) -> None:

@@ -1,6 +1,6 @@
 """What the audio-room page shows: immutable view states the room session fills.
 
-The contract between the Qt-free :class:`~app.services.audio_room_session.AudioRoomSession`
+The contract between the Qt-free :class:`~app.kit.audio_room.session.AudioRoomSession`
 and ``widgets/``: the session builds a new :class:`AudioRoomView` whenever something
 changes (seat map, members, requests, messages, levels, duration) and hands it to the
 page's ``render``. Pages keep no room state of their own beyond what the user is doing
@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from app.kit.config.audio_room import SeatRowConfig
 from app.kit.types import AudioRoomRole, User
-from app.kit.views.call import ChatMessageView
+from app.kit.views.call import CallView, TileView
+from app.kit.views.chat import ChatMessageView
 
 __all__ = [
     "AudioRoomView",
@@ -23,6 +24,7 @@ __all__ = [
     "MemberView",
     "SeatAction",
     "SeatView",
+    "overlay_view",
 ]
 
 
@@ -184,3 +186,48 @@ class AudioRoomView:
             out.append(self.seats[start : start + row.count])
             start += row.count
         return tuple(out)
+
+
+def overlay_view(view: AudioRoomView) -> CallView:
+    """The room as the minimize overlay
+    shows a call: the local member first, then whoever sits on a seat."""
+    tiles: list[TileView] = []
+    local = next((member for member in view.members if member.is_local), None)
+    own_seat = view.local_seat
+    if local is not None:
+        tiles.append(
+            TileView(
+                user_id=local.user.id,
+                name=local.user.name,
+                is_local=True,
+                camera_on=False,
+                microphone_on=view.microphone_on,
+                speaking_level=own_seat.speaking_level if own_seat else 0.0,
+                is_speaking=own_seat.is_speaking if own_seat else False,
+            )
+        )
+    for seat in view.seats:
+        if seat.user is None or seat.is_local or any(t.user_id == seat.user.id for t in tiles):
+            continue
+        tiles.append(
+            TileView(
+                user_id=seat.user.id,
+                name=seat.user.name,
+                camera_on=False,
+                microphone_on=seat.microphone_on,
+                speaking_level=seat.speaking_level,
+                is_speaking=seat.is_speaking,
+            )
+        )
+    return CallView(
+        call_id=view.room_id,
+        title=view.title or view.room_id,
+        is_video=False,
+        tiles=tuple(tiles),
+        duration_s=view.duration_s,
+        microphone_on=view.microphone_on,
+        camera_on=False,
+        minimized=True,
+        reconnecting=view.reconnecting,
+        microphone_available=own_seat is not None,
+    )

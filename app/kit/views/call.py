@@ -9,17 +9,16 @@ an open panel). Video frames do not travel here: they are pushed to a page's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from app.kit.config.call import CallLayoutMode
-from app.kit.types import MessageState, User
+from app.kit.types import User
 from media.errors import AudioRoute
 
 __all__ = [
     "SPEAKING_THRESHOLD",
     "CallView",
-    "ChatMessageView",
     "IncomingCallView",
     "OutgoingCallView",
     "OutgoingState",
@@ -197,26 +196,3 @@ class IncomingCallView:
     def is_group(self) -> bool:
         """A group invitation names more than one invitee."""
         return len(self.invitees) > 1
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChatMessageView:
-    """One line of the in-call chat."""
-
-    message_id: str
-    sender_name: str
-    text: str
-    timestamp_ms: int
-    is_local: bool = False
-    state: MessageState = field(default=MessageState.SUCCESS)
-
-    def __post_init__(self) -> None:
-        if not self.message_id:
-            raise ValueError("ChatMessageView.message_id must not be empty")
-        if not isinstance(self.state, MessageState):
-            raise TypeError("ChatMessageView.state must be a MessageState")
-
-    @property
-    def failed(self) -> bool:
-        """Sending failed: the chat offers a resend."""
-        return self.state is MessageState.FAILED

@@ -1,6 +1,6 @@
 """What the call history shows: one immutable :class:`CallEntry` per past call.
 
-The contract between the Qt-free :class:`~app.services.call_history.CallHistory` and
+The contract between the Qt-free :class:`~app.kit.history.recorder.CallHistory` and
 ``widgets/call_history_list.py``: the history stores and returns these values, the list
 renders them. Kept apart from the service so the widget imports nothing but values.
 """

@@ -420,8 +420,8 @@ async def test_every_audio_room_event_fires_in_a_tour(parley_room_bot: RoomBotFa
     await session.member_clicked("carol")  # the page knows ids
     assert await session.member_more_pressed(carol_user) is False
     message = await host.send("welcome")
-    await session.chat.clicked(message.message_id)
-    await session.chat.long_pressed(message)
+    await session.message_clicked(message.message_id)
+    await session.message_long_pressed(message)
     clicked = await host.expect("audio_room.member_list.on_clicked")
     assert clicked.args == (carol_user,)
     assert (await host.expect("audio_room.in_room_message.on_clicked")).args == (message,)

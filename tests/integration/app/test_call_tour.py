@@ -9,7 +9,7 @@ bots' buses fired against the seed, so a hook the seed documents but no scenario
 
 from __future__ import annotations
 
-from app.kit.bots.call import Answer, Bot, SeenEvent
+from app.kit.bots import Answer, Bot, SeenEvent
 from app.kit.call.invitations import Phase
 from app.kit.call.session import CallSession
 from app.kit.config import CallInvitationConfig

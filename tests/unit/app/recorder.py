@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.kit.account import Session, SessionEvent
+from app.kit.account import Account, AccountEvent
 
 
 class Recorder:
     """A session and every event it published, in order."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Account) -> None:
         self.session = session
-        self.events: list[SessionEvent] = []
+        self.events: list[AccountEvent] = []
         self._changed = asyncio.Event()
         session.subscribe(self._record)
 
-    def _record(self, event: SessionEvent) -> None:
+    def _record(self, event: AccountEvent) -> None:
         self.events.append(event)
         self._changed.set()
 
-    def of(self, kind: type[SessionEvent]) -> list[SessionEvent]:
+    def of(self, kind: type[AccountEvent]) -> list[AccountEvent]:
         return [e for e in self.events if isinstance(e, kind)]
 
     async def until(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:

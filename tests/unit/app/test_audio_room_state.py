@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.kit.audio_room.state import AudioRoomState, Member
+from app.kit.audio_room.state import AudioRoomState
 from app.kit.config.audio_room import AudioRoomConfig
+from app.kit.room.members import Member
 from app.kit.types import AudioRoomRole, User
 from app.kit.views.audio_room import AudioRoomView, MemberRole, SeatView
 from signaling.protocol_audio import SeatInfo, SeatMapInfo
@@ -27,10 +28,10 @@ def seat_map(version: int, occupants: dict[int, str], **fields: object) -> SeatM
 
 
 def state_with(*users: str) -> AudioRoomState:
-    state = AudioRoomState("room", ME, AudioRoomConfig.audience())
-    for i, uid in enumerate(users):
-        state.set_member(Member(User(uid, uid.title()), joined_at_ms=i + 1))
-    return state
+    remote = {
+        uid: Member(User(uid, uid.title()), joined_at_ms=i + 1) for i, uid in enumerate(users)
+    }
+    return AudioRoomState("room", ME, AudioRoomConfig.audience(), remote)
 
 
 def test_only_a_newer_seat_map_is_kept() -> None:
@@ -61,7 +62,14 @@ def test_member_list_order_and_labels() -> None:
     state = state_with("zed", "host", "speaker", "asker")
     state.applications["asker"] = User("asker", "Asker")
     state.apply_seat_map(seat_map(1, {0: "host", 2: "speaker"}, host_id="host"))
-    view = state.view(duration_s=5, microphone_on=False)
+    view = state.view(
+        duration_s=5,
+        microphone_on=False,
+        speaker_on=True,
+        messages=(),
+        minimized=False,
+        reconnecting=False,
+    )
     assert [(m.user.id, m.role) for m in view.members] == [
         ("host", MemberRole.HOST),
         ("speaker", MemberRole.SPEAKER),

@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from app.kit.account import LinkChanged, LinkState, Session
+from app.kit.account import Account, LinkChanged, LinkState
 from app.kit.local_server import (
     ServerError,
     ServerHandle,
@@ -173,8 +173,8 @@ async def test_when_the_host_quits_exactly_one_other_instance_takes_over(
     modes: list[ServerMode] = []
     bob_side.on_mode_changed(modes.append)
     carol_side.on_mode_changed(modes.append)
-    bob = Session(lambda u, n: fast_client(bob_side, u), on_server_lost=bob_side.take_over)
-    carol = Session(lambda u, n: fast_client(carol_side, u), on_server_lost=carol_side.take_over)
+    bob = Account(lambda u, n: fast_client(bob_side, u), on_server_lost=bob_side.take_over)
+    carol = Account(lambda u, n: fast_client(carol_side, u), on_server_lost=carol_side.take_over)
     bob_events, carol_events = Recorder(bob), Recorder(carol)
     try:
         await bob.sign_in("bob", "Bob")

@@ -9,11 +9,11 @@ import pytest_asyncio
 
 from app import PresenceState
 from app.kit.account import (
+    Account,
     LinkChanged,
     LinkState,
     OnlineUser,
     RosterReset,
-    Session,
     SignInError,
     SignInProblem,
     UserPresenceChanged,
@@ -39,7 +39,7 @@ async def alice(server: RunningServer, made: list[str]) -> AsyncIterator[Recorde
         made.append(user_id)
         return SignalingClient(server.url, mint_token(TEST_SECRET, user_id, name))
 
-    session = Session(make)
+    session = Account(make)
     recorder = Recorder(session)
     yield recorder
     await session.close()
@@ -102,14 +102,14 @@ async def test_an_empty_name_defaults_to_the_user_id(alice: Recorder) -> None:
 async def test_a_refused_token_and_an_unreachable_server_say_so(
     server: RunningServer, unused_tcp_port: int
 ) -> None:
-    forged = Session(lambda u, n: SignalingClient(server.url, mint_token("f" * 40, u, n)))
+    forged = Account(lambda u, n: SignalingClient(server.url, mint_token("f" * 40, u, n)))
     with pytest.raises(SignInError) as refused:
         await forged.sign_in("alice", "Alice")
     assert refused.value.problem is SignInProblem.REFUSED
     assert forged.state is LinkState.SIGNED_OUT
 
     url = f"http://127.0.0.1:{unused_tcp_port}"
-    nowhere = Session(lambda u, n: SignalingClient(url, mint_token(TEST_SECRET, u, n)))
+    nowhere = Account(lambda u, n: SignalingClient(url, mint_token(TEST_SECRET, u, n)))
     with pytest.raises(SignInError) as unreachable:
         await nowhere.sign_in("alice", "Alice")
     assert unreachable.value.problem is SignInProblem.UNREACHABLE
