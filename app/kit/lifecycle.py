@@ -4,7 +4,7 @@
 as soon as the user is signed in, hangs up and leaves any room while still connected
 when the user signs out, and stops the call service when the account is replaced
 elsewhere or its server is gone for good. Qt-free: the desktop app and its tests wire
-it the same way (``app/main.py``).
+it the same way (:mod:`app.main`).
 """
 
 from __future__ import annotations

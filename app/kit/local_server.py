@@ -31,6 +31,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.kit.listeners import Listeners, Unsubscribe
+
 if TYPE_CHECKING:
     from signaling.server.app import RunningServer
 
@@ -192,16 +194,16 @@ class ServerHandle:
         self._host = host
         self._port = port
         self._take_over_lock = asyncio.Lock()
-        self._mode_listeners: list[Callable[[ServerMode], None]] = []
+        self._mode_listeners: Listeners[[ServerMode]] = Listeners("server modes")
 
     @property
     def mode(self) -> ServerMode:
         """Hosting here, shared with another instance, or remote."""
         return self._mode
 
-    def on_mode_changed(self, listener: Callable[[ServerMode], None]) -> None:
+    def subscribe(self, listener: Callable[[ServerMode], None]) -> Unsubscribe:
         """Call ``listener`` when this instance starts hosting after a take-over."""
-        self._mode_listeners.append(listener)
+        return self._mode_listeners.subscribe(listener)
 
     def mint_token(self, user_id: str, name: str) -> str:
         """A fresh token for ``user_id`` on this server; ``ValueError`` for a bad id or name."""
@@ -237,8 +239,7 @@ class ServerHandle:
 
     def _set_mode(self, mode: ServerMode) -> None:
         self._mode = mode
-        for listener in list(self._mode_listeners):
-            listener(mode)
+        self._mode_listeners.emit(mode)
 
     async def stop(self) -> None:
         """Stop the server if this instance hosts it (other instances lose it). Idempotent."""

@@ -1,3 +1,3 @@
 """Qt adapters of the kit: presenters with typed signals, navigation and the bus's default
-actions. Never imports widgets: the composition root (app/main.py) connects pages.
+actions. Never imports widgets: the composition root (app/main/) connects pages.
 """

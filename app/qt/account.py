@@ -75,7 +75,7 @@ class AccountBridge(QObject):
             raise RuntimeError("the bridge already has its server, or it failed")
         self._account, self._server = account, server
         self._unsubscribe = account.subscribe(self._on_account_event)
-        server.on_mode_changed(self._on_mode_changed)
+        server.subscribe(self._on_mode_changed)
         self._set_status(self._ready(server))
         self._wake_waiting()
 

@@ -12,10 +12,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from PySide6.QtCore import QObject, Signal
+
+from app.kit.tasks import TaskKeeper
 
 log = logging.getLogger("parley.call_presenter")
 
@@ -28,16 +31,16 @@ class VideoFeed(QObject):
     def __init__(self, max_fps: float = 30.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._frame_interval = 1.0 / max_fps
-        self._pumps: dict[str, tuple[MediaStreamTrack, asyncio.Task[None]]] = {}
+        self._pumps: dict[str, tuple[MediaStreamTrack, asyncio.Task[Any]]] = {}
         # Every reader until it has really finished (a cancelled one takes a step to end).
-        self._readers: set[asyncio.Task[None]] = set()
+        self._readers = TaskKeeper("video readers")
         self.first_frame_at: dict[str, float] = {}
         """perf_counter of the first frame handed out per user (the benchmark reads it)."""
 
     @property
     def tasks(self) -> int:
         """How many readers run (tests check they all end with the call)."""
-        return len(self._readers)
+        return self._readers.pending
 
     def sync(self, tracks: dict[str, MediaStreamTrack | None], keep: Iterable[str] = ()) -> None:
         """Read exactly these users' tracks (a new track replaces the old reader).
@@ -57,11 +60,8 @@ class VideoFeed(QObject):
 
     def start(self, user_id: str, track: MediaStreamTrack) -> None:
         """Read ``track`` as ``user_id``'s video."""
-        task = asyncio.get_running_loop().create_task(
-            self._pump(user_id, track), name=f"video-{user_id}"
-        )
+        task = self._readers.spawn(self._pump(user_id, track), f"video-{user_id}")
         self._pumps[user_id] = (track, task)
-        self._readers.add(task)
         task.add_done_callback(self._pump_done)
 
     def stop(self, user_id: str) -> None:
@@ -78,15 +78,12 @@ class VideoFeed(QObject):
     async def close(self) -> None:
         """Stop every reader and wait until each has finished; idempotent."""
         self.stop_all()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+        await self._readers.close()
 
-    def _pump_done(self, task: asyncio.Task[None]) -> None:
-        self._readers.discard(task)
+    def _pump_done(self, task: asyncio.Task[Any]) -> None:
         for user_id, (_, pumping) in list(self._pumps.items()):
             if pumping is task:
                 del self._pumps[user_id]
-        if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
 
     async def _pump(self, user_id: str, track: MediaStreamTrack) -> None:
         """Read one video track; hand at most ``max_fps`` frames a second to the pages."""

@@ -10,7 +10,6 @@ small groups — ``seat.host``, ``seat.audience``, ``seat.speaker``, ``message``
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
@@ -23,6 +22,7 @@ from app.kit.listeners import Listeners, Unsubscribe
 from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.minimize import MinimizeController
 from app.kit.room.session import Change
+from app.kit.tasks import TaskKeeper
 from app.kit.types import AudioRoomRole, InRoomMessage, KitError, KitException, User
 from signaling.client import SignalingClient
 from signaling.errors import SignalingError
@@ -51,7 +51,8 @@ class AudioRoomKit:
         self.session: AudioRoomSession | None = None
         self._client: SignalingClient | None = None
         self._owns_client = False
-        self._cleanup: asyncio.Task[None] | None = None
+        # The clean-up after each room's end (closing its session once on_ended ran).
+        self._cleanups = TaskKeeper("audio room clean-ups")
         self._changes: Listeners[[Change]] = Listeners("audio room changes")
 
     async def join(
@@ -89,7 +90,7 @@ class AudioRoomKit:
         if not await session.start():
             await self._close_session(session)
             raise KitException(KitError("join_failed", f"could not join room {room_id!r}"))
-        self._cleanup = asyncio.get_running_loop().create_task(self._when_ended(session))
+        self._cleanups.spawn(self._when_ended(session), f"after room {room_id}")
         return session
 
     async def _connect(self, server: ServerInfo | SignalingClient) -> SignalingClient:
@@ -119,9 +120,8 @@ class AudioRoomKit:
         self.controller.minimize.hide()
 
     async def _settle(self) -> None:
-        cleanup, self._cleanup = self._cleanup, None
-        if cleanup is not None and cleanup is not asyncio.current_task():
-            await asyncio.gather(cleanup, return_exceptions=True)
+        """Wait until the rooms that ended are cleaned up (but the caller's own clean-up)."""
+        await self._cleanups.drain()
 
     def subscribe(self, listener: Callable[[Change], None]) -> Unsubscribe:
         """Follow the changes of every room this kit joins (the page's redraws)."""

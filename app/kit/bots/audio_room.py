@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from app.kit.audio_room.kit import AudioRoomController, AudioRoomKit
 from app.kit.audio_room.session import AudioRoomSession
 from app.kit.bots.call import Answer
-from app.kit.bots.recorder import EventRecorder, SeenEvent
+from app.kit.bots.recorder import EventRecorder, Recorded
 from app.kit.config.audio_room import AudioRoomConfig
 from app.kit.events import AudioRoomEvents
 from app.kit.media import MediaOptions
@@ -23,7 +23,7 @@ from signaling.client import SignalingClient
 __all__ = ["RoomBot"]
 
 
-class RoomBot:
+class RoomBot(Recorded):
     """One headless user of a Parley server in audio rooms."""
 
     def __init__(
@@ -135,19 +135,6 @@ class RoomBot:
         return self.kit.session.state.occupants() if self.kit.session else {}
 
     # --- observation ----------------------------------------------------------------
-
-    @property
-    def seen(self) -> list[SeenEvent]:
-        """Every kit event the bot saw, oldest first."""
-        return self.recorder.seen
-
-    def saw(self, path: str) -> list[SeenEvent]:
-        """Every event seen at ``path`` (``audio_room.seat.on_changed``), oldest first."""
-        return self.recorder.saw(path)
-
-    async def expect(self, path: str, timeout: float = 10.0, *, count: int = 1) -> SeenEvent:
-        """The ``count``-th event at ``path``: already seen, or the next ones to come."""
-        return await self.recorder.expect(path, timeout, count=count)
 
     async def drop_connection(self, *, reconnect: bool = False) -> None:
         """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from app.kit.bots.recorder import EventRecorder, SeenEvent
+from app.kit.bots.recorder import EventRecorder, Recorded
 from app.kit.bus import EventBus
 from app.kit.call.invitations import Phase, PhaseChanged
 from app.kit.call.service import CallInvitationService
@@ -34,7 +34,7 @@ class Answer(StrEnum):
     IGNORE = "ignore"
 
 
-class Bot:
+class Bot(Recorded):
     """One headless user of a Parley server, driving the public kit API."""
 
     def __init__(
@@ -114,19 +114,6 @@ class Bot:
         return await self.kit.controller.hang_up()
 
     # --- observation ----------------------------------------------------------------
-
-    @property
-    def seen(self) -> list[SeenEvent]:
-        """Every kit event the bot saw, oldest first."""
-        return self.recorder.seen
-
-    def saw(self, path: str) -> list[SeenEvent]:
-        """Every event seen at ``path`` (``call.user.on_enter``), oldest first."""
-        return self.recorder.saw(path)
-
-    async def expect(self, path: str, timeout: float = 10.0, *, count: int = 1) -> SeenEvent:
-        """The ``count``-th event at ``path``: already seen, or the next ones to come."""
-        return await self.recorder.expect(path, timeout, count=count)
 
     async def drop_connection(self, *, reconnect: bool = False) -> None:
         """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.kit.bus import EventBus
 
-__all__ = ["EventRecorder", "SeenEvent"]
+__all__ = ["EventRecorder", "Recorded", "SeenEvent"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,22 @@ class EventRecorder:
         for wanted, count, future in list(self._waiters):
             if wanted == path and not future.done() and len(self.saw(path)) >= count:
                 future.set_result(event)
+
+
+class Recorded:
+    """What a bot saw, as ``seen``, ``saw`` and ``expect`` (the bots share them)."""
+
+    recorder: EventRecorder
+
+    @property
+    def seen(self) -> list[SeenEvent]:
+        """Every kit event the bot saw, oldest first."""
+        return self.recorder.seen
+
+    def saw(self, path: str) -> list[SeenEvent]:
+        """Every event seen at ``path`` (``call.user.on_enter``), oldest first."""
+        return self.recorder.saw(path)
+
+    async def expect(self, path: str, timeout: float = 10.0, *, count: int = 1) -> SeenEvent:
+        """The ``count``-th event at ``path``: already seen, or the next ones to come."""
+        return await self.recorder.expect(path, timeout, count=count)

@@ -23,6 +23,7 @@ from app.kit.devices.settings import (
     TEST_SOUND,
 )
 from app.kit.media import MediaOptions
+from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import (
     DeviceKind,
     PreviewState,
@@ -87,12 +88,13 @@ class DevicePreview:
         self._sounds_dir = sounds_dir
         self._capture_factory = capture_factory
         self._tracks: dict[DeviceKind, MediaStreamTrack] = {}
-        self._readers: dict[DeviceKind, asyncio.Task[None]] = {}
+        self._tasks = TaskKeeper("device preview")
+        self._readers: dict[DeviceKind, asyncio.Task[Any]] = {}
         self._states = {
             DeviceKind.CAMERA: PreviewState.OFF,
             DeviceKind.MICROPHONE: PreviewState.OFF,
         }
-        self._sound: tuple[asyncio.Task[None], asyncio.Event] | None = None
+        self._sound: tuple[asyncio.Task[Any], asyncio.Event] | None = None
         self.frames_delivered = 0
 
     def state(self, kind: DeviceKind) -> PreviewState:
@@ -197,9 +199,7 @@ class DevicePreview:
         duration = len(samples) / rate + 0.5
         player = SoundPlayer(self._sounds_dir, device=speaker)
         stop = asyncio.Event()
-        task = asyncio.get_running_loop().create_task(
-            self._run_sound(player, duration, stop, on_done), name="test sound"
-        )
+        task = self._tasks.spawn(self._run_sound(player, duration, stop, on_done), "test sound")
         self._sound = (task, stop)
 
     async def stop_test_sound(self) -> None:
@@ -229,7 +229,7 @@ class DevicePreview:
         self, kind: DeviceKind, track: MediaStreamTrack, reader: Coroutine[Any, Any, None]
     ) -> None:
         self._tracks[kind] = track
-        self._readers[kind] = asyncio.get_running_loop().create_task(reader, name=f"preview-{kind}")
+        self._readers[kind] = self._tasks.spawn(reader, f"preview-{kind}")
 
     async def _close(self, kind: DeviceKind) -> None:
         track = self._tracks.pop(kind, None)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from app.kit.listeners import Listeners, Unsubscribe
 from app.kit.media import LocalMedia, MediaOptions
 from app.kit.views.devices import (
     SYSTEM_DEFAULT,
@@ -148,7 +149,7 @@ class DeviceSettings:
         self._choices = DeviceChoices.from_dict(storage.load())
         self._devices = DeviceSnapshot()
         self._listed = False
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: Listeners[[]] = Listeners("device settings changes")
         extra = {} if lister is None else {"lister": lister}
         self._watcher = DeviceWatcher(self._on_change, interval_s=interval_s, **extra)
 
@@ -169,15 +170,9 @@ class DeviceSettings:
             self._choices = choices
             self._notify()
 
-    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+    def subscribe(self, listener: Callable[[], None]) -> Unsubscribe:
         """Call ``listener()`` when the devices or the saved choices change."""
-        self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unsubscribe
+        return self._listeners.subscribe(listener)
 
     # -- what is in use ------------------------------------------------------------------
 
@@ -283,11 +278,7 @@ class DeviceSettings:
             self._notify()
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("device settings listener failed")
+        self._listeners.emit()
 
 
 def _audio_list(

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app.kit.listeners import Listeners, Unsubscribe
 from app.kit.types import User
 from app.kit.views.history import CallDirection, CallEntry, CallOutcome
 
@@ -75,7 +76,7 @@ class CallHistoryStore:
         self.limit = limit
         self._clock = clock
         self._account: str | None = None
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: Listeners[[]] = Listeners("call history changes")
         self._db: sqlite3.Connection | None = None
         self.is_persistent = False
         self._open()
@@ -235,17 +236,13 @@ class CallHistoryStore:
         if self._write([(f"DELETE FROM calls{where}", params)]):
             self._changed()
 
-    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[], None]) -> Unsubscribe:
         """Call ``callback()`` after every change; returns a function that unsubscribes."""
-        self._listeners.append(callback)
-        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+        return self._listeners.subscribe(callback)
 
     def _changed(self) -> None:
-        for callback in tuple(self._listeners):
-            try:
-                callback()
-            except Exception:  # a view's failure must not lose the next call's record
-                log.exception("call history listener %r failed", callback)
+        # A view's failure is logged and must not lose the next call's record.
+        self._listeners.emit()
 
     # --- recording ------------------------------------------------------------------
 

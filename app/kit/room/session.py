@@ -177,8 +177,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         self._members: dict[str, Member] = {}
         self._away: dict[str, asyncio.TimerHandle] = {}
         self._inbox: asyncio.Queue[object] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
-        self._ticker: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[Any] | None = None
         self._unsubscribe: Unsubscribe | None = None
         # The join request in flight (ending waits for it, then leaves), and whether the
         # server counts us in the room.
@@ -369,9 +368,8 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         for device, kind in self._unreported:
             await self._report_exception(device, kind)
         self._unreported.clear()
-        loop = asyncio.get_running_loop()
-        self._worker = loop.create_task(self._work(), name=f"{self.kind} {self.room_id} inbox")
-        self._ticker = loop.create_task(self._tick(), name=f"{self.kind} {self.room_id} clock")
+        self.tasks.spawn(self._work(), f"{self.kind} {self.room_id} inbox")
+        self._ticker = self.tasks.spawn(self._tick(), f"{self.kind} {self.room_id} clock")
         await self._opened(snapshot)
 
     async def _tick(self) -> None:
@@ -675,10 +673,4 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         if not self.finished.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.finished.wait(), END_GRACE_S)
-        current = asyncio.current_task()
-        for task in (self._worker, self._ticker):
-            if task is not None and task is not current:
-                task.cancel()
-        await self.tasks.close()
-        running = [t for t in (self._worker, self._ticker) if t is not None and t is not current]
-        await asyncio.gather(*running, return_exceptions=True)
+        await self.tasks.close()  # the inbox and the clock among them

@@ -171,8 +171,8 @@ async def test_when_the_host_quits_exactly_one_other_instance_takes_over(
     handles += [host, bob_side, carol_side]
     assert [bob_side.mode, carol_side.mode] == [ServerMode.SHARED, ServerMode.SHARED]
     modes: list[ServerMode] = []
-    bob_side.on_mode_changed(modes.append)
-    carol_side.on_mode_changed(modes.append)
+    bob_side.subscribe(modes.append)
+    carol_side.subscribe(modes.append)
     bob = Account(lambda u, n: fast_client(bob_side, u), on_server_lost=bob_side.take_over)
     carol = Account(lambda u, n: fast_client(carol_side, u), on_server_lost=carol_side.take_over)
     bob_events, carol_events = Recorder(bob), Recorder(carol)

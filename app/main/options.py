@@ -1,0 +1,100 @@
+"""How one Parley is put together (:class:`Options`), and the ``parley`` command line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMenu
+
+from app.kit.local_server import ServerHandle
+from widgets.theme import Theme
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QPoint
+
+    from app.kit.call.service import CallConfigFactory
+    from app.kit.config import CallInvitationConfig
+    from app.kit.media import MediaOptions
+
+__all__ = ["MenuPopper", "Options", "parse_args"]
+
+MenuPopper = Callable[[QMenu, "QPoint"], None]
+
+
+@dataclass
+class Options:
+    """How one Parley is put together; :func:`parse_args` makes them for ``parley``.
+
+    Tests give their own: a server already running, synthetic devices, settings and data
+    in a temporary folder, no sounds, short timeouts.
+    """
+
+    theme: Theme = Theme.AUTO
+    #: Sign in at once as this user (and ``name``), then call ``call`` (user IDs).
+    user_id: str = ""
+    name: str = ""
+    call: list[str] = field(default_factory=list)
+    #: A remote server's URL (``--server``); the local server otherwise.
+    server_url: str | None = None
+    #: A server already open, or how to open one (tests): instead of the local server.
+    server: ServerHandle | Callable[[], Awaitable[ServerHandle]] | None = None
+    #: The settings store (device choices, the last sign-in); the user's own by default.
+    settings: QSettings | None = None
+    #: Where the call history lives; ``$PARLEY_DATA_DIR`` or the platform's app data.
+    data_dir: Path | None = None
+    #: What the devices' choices apply to (``MediaOptions(synthetic=True)`` in tests).
+    media: MediaOptions | None = None
+    sounds: bool = True
+    invitation: CallInvitationConfig | None = None
+    call_config: CallConfigFactory | None = None
+    #: How long "Declined", "Busy" or "No answer" stays on the outgoing page.
+    outcome_linger_ms: int = 1500
+    #: How pages pop their menus (``QMenu.popup`` when None; tests record them).
+    menu_popper: MenuPopper | None = None
+    #: Run the ``echo`` user when this window hosts the local server.
+    echo: bool = True
+    #: Quit on SIGINT/SIGTERM (the app); tests leave signals to pytest.
+    handle_signals: bool = True
+
+
+def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
+    """Parley's options, the logging level, and whatever is left for Qt (``-platform``)."""
+    parser = argparse.ArgumentParser(
+        prog="parley", description="Parley: desktop calls and audio rooms."
+    )
+    parser.add_argument("--user-id", help="sign in at once as this user ID")
+    parser.add_argument("--name", help="display name for --user-id (default: the user ID)")
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        help="use this parley-server (its secret in $PARLEY_SECRET) instead of the local one",
+    )
+    parser.add_argument(
+        "--theme", choices=[t.value for t in Theme], default=Theme.AUTO.value, help="colours"
+    )
+    parser.add_argument(
+        "--call",
+        metavar="IDS",
+        help="with --user-id: place a video call to these user IDs once signed in "
+        "(e.g. --call echo to check your devices)",
+    )
+    parser.add_argument("--log-level", default="WARNING", help="logging level")
+    args, qt_args = parser.parse_known_args(list(argv))
+    calls: list[str] = []
+    if args.call:
+        from app.kit.identity import parse_user_ids
+
+        calls = parse_user_ids(args.call)
+    options = Options(
+        theme=Theme(args.theme),
+        user_id=args.user_id or "",
+        name=args.name or "",
+        call=calls,
+        server_url=args.server,
+    )
+    return options, args.log_level, qt_args
