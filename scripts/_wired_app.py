@@ -95,4 +95,17 @@ def run(shoot: Callable[[QApplication, Path], Coroutine[Any, Any, None]]) -> Non
     loop = qasync.QEventLoop(qt_app)
     with TemporaryDirectory() as settings_dir:
         loop.run_until_complete(shoot(qt_app, Path(settings_dir)))
+    close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is still pending (the server's engine.io ping tasks) and close ``loop``.
+
+    Closing with tasks pending prints "Task was destroyed but it is pending!" for each.
+    """
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync
+from _wired_app import close_loop
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -152,10 +153,5 @@ if __name__ == "__main__":
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     status = loop.run_until_complete(main())
-    pending = asyncio.all_tasks(loop)
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.close()
+    close_loop(loop)
     sys.exit(status)
