@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver
@@ -83,7 +83,7 @@ async def dispose_pc(pc: RTCPeerConnection) -> None:
         # just before close(), connect() resumes after close() has begun and starts the
         # consent task of a closed connection, which would sleep and re-check nothing
         # forever (close() cleared its pairs). Closing, nothing needs consent checks.
-        connection.query_consent = _no_consent_checks
+        connection.query_consent = NoConsentChecks
     await pc.close()
     # connect() resumes within a turn of the loop of its check list completing, which
     # close() has awaited past; one more turn, then stop whatever consent task it started.
@@ -108,8 +108,28 @@ async def stop_consent_checks(connections: list[Any]) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _no_consent_checks() -> None:
-    return None
+class NoConsentChecks(Coroutine[None, None, None]):
+    """The consent checks of a closing connection: a coroutine that returns at once.
+
+    Not ``async def``: its task may be started by a connect() that resumes in the loop's
+    last turn and then never run (the loop closes first); a native coroutine is then
+    reported as "never awaited", this one has nothing to report.
+    """
+
+    def send(self, value: None) -> None:
+        """Finish at once: there is nothing to check."""
+        raise StopIteration
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> None:
+        """Raise what was thrown in (a task's cancellation) without running anything."""
+        error = typ if isinstance(typ, BaseException) else (val or typ())
+        raise error
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield from ()
 
 
 def _ice_connections(pc: RTCPeerConnection) -> list[Any]:

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import types
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -54,15 +54,6 @@ async def media_cleanup() -> AsyncIterator[Cleanup]:
     cleanup = Cleanup()
     yield cleanup
     await cleanup.aclose()
-
-
-async def wait_until(predicate: Callable[[], bool], within: float, what: str) -> None:
-    """Poll ``predicate`` until it holds; fail with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def require_virtual_audio() -> None:

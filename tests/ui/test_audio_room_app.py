@@ -20,8 +20,7 @@ from app.kit.bots.call import Answer
 from app.kit.events.hooks import DefaultConfirmation
 from app.kit.types import LeaveConfirmationEvent
 from app.kit.views.audio_room import SeatAction
-from app.testing import RoomBotFactory
-from tests.support.qt import wait_until
+from app.testing import RoomBotFactory, wait_until
 from tests.ui.room_app import RoomApp, modal_dialog
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.join_room_dialog import JoinRoomDialog

@@ -10,8 +10,8 @@ from app import CallMenuButton
 from app.kit.bots.call import Answer
 from app.kit.types import CallEndEvent, CallEndReason
 from app.kit.views.call import OutgoingState
+from app.testing import wait_until
 from media.peer_types import PeerState
-from tests.support.qt import wait_until
 from tests.ui.call_app import BotFactory, CallApp, short_timeouts
 
 

@@ -12,8 +12,8 @@ from PySide6.QtTest import QTest
 from app.kit.bots.call import Answer
 from app.kit.history.recorder import CallHistory
 from app.kit.views.history import CallDirection, CallOutcome
+from app.testing import wait_until
 from signaling.server.app import RunningServer
-from tests.support.qt import wait_until
 from tests.ui.call_app import BotFactory, CallApp, short_timeouts, start_call_app, stop_call_app
 
 

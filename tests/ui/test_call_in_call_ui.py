@@ -11,9 +11,9 @@ from app.kit.bots.call import Answer, Bot
 from app.kit.events import DefaultAction
 from app.kit.types import CallEndEvent, CallEndReason, HangUpConfirmationEvent
 from app.kit.views.call import TileConnection
+from app.testing import wait_until
 from media.errors import DeviceExceptionType
 from media.peer_types import PeerState
-from tests.support.qt import wait_until
 from tests.support.signaling import ClientFactory
 from tests.ui.call_app import BotFactory, CallApp
 from widgets.call_page import CallPage

@@ -19,11 +19,11 @@ from app import HANG_UP_DIALOG, CallConfig, CallMenuButton
 from app.kit.call.service import preset_for
 from app.kit.types import CallEndEvent, CallEndReason
 from app.kit.views.outputs import AudioOutputView
+from app.testing import wait_until
 from media.devices import list_speakers
 from media.errors import AudioRoute
 from signaling.server.app import RunningServer
 from tests.support.media_fixtures import require_virtual_audio
-from tests.support.qt import wait_until
 from tests.ui.call_app import BotFactory, CallApp, start_call_app, stop_call_app
 from tests.ui.test_call_in_call_ui import call_bob, connected
 from widgets.call_page import CallPage

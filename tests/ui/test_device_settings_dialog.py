@@ -25,10 +25,10 @@ from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import SYSTEM_DEFAULT, DeviceKind, PreviewState
 from app.main import connect_device_settings
 from app.qt.devices import DevicesPresenter
+from app.testing import wait_until
 from media.devices import CameraInfo, DeviceSnapshot
 from media.portaudio import open_stream_count
 from tests.support.media_fixtures import require_virtual_audio
-from tests.support.qt import wait_until
 from widgets.device_settings_dialog import DeviceSettingsDialog
 from widgets.theme import DARK, LIGHT, Colors
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QApplication
 from app.kit.account import LinkState
 from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
+from app.testing import wait_until
 from tests.support.processes import die_with_parent
-from tests.support.qt import wait_until
 from widgets.device_settings_dialog import DeviceSettingsDialog
 
 ROOT = Path(__file__).resolve().parents[2]

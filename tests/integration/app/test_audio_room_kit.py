@@ -22,11 +22,10 @@ from app.kit.types import (
     User,
 )
 from app.kit.views.audio_room import MemberRole
-from app.testing import RoomBotFactory, TokenFactory
+from app.testing import RoomBotFactory, TokenFactory, wait_until
 from signaling.client import SignalingClient
 from signaling.server.app import RunningServer
 from tests.support.tasks import running_tasks
-from tests.support.waiting import wait_until
 
 ROOM = "room-1"
 REPO = Path(__file__).resolve().parents[3]

@@ -5,9 +5,8 @@ from __future__ import annotations
 from app.kit.bots.call import Answer, Bot
 from app.kit.media import MediaOptions
 from app.kit.types import CallEndEvent, CallEndReason
-from app.testing import BotFactory
+from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
-from tests.support.waiting import wait_until
 
 
 def end_reason(bot: Bot) -> CallEndReason:

@@ -17,8 +17,7 @@ from app.kit.config import CallInvitationConfig
 from app.kit.history.recorder import CallHistory
 from app.kit.types import User
 from app.kit.views.history import CallDirection, CallEntry, CallOutcome
-from app.testing import BotFactory
-from tests.support.waiting import wait_until
+from app.testing import BotFactory, wait_until
 
 
 class Clock:

@@ -22,10 +22,9 @@ from app.kit.types import (
     KitError,
     RoomState,
 )
-from app.testing import BotFactory
+from app.testing import BotFactory, wait_until
 from media.errors import AudioRoute, DeviceExceptionType
 from signaling.enums import CallType, InvitationUserState, RoomStateChangedReason
-from tests.support.waiting import wait_until
 from tests.unit._seeds import parse_events, read_seed
 
 #: The seed's root events classes, as the bus names their kits.

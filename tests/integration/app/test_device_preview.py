@@ -19,6 +19,7 @@ from app.kit.devices.preview import DevicePreview, speaker_output
 from app.kit.devices.settings import DeviceSettings, MemoryStorage
 from app.kit.media import MediaOptions
 from app.kit.views.devices import DeviceKind, PreviewState
+from app.testing import wait_until
 from media.camera import VideoPreset
 from media.levels import SILENCE_DBFS
 from media.portaudio import open_stream_count
@@ -27,7 +28,6 @@ from tests.support.media_fixtures import (
     ThreadLeakCheck,
     pending_tasks,
     require_virtual_audio,
-    wait_until,
 )
 
 SOUNDS = Path(__file__).resolve().parents[3] / "resources" / "sounds"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from app.kit.call.echo import ECHO_USER, echo_bot
 from app.kit.media import MediaOptions
-from app.testing import BotFactory, TokenFactory
+from app.testing import BotFactory, TokenFactory, wait_until
 from signaling.server.app import RunningServer
-from tests.support.waiting import wait_until
 
 
 async def test_echo_returns_your_tone_and_picture(

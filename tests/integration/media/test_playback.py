@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
+from app.testing import wait_until
 from media.errors import DeviceExceptionType
 from media.playback import NULL_OUTPUT, AudioPlayback
 from media.tracks import SyntheticAudioTrack, SyntheticVideoTrack
@@ -16,7 +17,6 @@ from tests.support.media_fixtures import (
     FakePortAudio,
     ThreadLeakCheck,
     pending_tasks,
-    wait_until,
 )
 
 media_cleanup = media_fixtures.media_cleanup

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pytest
 from av import AudioFrame
 
+from app.testing import wait_until
 from media import devices
 from media.errors import DeviceExceptionType
 from media.levels import audio_level_dbfs
@@ -21,7 +22,6 @@ from tests.support.media_fixtures import (
     ThreadLeakCheck,
     pending_tasks,
     require_virtual_audio,
-    wait_until,
 )
 
 media_cleanup = media_fixtures.media_cleanup

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from av import AudioFrame, VideoFrame
 
+from app.testing import wait_until
 from media import devices
 from media.errors import DeviceExceptionType
 from media.levels import audio_level_dbfs
@@ -30,7 +31,6 @@ from tests.support.media_fixtures import (
     FakeInputStream,
     ThreadLeakCheck,
     pending_tasks,
-    wait_until,
 )
 
 media_cleanup = media_fixtures.media_cleanup

@@ -11,11 +11,11 @@ import pytest_asyncio
 import socketio
 from aiohttp import web
 
+from app.testing import wait_until
 from signaling.client_events import ProtocolViolation
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import InvitationReceivedEvent, WelcomeEvent
 from tests.support.signaling import RecordingClient
-from tests.support.waiting import wait_until
 
 WELCOME = {"protocol": 1, "user": {"user_id": "alice", "name": "Alice"}, "server_time_ms": 1}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.testing import wait_until
 from media import devices
 from media.devices import (
     AudioDeviceInfo,
@@ -21,7 +22,7 @@ from media.devices import (
     diff,
 )
 from media.errors import AudioRoute, DeviceError, DeviceExceptionType, classify_device_error
-from tests.support.media_fixtures import FakeCapture, ThreadLeakCheck, pending_tasks, wait_until
+from tests.support.media_fixtures import FakeCapture, ThreadLeakCheck, pending_tasks
 
 
 @pytest.mark.parametrize(
