@@ -4,7 +4,7 @@ Installed with Parley and registered through the ``pytest11`` entry point, so an
 suite with Parley installed has these fixtures (see ``docs/testing.md``):
 
 - ``parley_server`` — a real ``parley-server`` on 127.0.0.1, on a free port, with a
-  fresh secret; ``@pytest.mark.parley_server(invitation_timeout_s=2)`` configures it;
+  fresh secret; ``@pytest.mark.parley_server(rejoin_grace_s=0.5)`` configures it;
 - ``parley_token(user_id, name=None)`` — a token for that server;
 - ``parley_bot(user_id, on_invited=Answer.IGNORE, ...)`` — a signed-in :class:`Bot`
   with synthetic camera and microphone; closed after the test;
@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{SERVER_MARKER}(**config): keyword arguments for parley_server's ServerConfig "
-        "(e.g. invitation_timeout_s=2)",
+        "(e.g. rejoin_grace_s=0.5)",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from signaling.errors import ErrorCode, SignalingError
@@ -150,6 +151,14 @@ async def _end_call_if_initiator_left(hub: Hub, room_id: str, user_id: str) -> N
     await hub.presence_changed(members)
 
 
+async def _depart_unless_back(hub: Hub, room_id: str, member: Member, sid: str) -> None:
+    """A dropped connection: the member keeps their place (in the call, on their seat)
+    for ``rejoin_grace_s``, then leaves, unless they re-joined meanwhile (a new stay, with
+    a new epoch, which this departure leaves alone). A Wi-Fi blip must not end a call."""
+    await asyncio.sleep(hub.config.rejoin_grace_s)
+    await depart(hub, room_id, member.user_id, "disconnected", epoch=member.epoch, sid=sid)
+
+
 def register(hub: Hub) -> None:
     """Install the presence and room handlers on ``hub``."""
 
@@ -230,7 +239,13 @@ def register(hub: Hub) -> None:
 
     async def on_session_end(caller: Caller, replaced: bool) -> None:
         for room_id in await hub.store.rooms_of(caller.user_id):
-            await depart(hub, room_id, caller.user_id, "disconnected", sid=caller.sid)
+            room = await hub.store.room(room_id)
+            member = room.members.get(caller.user_id) if room else None
+            if replaced or member is None or hub.config.rejoin_grace_s <= 0:
+                # Signed in elsewhere: that login does not know these rooms, gone now.
+                await depart(hub, room_id, caller.user_id, "disconnected", sid=caller.sid)
+            else:
+                hub.spawn(_depart_unless_back(hub, room_id, member, caller.sid))
 
     hub.on_session_end.append(on_session_end)
 

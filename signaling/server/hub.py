@@ -56,6 +56,9 @@ class ServerConfig:
     # How long a request to speak, and a host's invitation to a seat, wait for an answer.
     seat_application_timeout_s: float = 60.0
     seat_invitation_timeout_s: float = 60.0
+    # How long a member whose connection dropped keeps their place in each room (in the
+    # call, on their seat) for the client to reconnect and re-join; 0 leaves at once.
+    rejoin_grace_s: float = 30.0
 
     def __post_init__(self) -> None:
         check_secret(self.secret)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pytest
 import pytest_asyncio
 
+from app.testing import SERVER_MARKER
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.server.app import RunningServer, start_server
@@ -45,8 +46,9 @@ class RecordingClient(SignalingClient):
 
 @pytest_asyncio.fixture
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
-    """A real server on 127.0.0.1, port 0; ``@pytest.mark.server_config(k=v)`` tunes it."""
-    marker = request.node.get_closest_marker("server_config")
+    """A real server on 127.0.0.1, port 0, with the suite's fixed secret (for minting
+    tokens); ``@pytest.mark.parley_server(k=v)`` tunes it, as it does ``parley_server``."""
+    marker = request.node.get_closest_marker(SERVER_MARKER)
     options = dict(marker.kwargs) if marker else {}
     running = await start_server(ServerConfig(secret=TEST_SECRET, **options), "127.0.0.1", 0)
     try:

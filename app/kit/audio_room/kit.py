@@ -89,7 +89,10 @@ class AudioRoomKit:
         self.session = session
         if not await session.start():
             await self._close_session(session)
-            raise KitException(KitError("join_failed", f"could not join room {room_id!r}"))
+            refusal = session.join_refusal
+            raise KitException(
+                refusal or KitError("join_failed", f"could not join room {room_id!r}")
+            )
         self._cleanups.spawn(self._when_ended(session), f"after room {room_id}")
         return session
 

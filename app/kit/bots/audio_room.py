@@ -138,7 +138,9 @@ class RoomBot(Recorded):
 
     async def drop_connection(self, *, reconnect: bool = False) -> None:
         """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network
-        drop the bot recovers from): no leaving, no goodbye to the server."""
+        drop the bot recovers from): no leaving, no goodbye to the server. The server
+        keeps the bot's place (and seat) for its ``rejoin_grace_s`` before the others see
+        it leave."""
         await self.client.drop(reconnect=reconnect)
 
     async def close(self) -> None:

@@ -117,7 +117,8 @@ class Bot(Recorded):
 
     async def drop_connection(self, *, reconnect: bool = False) -> None:
         """Lose the connection abruptly, as a crash (or, with ``reconnect``, a network
-        drop the bot recovers from): no hang-up, no goodbye to the server."""
+        drop the bot recovers from): no hang-up, no goodbye to the server. The server
+        keeps the bot's place for its ``rejoin_grace_s`` before the others see it leave."""
         if self.kit.client is not None:
             await self.kit.client.drop(reconnect=reconnect)
 

@@ -15,10 +15,12 @@ once:
 - **Members** enter, leave and change devices; the ``user`` events fire once each.
 - **Media.** The local devices (:class:`~app.kit.media.LocalMedia`) and a peer mesh with
   every other member, its offers, answers and candidates relayed through the server.
-- **Reconnect and re-sync.** After a reconnect the room's new snapshot is applied. A
-  member it lacks is most likely re-joining too (a server restart drops everyone): they
-  stay, with the peer-to-peer link to them, for :attr:`RoomSession.rejoin_grace_s`
-  before counting as gone. The duration keeps counting from the first join.
+- **Reconnect and re-sync.** After a reconnect the room's new snapshot is applied. The
+  server kept our place meanwhile (its ``rejoin_grace_s``), so a member the snapshot
+  lacks left while we were away, unless the room was made anew: after a server restart
+  they are most likely re-joining too, and stay, with the peer-to-peer link to them, for
+  :attr:`RoomSession.rejoin_grace_s` before counting as gone. The duration keeps
+  counting from the first join.
 - **Device control** by others: turning off is carried out, turning on needs consent.
 - **The end**, exactly once with the kit's end event, and a close that lets an end
   already under way publish its event before cancelling what is left.
@@ -183,11 +185,16 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         # server counts us in the room.
         self._join_settled: asyncio.Event | None = None
         self._in_room = False
+        #: Why the server refused the join (``limit_exceeded``: the room is full), if it did.
+        self.join_refusal: KitError | None = None
         # Local device failures before the room was joined, reported once joined.
         self._unreported: list[tuple[MediaDevice, DeviceExceptionType]] = []
         self._minimized = False
         #: Seconds-since-epoch * 1000 when the room started (the first join's snapshot).
         self.start_time_ms = 0
+        # The server's start time of the room in the last snapshot: the same one after a
+        # reconnect means the room lived on (the server did not restart).
+        self._snapshot_start_ms = 0
         self.reconnecting = False
         #: Set when the session ends; :attr:`finished` once the end event was published.
         self.ended = asyncio.Event()
@@ -260,6 +267,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
 
     async def _join_refused(self, error: SignalingError) -> None:
         """The server refused the join: say why, and the room is over for us."""
+        self.join_refusal = KitError(error.code.value, error.message)
         await self.publish_error(error.code.value, error.message)
         await self._finish(self.LOST, left=True)
 
@@ -361,7 +369,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         await self.media.start()
         await self.mesh.set_local_audio(self.media.audio)
         await self.mesh.set_local_video(self.media.video)
-        self.start_time_ms = snapshot.start_time_ms
+        self.start_time_ms = self._snapshot_start_ms = snapshot.start_time_ms
         self.chat.load_history(snapshot.messages)
         await self._apply_members(snapshot.members)
         await self._apply_snapshot(snapshot)
@@ -428,11 +436,16 @@ class RoomSession(Generic[E, Reason, EndEvent]):
 
     # --- members ---------------------------------------------------------------------
 
-    async def _apply_members(self, infos: list[MemberInfo]) -> None:
-        """The members of a (re-)join snapshot; a known member it lacks is put away."""
+    async def _apply_members(self, infos: list[MemberInfo], *, room_lived_on: bool = True) -> None:
+        """The members of a (re-)join snapshot. A known member it lacks left while we were
+        away; unless the room was made anew (a restarted server), then they are most
+        likely re-joining too and are put away."""
         present = {info.user_id for info in infos}
         for user_id in [uid for uid in self._members if uid not in present]:
-            self._put_away(user_id)
+            if room_lived_on:
+                await self._member_left(user_id)
+            else:
+                self._put_away(user_id)
         for info in infos:
             if info.user_id == self.me.id:
                 self._local_info(info)
@@ -540,7 +553,9 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         # The room's clock: a restarted server starts it anew, the call did not.
         if snapshot.start_time_ms and not self.start_time_ms:
             self.start_time_ms = snapshot.start_time_ms
-        await self._apply_members(snapshot.members)
+        lived_on = snapshot.start_time_ms == self._snapshot_start_ms
+        self._snapshot_start_ms = snapshot.start_time_ms
+        await self._apply_members(snapshot.members, room_lived_on=lived_on)
         await self._apply_snapshot(snapshot)
         self.chat.load_history(snapshot.messages)
         # The re-join repeats the devices of the first join: say what they are now.

@@ -191,3 +191,55 @@ async def test_an_idle_user_who_signs_in_elsewhere_is_told(
         assert alice.kit.invitations.phase is Phase.IDLE
     finally:
         await elsewhere.close()
+
+
+async def test_a_call_survives_one_side_losing_its_network(parley_bot: BotFactory) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    await alice.call(["bob"], video=True)
+    await alice.expect("call.user.on_enter")
+    a, b = alice.session, bob.session
+    assert a is not None
+    assert b is not None
+    await wait_until(lambda: a.members["bob"].connection is PeerState.CONNECTED)
+    link = a.mesh.peers["bob"]
+    await wait_until(lambda: a.members["bob"].video is not None)
+    video = a.members["bob"].video
+    assert video is not None
+
+    await bob.drop_connection(reconnect=True)  # a Wi-Fi blip: no goodbye
+
+    await wait_until(lambda: RoomStateChangedReason.RECONNECTED in room_states(bob))
+    await _media_flows(video)
+    # The server kept bob's place: alice never saw him go, the link was never rebuilt.
+    assert alice.saw("call.user.on_leave") == []
+    assert not alice.saw("call.on_call_end")
+    assert not bob.saw("call.on_call_end")
+    assert a.mesh.peers["bob"] is link
+    assert await bob.hang_up()
+    await alice.expect("call.on_call_end")
+    assert end_of(alice).reason is CallEndReason.REMOTE_HANG_UP
+
+
+async def test_who_left_while_you_were_offline_is_gone_when_you_are_back(
+    parley_bot: BotFactory,
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    carol = await parley_bot("carol", on_invited=Answer.ANSWER)
+    await alice.call(["bob", "carol"], video=False)
+    await bob.expect("call.user.on_enter", count=2)
+
+    await bob.drop_connection(reconnect=True)
+    # Carol hangs up while bob is away (his first retry comes after about a second).
+    assert await carol.hang_up()
+    await alice.expect("call.user.on_leave")
+
+    await wait_until(lambda: RoomStateChangedReason.RECONNECTED in room_states(bob))
+    # The room lived on, so carol left: she is not kept for the 30 s rejoin grace.
+    gone = await bob.expect("call.user.on_leave", timeout=5)
+    assert gone.args[0] == User("carol", "Carol")
+    session = bob.session
+    assert session is not None
+    assert set(session.members) == {"alice"}
+    assert not bob.saw("call.on_call_end")

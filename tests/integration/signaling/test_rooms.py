@@ -158,7 +158,7 @@ async def test_device_state_exceptions_and_control(make_client: ClientFactory) -
     assert err.value.code is ErrorCode.USER_NOT_FOUND
 
 
-@pytest.mark.server_config(rate_burst=1000)
+@pytest.mark.parley_server(rate_burst=1000)
 async def test_messages_are_ordered_and_history_is_bounded(make_client: ClientFactory) -> None:
     alice, bob = await make_client("alice"), await make_client("bob")
     await alice.join_room("chat")

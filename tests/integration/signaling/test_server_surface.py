@@ -84,7 +84,7 @@ async def test_healthz_and_metrics(server: RunningServer, make_client: ClientFac
     assert 'parley_errors_total{code="not_in_room"} 1' in text
 
 
-@pytest.mark.server_config(rate_per_s=5, rate_burst=10)
+@pytest.mark.parley_server(rate_per_s=5, rate_burst=10)
 async def test_flood_is_rate_limited_and_connection_survives(make_client: ClientFactory) -> None:
     alice = await make_client("alice")
     results = await asyncio.gather(
