@@ -110,11 +110,14 @@ class KitChannel(Generic[E]):
         """Call the hook with the arguments, or else the installed default, if any."""
         path = self._begin(select, args, kwargs)
         hook = self._hook(path)
-        if hook is not None and await self._invoke(path, hook, args, kwargs, KitError.HOOK_FAILED):
+        if (
+            hook is not None
+            and (await self._call(path, hook, args, kwargs, KitError.HOOK_FAILED))[0]
+        ):
             return
         default = self._defaults.get(path)
         if default is not None:
-            await self._invoke(path, default, args, kwargs, KitError.DEFAULT_ACTION_FAILED)
+            await self._call(path, default, args, kwargs, KitError.DEFAULT_ACTION_FAILED)
 
     def publish_soon(
         self,
@@ -153,10 +156,10 @@ class KitChannel(Generic[E]):
                 self._bus.spawn(self._await_default(path, result))
 
         hook = self._hook(path)
-        if hook is not None and await self._invoke(
-            path, hook, (event, default_action), {}, KitError.HOOK_FAILED
-        ):
-            return
+        if hook is not None:
+            ran, _ = await self._call(path, hook, (event, default_action), {}, KitError.HOOK_FAILED)
+            if ran:
+                return
         default_action()
 
     async def confirm(
@@ -257,18 +260,6 @@ class KitChannel(Generic[E]):
             target = getattr(target, part)
         return cast(_AnyAction | None, target)
 
-    async def _invoke(
-        self,
-        path: str,
-        action: _AnyAction,
-        args: tuple[object, ...],
-        kwargs: dict[str, Any],
-        code: str,
-    ) -> bool:
-        """Run a hook or default, awaiting it if async; False (and reported) if it raised."""
-        ok, _ = await self._call(path, action, args, kwargs, code)
-        return ok
-
     async def _call(
         self,
         path: str,
@@ -277,6 +268,8 @@ class KitChannel(Generic[E]):
         kwargs: dict[str, Any],
         code: str,
     ) -> tuple[bool, object]:
+        """Run a hook or default, awaiting it if async: (True, what it returned), or
+        (False, None) when it raised (reported as ``code``)."""
         try:
             result = action(*args, **kwargs)
             if inspect.isawaitable(result):

@@ -9,16 +9,6 @@ from typing import TypeAlias
 from app.kit.config.validate import is_int, require, unique_enums
 from app.kit.types import AudioRoomRole, ConfirmationDialog
 
-__all__ = [
-    "LEAVE_DIALOG",
-    "AudioRoomBottomBarConfig",
-    "AudioRoomConfig",
-    "AudioRoomMenuButton",
-    "LeaveConfirmationConfig",
-    "SeatAlignment",
-    "SeatRowConfig",
-]
-
 #: Texts of the audio room's leave dialog.
 LeaveConfirmationConfig: TypeAlias = ConfirmationDialog
 

@@ -10,19 +10,6 @@ from typing import TypeAlias
 from app.kit.config.validate import is_int, require, unique_enums
 from app.kit.types import ConfirmationDialog
 
-__all__ = [
-    "HANG_UP_DIALOG",
-    "MAX_INVITATION_TIMEOUT_S",
-    "CallConfig",
-    "CallInvitationConfig",
-    "CallLayoutMode",
-    "CallMenuBarConfig",
-    "CallMenuButton",
-    "HangUpConfirmationConfig",
-    "RingtoneConfig",
-    "ViewCorner",
-]
-
 #: Texts of the hang-up dialog; the same shape as the leave dialog, hence one class.
 HangUpConfirmationConfig: TypeAlias = ConfirmationDialog
 

@@ -22,19 +22,6 @@ from app.kit.types import (
 )
 from media.errors import AudioRoute
 
-__all__ = [
-    "AudioRoomAudioVideoEvents",
-    "AudioRoomDurationEvents",
-    "AudioRoomEvents",
-    "AudioRoomInRoomMessageEvents",
-    "AudioRoomMemberListEvents",
-    "AudioRoomRoomEvents",
-    "AudioRoomSeatAudienceEvents",
-    "AudioRoomSeatEvents",
-    "AudioRoomSeatHostEvents",
-    "AudioRoomUserEvents",
-]
-
 
 @dataclass(kw_only=True, slots=True)
 class AudioRoomSeatHostEvents:

@@ -6,14 +6,6 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeAlias
 
-__all__ = [
-    "ConfirmResult",
-    "DefaultAction",
-    "DefaultConfirmation",
-    "HookResult",
-    "hook_paths",
-]
-
 #: What a notification hook returns: nothing, or an awaitable the bus awaits.
 HookResult: TypeAlias = Awaitable[None] | None
 
