@@ -91,7 +91,7 @@ class CallHistory(CallHistoryStore):
         name of a user ID an invitation names without one (the app's online list).
         """
         self._name_of = name_of or (lambda user_id: None)
-        self._unfollow.append(bus.add_listener(self._on_bus))
+        self._unfollow.append(bus.subscribe(self._on_bus))
         if calls is not None:
             self._phases = calls
             unsubscribe = calls.subscribe(self._on_phase)
