@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from app.kit.bots import Answer, Bot, RoomBot
     from app.kit.views.history import CallEntry
-    from app.main import Application
+    from app.main import Application, Options
     from signaling.server.app import RunningServer
 
 TokenFactory = Callable[..., str]
@@ -317,6 +317,35 @@ class ParleyWindow:
             await asyncio.sleep(0.01)
 
 
+def window_options(folder: Path, running: RunningServer | None = None, **options: Any) -> Options:
+    """What a test window is built with: its settings and data in ``folder``, synthetic
+    devices, no sounds, no echo user, no signal handlers, menus recorded (not shown); on
+    the test server ``running`` if given (else as ``options`` say: ``server=``, or the
+    local server as ``parley`` runs); ``options`` are more :class:`app.main.Options`
+    (``user_id=`` signs it in at start)."""
+    from PySide6.QtCore import QSettings
+
+    from app.kit.local_server import ServerHandle, ServerMode
+    from app.kit.media import MediaOptions
+    from app.main import Options
+
+    _make_folder(folder)
+    defaults: dict[str, Any] = {
+        "settings": QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat),
+        "data_dir": folder,
+        "media": MediaOptions(synthetic=True),
+        "sounds": False,
+        "echo": False,
+        "handle_signals": False,
+        "outcome_linger_ms": 300,
+        "menu_popper": MenuRecorder(),
+    }
+    if running is not None:
+        secret = running.hub.config.secret
+        defaults["server"] = ServerHandle(running.url, secret, ServerMode.REMOTE)
+    return Options(**(defaults | options))
+
+
 async def open_window(
     server: RunningServer,
     folder: Path,
@@ -326,33 +355,16 @@ async def open_window(
 ) -> ParleyWindow:
     """Parley's window signed in as ``user_id`` on ``server``, its settings and data in
     ``folder``, with synthetic devices; ``options`` are more :class:`app.main.Options`."""
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.kit.local_server import ServerHandle, ServerMode
-    from app.kit.media import MediaOptions
-    from app.main import Application, Options
+    from app.main import Application
 
-    _make_folder(folder)
-    menus = MenuRecorder()
-    handle = ServerHandle(server.url, server.hub.config.secret, ServerMode.REMOTE)
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    defaults: dict[str, Any] = {
-        "server": handle,
-        "settings": settings,
-        "data_dir": folder,
-        "media": MediaOptions(synthetic=True),
-        "sounds": False,
-        "echo": False,
-        "handle_signals": False,
-        "outcome_linger_ms": 300,
-        "menu_popper": menus,
-    }
+    built = window_options(folder, server, user_id=user_id, name=name or user_id.title(), **options)
+    menus = built.menu_popper
+    assert isinstance(menus, MenuRecorder), "a test window records its menus"
     qt_app = QApplication.instance()
     assert isinstance(qt_app, QApplication), "parley_window needs the qasync loop"
-    app = Application(
-        qt_app, Options(user_id=user_id, name=name or user_id.title(), **(defaults | options))
-    )
+    app = Application(qt_app, built)
     window = ParleyWindow(app, server, menus)
     assert await app.start(), "the window could not open its server"
     kit = app.call_kit

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
-from PySide6.QtCore import QSettings, QtMsgType
+from PySide6.QtCore import QtMsgType
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 import media
-from app.kit.local_server import ServerHandle, ServerMode
-from app.kit.media import MediaOptions
-from app.main import Application, Options
-from app.testing import BotPool, MenuRecorder, qt_event_loop
+from app.main import Application
+from app.testing import BotPool, qt_event_loop, window_options
 from signaling.server.app import RunningServer
 from tests.support.signaling import TEST_SECRET
 from tests.support.tasks import running_tasks
@@ -51,25 +49,6 @@ def _no_qt_warnings_or_new_threads(qtlog: object) -> Iterator[None]:
     assert warnings == []
     leftover = [t for t in threading.enumerate() if t not in threads_before and t.is_alive()]
     assert leftover == []
-
-
-def window_options(folder: Path, running: RunningServer | None = None, **options: Any) -> Options:
-    """Options of a signed-out window, its files in ``folder``, on the test server
-    ``running`` (or as ``options`` say)."""
-    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
-    defaults: dict[str, Any] = {
-        "settings": settings,
-        "data_dir": folder,
-        "media": MediaOptions(synthetic=True),
-        "sounds": False,
-        "echo": False,
-        "handle_signals": False,
-        "outcome_linger_ms": 300,
-        "menu_popper": MenuRecorder(),
-    }
-    if running is not None:
-        defaults["server"] = ServerHandle(running.url, TEST_SECRET, ServerMode.REMOTE)
-    return Options(**(defaults | options))
 
 
 async def close_app(app: Application) -> None:

@@ -15,7 +15,7 @@ from app import PresenceState
 from app.kit.account import LinkState, OnlineUser, SignInProblem
 from app.kit.local_server import ServerError, ServerHandle, ServerMode
 from app.main import Application
-from app.testing import wait_until
+from app.testing import wait_until, window_options
 from signaling.enums import CallType
 from signaling.protocol import (
     InvitationCancelledEvent,
@@ -25,7 +25,7 @@ from signaling.protocol import (
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from tests.support.signaling import TEST_SECRET, ClientFactory
-from tests.ui.conftest import close_app, window_options
+from tests.ui.conftest import close_app
 from widgets.signin_page import SETTINGS_NAME, SETTINGS_USER_ID, SignInPage
 from widgets.user_list import STATE_TEXT_ROLE
 
