@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-import socketio
 from aiohttp import web
 
 from signaling.server import (
@@ -17,6 +16,7 @@ from signaling.server import (
     handlers_seat_requests,
     handlers_seats,
 )
+from signaling.server.guard import GuardedServer
 from signaling.server.hub import Hub, ServerConfig
 from signaling.store import MemoryStore, Store
 
@@ -29,7 +29,7 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 
 def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.Application, Hub]:
     """An aiohttp application serving the Parley protocol, and its hub."""
-    sio = socketio.AsyncServer(
+    sio = GuardedServer(
         async_mode="aiohttp",
         cors_allowed_origins="*",
         max_http_buffer_size=MAX_MESSAGE_BYTES,

@@ -33,8 +33,9 @@ from signaling.protocol import (
     WireModel,
     dump,
 )
+from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
-from signaling.server.ratelimit import TokenBucket
+from signaling.server.ratelimit import LogBudget, TokenBucket
 from signaling.store import Session, Store
 
 log = logging.getLogger("parley.server")
@@ -89,7 +90,7 @@ def now_ms() -> int:
 class Hub:
     """Owns the socket.io server, the store and the per-connection bookkeeping."""
 
-    def __init__(self, sio: socketio.AsyncServer, store: Store, config: ServerConfig) -> None:
+    def __init__(self, sio: GuardedServer, store: Store, config: ServerConfig) -> None:
         self.sio = sio
         self.store = store
         self.config = config
@@ -105,6 +106,8 @@ class Hub:
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_unknown)
+        sio.on_refused = self._on_refused
+        self._log_budget = LogBudget(log)
 
     # --- registration ---------------------------------------------------------------
 
@@ -183,8 +186,24 @@ class Hub:
             await self.presence_changed([caller.user_id])
 
     async def _on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
-        self.metrics.errors[ErrorCode.UNKNOWN_EVENT.value] += 1
-        return SignalingError(ErrorCode.UNKNOWN_EVENT, f"unknown event {event[:64]!r}").to_wire()
+        bucket = self._buckets.get(sid)
+        if bucket is not None and not bucket.take():
+            error = SignalingError(ErrorCode.RATE_LIMITED, "too many requests; slow down")
+        else:
+            error = SignalingError(ErrorCode.UNKNOWN_EVENT, f"unknown event {event[:64]!r}")
+        self.metrics.errors[error.code.value] += 1
+        return error.to_wire()
+
+    async def _on_refused(self, sid: str, reason: Refusal) -> None:
+        """The gate refused a packet: count it, log a few, and charge the sender's rate
+        limit; garbage beyond that limit ends the connection."""
+        self.metrics.refused_packets[reason.value] += 1
+        caller = self._callers.get(sid)
+        who = f"{caller.user_id} ({sid})" if caller else "a socket not signed in"
+        self._log_budget.log(f"refused {reason}", "refused a %s packet from %s", reason, who)
+        bucket = self._buckets.get(sid)
+        if bucket is not None and not bucket.take():
+            self.spawn(self.sio.disconnect(sid))
 
     # --- dispatch -------------------------------------------------------------------
 
@@ -210,7 +229,13 @@ class Hub:
             self.metrics.errors[exc.code.value] += 1
             return exc.to_wire()
         except Exception:
-            log.exception("handler for %s failed", event)
+            self._log_budget.log(
+                f"failed {event}",
+                "handler for %s failed",
+                event,
+                level=logging.ERROR,
+                exc_info=True,
+            )
             self.metrics.errors[ErrorCode.INTERNAL.value] += 1
             return SignalingError(ErrorCode.INTERNAL, "internal server error").to_wire()
 

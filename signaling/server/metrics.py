@@ -14,6 +14,7 @@ class Metrics:
         self.errors: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.refused_connections: Counter[str] = Counter()
+        self.refused_packets: Counter[str] = Counter()
 
     def render(self, gauges: dict[str, int]) -> str:
         """The exposition text."""
@@ -38,6 +39,12 @@ class Metrics:
             "Connections refused at login.",
             "code",
             self.refused_connections,
+        )
+        lines += _counter(
+            "parley_refused_packets_total",
+            "Packets the protocol does not have, refused before dispatch.",
+            "reason",
+            self.refused_packets,
         )
         return "\n".join(lines) + "\n"
 

@@ -1,6 +1,8 @@
-"""The token bucket and the protocol models' validation."""
+"""The token bucket, the log budget and the protocol models' validation."""
 
 from __future__ import annotations
+
+import logging
 
 import pytest
 from pydantic import ValidationError
@@ -14,7 +16,7 @@ from signaling.protocol import (
     RtcSignalRequest,
     SendInvitationRequest,
 )
-from signaling.server.ratelimit import TokenBucket
+from signaling.server.ratelimit import LogBudget, TokenBucket
 
 
 def test_bucket_allows_burst_then_refills() -> None:
@@ -24,6 +26,28 @@ def test_bucket_allows_burst_then_refills() -> None:
     now[0] += 0.5
     assert bucket.take() is True
     assert bucket.take() is False
+
+
+def test_the_log_budget_keeps_a_few_lines_per_kind_and_counts_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    budget = LogBudget(logging.getLogger("parley.test"), per_minute=3, clock=lambda: now[0])
+    caplog.set_level(logging.INFO, "parley.test")
+
+    for n in range(10):
+        budget.log("flood", "bad packet %d", n)
+    budget.log("other", "something else")
+    now[0] += 20.0  # one more line of "flood" is allowed after 60/3 s
+    budget.log("flood", "bad packet %d", 10)
+
+    assert [r.getMessage() for r in caplog.records] == [
+        "bad packet 0",
+        "bad packet 1",
+        "bad packet 2",
+        "something else",
+        "bad packet 10 (and 7 more not logged)",
+    ]
 
 
 @pytest.mark.parametrize(

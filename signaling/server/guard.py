@@ -1,0 +1,130 @@
+"""The gate in front of the handlers: Socket.IO packets the protocol does not have are
+refused before python-socketio dispatches them.
+
+python-socketio (5.x) would otherwise run the server's own ``connect``/``disconnect``
+handlers for ordinary events of those names (reserved names are kept only from the
+catch-all handler), buffer any number of declared binary attachments, and leave
+undecodable packets unanswered with a traceback in the log each time. Parley's protocol
+is JSON text only: requests are ``42<id>["event", {payload}]`` (docs/protocol.md).
+
+A refused request that carries an id is answered (``bad_request`` or
+``unknown_event``); every refusal is reported to ``on_refused`` (the hub counts it,
+charges the sender's rate limit and logs a few). Binary packets close the connection.
+
+This overrides ``_handle_eio_message``, a private method of python-socketio's
+``AsyncServer``; the version is locked (requirements.lock) and tests/integration/
+signaling/test_attacks.py fails if an upgrade changes what it relies on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Any
+
+import socketio
+from socketio import packet
+
+from signaling.errors import ErrorCode, SignalingError
+
+#: Event names python-socketio gives to its own connection handlers.
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+# "2" (EVENT), an optional namespace, then the request id: what a reply needs, read
+# from a packet whose JSON could not be decoded.
+_EVENT_ID = re.compile(r"2(?:(/[^,]*),)?(\d{1,20})(?!\d)")
+
+
+class Refusal(StrEnum):
+    """Why a packet was refused (the ``reason`` label of the refused-packets metric)."""
+
+    BINARY = "binary"
+    MALFORMED = "malformed"
+    EVENT_NAME = "event_name"
+    RESERVED = "reserved"
+    UNEXPECTED = "unexpected"
+
+
+OnRefused = Callable[[str, Refusal], Awaitable[None]]
+
+
+class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
+    """python-socketio's server behind the gate; ``on_refused(sid, reason)`` is told of
+    each refusal (``sid`` is the Socket.IO sid, or ``""`` before sign-in)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.on_refused: OnRefused | None = None
+
+    async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
+        if isinstance(data, bytes):
+            await self._refuse(eio_sid, Refusal.BINARY, close=True)
+            return
+        try:
+            pkt = self.packet_class(encoded_packet=data)
+        except (ValueError, TypeError, RecursionError):
+            # Truncated or nested too deep for the JSON decoder, or an integer too long
+            # to convert: answer it if an id can be read.
+            await self._refuse(eio_sid, Refusal.MALFORMED, answer_to=_event_id(data))
+            return
+        kind = pkt.packet_type
+        if kind in (packet.BINARY_EVENT, packet.BINARY_ACK):
+            await self._refuse(eio_sid, Refusal.BINARY, close=True)
+        elif kind == packet.CONNECT:
+            # A second one on a connected socket is refused by python-socketio itself.
+            await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
+        elif kind == packet.DISCONNECT:
+            await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+        elif kind == packet.EVENT:
+            await self._event(eio_sid, pkt)
+        elif kind == packet.ACK:
+            await self._handle_ack(eio_sid, pkt.namespace, pkt.id, pkt.data)
+        else:  # CONNECT_ERROR or a type that does not exist: clients never send these
+            await self._refuse(eio_sid, Refusal.UNEXPECTED)
+
+    async def _event(self, eio_sid: str, pkt: packet.Packet) -> None:
+        answer_to = (pkt.namespace, pkt.id) if pkt.id is not None else None
+        data = pkt.data
+        name = data[0] if isinstance(data, list) and data else None
+        if not isinstance(name, str):
+            await self._refuse(eio_sid, Refusal.EVENT_NAME, answer_to=answer_to)
+        elif name in RESERVED_EVENTS:
+            await self._refuse(
+                eio_sid,
+                Refusal.RESERVED,
+                answer_to=answer_to,
+                error=SignalingError(ErrorCode.UNKNOWN_EVENT, f"unknown event {name!r}"),
+            )
+        else:
+            await self._handle_event(eio_sid, pkt.namespace, pkt.id, data)
+
+    async def _refuse(
+        self,
+        eio_sid: str,
+        reason: Refusal,
+        *,
+        answer_to: tuple[str | None, int] | None = None,
+        error: SignalingError | None = None,
+        close: bool = False,
+    ) -> None:
+        sid = self.manager.sid_from_eio_sid(eio_sid, "/") or ""
+        if self.on_refused is not None:
+            await self.on_refused(sid, reason)
+        if answer_to is not None and sid:
+            namespace, request_id = answer_to
+            error = error or SignalingError(
+                ErrorCode.BAD_REQUEST, f"not a request this server understands ({reason})"
+            )
+            reply = self.packet_class(
+                packet.ACK, namespace=namespace, id=request_id, data=[error.to_wire()]
+            )
+            await self._send_packet(eio_sid, reply)
+        if close:
+            # Not awaited here: engine.io's close waits for this very message's handling.
+            self.start_background_task(self.eio.disconnect, eio_sid)
+
+
+def _event_id(data: str) -> tuple[str | None, int] | None:
+    """The namespace and id of an EVENT packet from its text, when the rest is unreadable."""
+    match = _EVENT_ID.match(data)
+    return (match.group(1), int(match.group(2))) if match else None

@@ -1,0 +1,196 @@
+"""Attacks from a raw client (tests/support/raw_socketio.py, not Parley's client and not a
+Socket.IO library): frames no well-behaved client sends. Each test is a defect that once
+reproduced against parley-server (issue 11); the server must refuse, answer and go on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+import pytest_asyncio
+
+from app.testing import wait_until
+from signaling.auth import mint_token
+from signaling.server.app import RunningServer
+from tests.support.raw_socketio import RawSocket
+from tests.support.signaling import TEST_SECRET
+
+RawFactory = Callable[..., Awaitable[RawSocket]]
+
+
+@pytest_asyncio.fixture
+async def raw(server: RunningServer) -> AsyncIterator[RawFactory]:
+    """Opens raw sockets to the test server, signed in as the user named (or not at all)."""
+    opened: list[RawSocket] = []
+
+    async def make(user_id: str | None = "mallory") -> RawSocket:
+        token = mint_token(TEST_SECRET, user_id, user_id.title()) if user_id else None
+        sock = await RawSocket.open(server.url, token)
+        opened.append(sock)
+        return sock
+
+    yield make
+    for sock in opened:
+        await sock.close()
+
+
+async def online(server: RunningServer) -> set[str]:
+    return {session.user_id for session in await server.hub.store.online()}
+
+
+def error_code(answer: object) -> str:
+    assert isinstance(answer, dict), answer
+    error = answer.get("error")
+    assert isinstance(error, dict), answer
+    return str(error["code"])
+
+
+async def still_serves(sock: RawSocket) -> None:
+    """The connection still answers a valid request."""
+    answer = await sock.request("presence.list", {})
+    assert answer["ok"] is True
+
+
+# --- reserved event names -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["connect", "disconnect", "connect_error"])
+async def test_reserved_event_names_are_refused(
+    server: RunningServer, raw: RawFactory, name: str
+) -> None:
+    mallory = await raw()
+    other = mint_token(TEST_SECRET, "ghost", "Ghost")
+
+    answer = await mallory.request(name, {"token": other})
+
+    assert error_code(answer) == "unknown_event"
+    assert server.hub.metrics.connections == 1
+    assert await online(server) == {"mallory"}
+    await still_serves(mallory)
+
+
+async def test_an_injected_connect_leaves_no_ghost_behind(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    mallory = await raw()
+    await mallory.request("connect", {"token": mint_token(TEST_SECRET, "ghost", "Ghost")})
+    await mallory.request("room.join", {"room_id": "stage", "kind": "audio_room", "role": "host"})
+
+    await mallory.close()
+
+    await wait_until(lambda: server.hub.metrics.connections == 0, 5)
+    assert await online(server) == set()
+
+
+async def test_a_second_connect_packet_does_not_change_who_you_are(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    mallory = await raw()
+    await mallory.send("40" + json.dumps({"token": mint_token(TEST_SECRET, "ghost", "Ghost")}))
+
+    refused = await mallory.wait_for(lambda frame: frame == '44"Unable to connect"')
+    assert refused
+    await still_serves(mallory)
+    assert await online(server) == {"mallory"}
+    assert server.hub.metrics.connections == 1
+
+
+# --- packets the protocol does not have -----------------------------------------------------
+
+
+async def test_binary_packets_close_the_connection(server: RunningServer, raw: RawFactory) -> None:
+    mallory = await raw()
+    header = '451-["room.join",{"_placeholder":true,"num":0}]'
+
+    await mallory.send(header)
+    await mallory.closed()
+
+    assert server.hub.metrics.refused_packets["binary"] == 1
+    assert await online(server) == set()
+
+
+async def test_a_declared_flood_of_attachments_is_not_buffered(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    mallory = await raw()
+    await mallory.send('41000000-["x",{"_placeholder":true,"num":0}]')
+    for _ in range(5):
+        if mallory.is_closed:
+            break
+        try:
+            await mallory.send(b"\x00" * 100_000)
+        except ConnectionError:
+            break
+    await mallory.closed()
+
+    assert not getattr(server.hub.sio, "_binary_packet", {})
+
+
+async def test_a_binary_frame_alone_closes_the_connection(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    mallory = await raw()
+
+    await mallory.send(b"\x04" + b"\x00" * 1000)
+    await mallory.closed()
+
+    assert server.hub.metrics.refused_packets["binary"] == 1
+
+
+# --- every request answered -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("[" * 1500 + "]" * 1500, id="nested-1500-deep"),
+        pytest.param('["room.join",{"room_id":' + "7" * 5000 + "}]", id="int-of-5000-digits"),
+        pytest.param('[5,{"room_id":"x"}]', id="event-name-a-number"),
+        pytest.param("[null]", id="event-name-null"),
+        pytest.param("[]", id="no-event-name"),
+        pytest.param('["room.join",{"room_id":"x"', id="truncated-json"),
+        pytest.param('{"room.join":1}', id="an-object-not-an-array"),
+    ],
+)
+async def test_an_undecodable_request_is_answered(
+    server: RunningServer, raw: RawFactory, body: str
+) -> None:
+    mallory = await raw()
+    request_id = mallory.take_id()
+
+    await mallory.send(f"42{request_id}{body}")
+
+    assert error_code(await mallory.answer(request_id)) == "bad_request"
+    await still_serves(mallory)
+
+
+async def test_malformed_packets_are_counted_and_logged_a_few_times_only(
+    server: RunningServer, raw: RawFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    mallory = await raw()
+    caplog.set_level(logging.INFO)
+
+    for _ in range(60):
+        await mallory.send("42[")
+    await still_serves(mallory)
+
+    assert server.hub.metrics.refused_packets["malformed"] == 60
+    lines = [r for r in caplog.records if r.name.startswith(("parley", "socketio", "engineio"))]
+    assert 1 <= len(lines) <= 11, [r.getMessage() for r in lines]
+    assert not any(r.exc_info for r in lines)  # no tracebacks
+
+
+async def test_unknown_events_are_rate_limited(server: RunningServer, raw: RawFactory) -> None:
+    mallory = await raw()
+    burst = int(server.hub.config.rate_burst)
+    ids = [mallory.take_id() for _ in range(burst + 20)]
+
+    for request_id in ids:
+        await mallory.send(f"42{request_id}" + json.dumps(["no.such.event", {}]))
+    codes = [error_code(await mallory.answer(request_id)) for request_id in ids]
+
+    assert codes[:burst] == ["unknown_event"] * burst
+    assert "rate_limited" in codes[burst:]
