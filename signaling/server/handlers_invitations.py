@@ -122,10 +122,13 @@ class InvitationService:
             raise SignalingError(ErrorCode.BAD_REQUEST, "you cannot invite yourself")
         call_id = req.call_id or uuid.uuid4().hex
         room = await hub.store.room(call_id)
-        if room is not None and room.members:
+        if room is not None:
             if room.kind != "call":
                 raise SignalingError(ErrorCode.CONFLICT, f"{call_id!r} is not a call")
-            if caller.user_id not in room.members:
+            # A call nobody has joined yet (its caller is joining) is the initiator's
+            # alone: an invitee must join before inviting anyone.
+            initiator = room.call.initiator if room.call else None
+            if caller.user_id not in room.members and caller.user_id != initiator:
                 raise SignalingError(ErrorCode.NOT_IN_ROOM, "join the call before inviting to it")
             if (
                 room.call

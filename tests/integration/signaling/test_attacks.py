@@ -194,3 +194,26 @@ async def test_unknown_events_are_rate_limited(server: RunningServer, raw: RawFa
 
     assert codes[:burst] == ["unknown_event"] * burst
     assert "rate_limited" in codes[burst:]
+
+
+# --- who may do what --------------------------------------------------------------------------
+
+
+async def test_an_invitee_who_has_not_joined_cannot_invite_others(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    alice = await raw("alice")
+    mallory = await raw()
+    await raw("carol")
+    sent = await alice.request("invitation.send", {"invitees": ["mallory"], "call_type": "voice"})
+    call_id = sent["call_id"]  # alice has not joined yet: her client is still setting up
+
+    answer = await mallory.request(
+        "invitation.send", {"invitees": ["carol"], "call_type": "voice", "call_id": call_id}
+    )
+
+    assert error_code(answer) == "not_in_room"
+    again = await alice.request(
+        "invitation.send", {"invitees": ["carol"], "call_type": "voice", "call_id": call_id}
+    )
+    assert again["ok"] is True
