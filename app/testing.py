@@ -74,15 +74,52 @@ def qt_event_loop() -> asyncio.AbstractEventLoop:
     """A fresh qasync loop on the (one) QApplication, offscreen when there is no display."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from app.qt.loop import QtEventLoop
 
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
     # Windows closing must not make Qt quit the loop a test is running on.
     app.setQuitOnLastWindowClosed(False)
-    loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
+    loop: asyncio.AbstractEventLoop = QtEventLoop(app)
+    _process_qt_events_in(loop)
     return loop
+
+
+_qt_loop: asyncio.AbstractEventLoop | None = None
+_events_routed = False
+
+
+def _process_qt_events_in(loop: asyncio.AbstractEventLoop) -> None:
+    """Have pytest-qt process Qt events by running ``loop`` while it is open.
+
+    pytest-qt calls ``QApplication.processEvents()`` between a test's phases. On a qasync
+    loop that runs asyncio's pending callbacks outside their loop: a task step finds no
+    running loop ("no running event loop"), and a coroutine it was about to await is
+    reported "never awaited" in a later test. Running the loop for one turn processes
+    the same events with the loop in place. (``_process_events`` is pytest-qt's private
+    helper; the version is locked.)
+    """
+    global _qt_loop, _events_routed
+    _qt_loop = loop
+    if _events_routed:
+        return
+    try:
+        from pytestqt import plugin as qt_plugin
+    except ImportError:  # without pytest-qt nobody processes events between phases
+        return
+    original: Callable[[], None] = qt_plugin._process_events
+
+    def process_events() -> None:
+        current = _qt_loop
+        if current is not None and not current.is_closed() and not current.is_running():
+            current.run_until_complete(asyncio.sleep(0))
+        else:
+            original()
+
+    qt_plugin._process_events = process_events
+    _events_routed = True
 
 
 async def wait_until(
@@ -263,6 +300,14 @@ class ParleyWindow:
                 if widget.isVisible():
                     return widget
         raise AssertionError(f"no visible {name!r} in {within or 'the windows'}")
+
+    def shows(self, name: str, within: str = "") -> bool:
+        """Whether a widget named ``name`` is visible (for ``wait_until``)."""
+        try:
+            self.find(name, within)
+        except AssertionError:
+            return False
+        return True
 
     def click(self, name: str, within: str = "") -> None:
         """Click the visible widget named ``name`` with the left mouse button."""

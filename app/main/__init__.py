@@ -30,7 +30,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import qasync
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import QApplication
 from app.main.application import Application, data_dir, make_client_factory
 from app.main.options import Options, parse_args
 from app.main.wiring import connect_device_settings
+from app.qt.loop import QtEventLoop
 
 __all__ = [
     "Application",
@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         qt_app.setWindowIcon(QIcon(str(APP_ICON)))
     # Closing the window starts an async shutdown; Qt must not quit the loop under it.
     qt_app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(qt_app)
+    loop = QtEventLoop(qt_app)
     application = Application(qt_app, options)
     try:
         status = int(loop.run_until_complete(_run_to_the_end(application)))
@@ -89,8 +89,7 @@ async def _run_to_the_end(application: Application) -> int:
 async def _finish_other_tasks() -> None:
     # Library tasks still running at exit (engine.io pings, aiohttp handlers of closed
     # connections) are cancelled and awaited here, on the running loop, as asyncio.run()
-    # does. Left for later, qasync would step them in the last processEvents() after
-    # run_until_complete, with no running loop ("RuntimeError: no running event loop").
+    # does, rather than left for the loop's close.
     current = asyncio.current_task()
     others = [task for task in asyncio.all_tasks() if task is not current]
     for task in others:
