@@ -40,7 +40,7 @@ def mint_token(secret: str, user_id: str, name: str, ttl_s: int = DEFAULT_TTL_S)
         raise ValueError("ttl must be positive")
     try:
         _id_adapter.validate_python(user_id)
-        _name_adapter.validate_python(name)
+        name = _name_adapter.validate_python(name)  # normalised: what the server will use
     except ValidationError as exc:
         raise ValueError(f"invalid user id or name: {exc.errors()[0]['msg']}") from exc
     now = int(time.time())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from app.kit.config.audio_room import AudioRoomBottomBarConfig, AudioRoomMenuButton
 from app.kit.types import AudioRoomRole
@@ -20,6 +20,7 @@ from app.kit.views.audio_room import AudioRoomView
 from app.kit.views.call import format_duration
 from widgets import call_style
 from widgets.icons import icon
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 
 _B = AudioRoomMenuButton
@@ -42,13 +43,12 @@ class RoomTopBar(QFrame):
 
     def __init__(self, parent: QWidget | None = None, *, show_duration: bool = True) -> None:
         super().__init__(parent)
-        self.title_label = QLabel(self)
+        self.title_label = PlainLabel(self)
         self.title_label.setObjectName("stageTitle")
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.duration_label = QLabel(self)
+        self.duration_label = PlainLabel(self)
         self.duration_label.setObjectName("stageMuted")
         self.duration_label.setVisible(show_duration)
-        self.reconnecting_label = QLabel(self.tr("Reconnecting…"), self)
+        self.reconnecting_label = PlainLabel(self.tr("Reconnecting…"), self)
         self.reconnecting_label.setObjectName("reconnecting")
         self.reconnecting_label.hide()
         self.minimize_button = RoundButton("minimize", diameter=36, parent=self)

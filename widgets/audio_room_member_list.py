@@ -28,6 +28,7 @@ from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel, set_plain_tool_tip
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
@@ -71,12 +72,11 @@ class AudioRoomMemberRow(QFrame):
         avatar = AvatarView(self, ring=False)
         avatar.set_user(member.user.id, name)
         avatar.setFixedSize(36, 36)
-        self.name_label = QLabel(name, self)
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.name_label = PlainLabel(name, self)
         # A long name is cut, not allowed to widen the rows past the panel.
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.name_label.setToolTip(name)
-        self.role_label = QLabel(self.role_text(member.role), self)
+        set_plain_tool_tip(self.name_label, name)
+        self.role_label = PlainLabel(self.role_text(member.role), self)
         self.role_label.setObjectName("roleLabel")
         self.role_label.setVisible(bool(self.role_label.text()))
         text = QVBoxLayout()
@@ -84,7 +84,7 @@ class AudioRoomMemberRow(QFrame):
         text.addWidget(self.name_label)
         text.addWidget(self.role_label)
         if member.requesting:
-            request = QLabel(self.tr("Wants to speak"), self)
+            request = PlainLabel(self.tr("Wants to speak"), self)
             request.setObjectName("requestLabel")
             text.addWidget(request)
         row = QHBoxLayout(self)
@@ -94,7 +94,7 @@ class AudioRoomMemberRow(QFrame):
         row.addLayout(text, 1)
         self.mic_icon: QLabel | None = None
         if member.seated:
-            self.mic_icon = QLabel(self)
+            self.mic_icon = PlainLabel(self)
             color = colors.muted if member.microphone_on else call_style.HANG_UP
             glyph = "mic" if member.microphone_on else "mic-off"
             self.mic_icon.setPixmap(pixmap(glyph, color, 18, self.devicePixelRatioF()))

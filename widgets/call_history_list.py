@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QStyle,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
 from app.kit.views.call import format_duration
 from app.kit.views.history import Ago, CallDirection, CallEntry, CallOutcome, time_ago
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel
 from widgets.theme import Colors
 
 __all__ = ["ENTRY_ROLE", "CallHistoryDelegate", "CallHistoryList", "CallHistoryModel"]
@@ -380,9 +380,9 @@ class CallHistoryList(QFrame):
         self.colors = colors
         self._clock = clock
 
-        self.title_label = QLabel(self.tr("RECENT CALLS"), self)
+        self.title_label = PlainLabel(self.tr("RECENT CALLS"), self)
         self.title_label.setObjectName("section")
-        self.missed_label = QLabel(self)
+        self.missed_label = PlainLabel(self)
         self.missed_label.setStyleSheet(
             f"color: {colors.danger}; font-weight: 600; font-size: 9.5pt;"
         )
@@ -419,12 +419,14 @@ class CallHistoryList(QFrame):
         self.list_view.viewport().installEventFilter(self)
         self.list_view.installEventFilter(self)
 
-        self.empty_label = QLabel(self.tr("No calls yet"), self)
+        self.empty_label = PlainLabel(self.tr("No calls yet"), self)
         empty_font = QFont(self.empty_label.font())
         empty_font.setWeight(QFont.Weight.DemiBold)
         self.empty_label.setFont(empty_font)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_hint = QLabel(self.tr("Calls you make or receive will be listed here."), self)
+        self.empty_hint = PlainLabel(
+            self.tr("Calls you make or receive will be listed here."), self
+        )
         self.empty_hint.setObjectName("hint")
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setWordWrap(True)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QEvent, QObject, QPoint, QPropertyAnimation, QRect, Qt, Signal, Slot
 from PySide6.QtGui import QActionGroup, QKeySequence, QMouseEvent, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QMenu, QWidget
 
 from app import CallConfig, CallLayoutMode, CallMenuButton
 from app.kit.views.call import CallView
@@ -37,6 +37,7 @@ from widgets.call_tile import CallTile, TileMode
 from widgets.chat_panel import ChatPanel
 from widgets.member_list import MemberList
 from widgets.menu_bar import BarPosition, IdleHider, MenuBar, MenuPopper, popup
+from widgets.plain_text import PlainLabel
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
 from widgets.toast import Toast
@@ -100,7 +101,7 @@ class CallPage(QWidget):
             bar.setProperty("barEnabled", bar_config.visible)
             bar.setVisible(bar_config.visible)
             self._connect_bar(bar)
-        self.reconnecting_label = QLabel(self.tr("Reconnecting…"), self)
+        self.reconnecting_label = PlainLabel(self.tr("Reconnecting…"), self)
         self.reconnecting_label.setObjectName("reconnecting")
         self.reconnecting_label.hide()
 

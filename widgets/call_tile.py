@@ -10,11 +10,12 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QWidget
 
 from app.kit.views.call import TileConnection, TileView
 from widgets import call_style
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.video_view import VideoView
 
@@ -49,15 +50,15 @@ class CallTile(QWidget):
 
         self.name_tag = QFrame(self)
         self.name_tag.setObjectName("nameTag")
-        self.mic_badge = QLabel(self.name_tag)
-        self.name_label = QLabel(self.name_tag)
+        self.mic_badge = PlainLabel(self.name_tag)
+        self.name_label = PlainLabel(self.name_tag)
         tag_layout = QHBoxLayout(self.name_tag)
         tag_layout.setContentsMargins(7, 3, 9, 3)
         tag_layout.setSpacing(4)
         tag_layout.addWidget(self.mic_badge)
         tag_layout.addWidget(self.name_label)
 
-        self.status_label = QLabel(self)
+        self.status_label = PlainLabel(self)
         self.status_label.setObjectName("tileStatus")
         self.status_label.hide()
 

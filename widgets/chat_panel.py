@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.kit.types import MessageState
 from app.kit.views.chat import ChatMessageView
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
@@ -41,12 +41,10 @@ class MessageBubble(QFrame):
         self.message_id = message.message_id
         when = datetime.fromtimestamp(message.timestamp_ms / 1000).strftime("%H:%M")
         who = self.tr("You") if message.is_local else message.sender_name
-        self.meta_label = QLabel(f"{who} · {when}", self)
+        self.meta_label = PlainLabel(f"{who} · {when}", self)
         self.meta_label.setObjectName("panelMuted")
-        self.meta_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.text_label = QLabel(message.text, self)
+        self.text_label = PlainLabel(message.text, self)
         self.text_label.setObjectName("bubbleLocal" if message.is_local else "bubbleRemote")
-        self.text_label.setTextFormat(Qt.TextFormat.PlainText)
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
@@ -78,7 +76,7 @@ class MessageBubble(QFrame):
         if message.state is MessageState.SENDING:
             self.meta_label.setText(self.tr("{who} · sending…").format(who=who))
         elif message.failed:
-            failed = QLabel(self.tr("Not sent"), self)
+            failed = PlainLabel(self.tr("Not sent"), self)
             failed.setObjectName("failed")
             self.resend_button = QPushButton(self.tr("Resend"), self)
             self.resend_button.setObjectName("link")
@@ -111,7 +109,7 @@ class ChatPanel(SidePanel):
         self._list.setContentsMargins(0, 0, 4, 0)
         self._list.setSpacing(8)
         self._list.addStretch(1)
-        self.empty_label = QLabel(self.tr("No messages yet. Say hello!"), self._content)
+        self.empty_label = PlainLabel(self.tr("No messages yet. Say hello!"), self._content)
         self.empty_label.setObjectName("panelMuted")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._list.addWidget(self.empty_label)

@@ -6,11 +6,11 @@ default); the confirm button is red because it ends something.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app import ConfirmationDialog
 from widgets.call_style import call_style_sheet
+from widgets.plain_text import PlainLabel
 from widgets.theme import Colors
 
 
@@ -26,11 +26,9 @@ class ConfirmDialog(QDialog):
         self.setStyleSheet(call_style_sheet(colors))
         self.setWindowTitle(texts.title)
         self.setModal(True)
-        self.title_label = QLabel(texts.title, self)
+        self.title_label = PlainLabel(texts.title, self)
         self.title_label.setObjectName("panelTitle")
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.message_label = QLabel(texts.message, self)
-        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_label = PlainLabel(texts.message, self)
         self.message_label.setWordWrap(True)
         self.cancel_button = QPushButton(texts.cancel_text, self)
         self.cancel_button.clicked.connect(self.reject)

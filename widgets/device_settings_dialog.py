@@ -35,6 +35,7 @@ from app.kit.views.devices import (
 )
 from widgets import call_style, icons
 from widgets.call_style import call_style_sheet
+from widgets.plain_text import PlainLabel
 from widgets.theme import Colors
 from widgets.video_view import FitMode, VideoView
 
@@ -131,16 +132,16 @@ class DeviceSettingsDialog(QDialog):
         self._microphone_state = PreviewState.OFF
         self._level = 0.0
 
-        title = QLabel(self.tr("Camera, microphone and speaker"), self)
+        title = PlainLabel(self.tr("Camera, microphone and speaker"), self)
         title.setObjectName("panelTitle")
-        hint = QLabel(self.tr("Used for your calls and audio rooms."), self)
+        hint = PlainLabel(self.tr("Used for your calls and audio rooms."), self)
         hint.setObjectName("panelMuted")
 
         self.preview = VideoView(self, fit_mode=FitMode.FIT, radius=12.0)
         self.preview.set_mirrored(True)  # like a mirror, as in the call's self-view
         self.preview.avatar.hide()
         self.preview.setFixedSize(*PREVIEW_SIZE)
-        self.preview_label = QLabel(self.preview)
+        self.preview_label = PlainLabel(self.preview)
         self.preview_label.setObjectName("previewStatus")
         self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview_label.setMaximumWidth(PREVIEW_SIZE[0] - 32)
@@ -165,7 +166,7 @@ class DeviceSettingsDialog(QDialog):
         grid.setColumnStretch(1, 1)
         row = 0
         for kind, text in fields.items():
-            label = QLabel(text, self)
+            label = PlainLabel(text, self)
             label.setObjectName("field")
             combo = DeviceCombo(colors.muted, self)
             combo.setSizeAdjustPolicy(
@@ -184,7 +185,7 @@ class DeviceSettingsDialog(QDialog):
                 self.level_bar.setRange(0, LEVEL_STEPS)
                 self.level_bar.setTextVisible(False)
                 self.level_bar.setAccessibleName(self.tr("Microphone level"))
-                self.microphone_hint = QLabel(self)
+                self.microphone_hint = PlainLabel(self)
                 self.microphone_hint.setObjectName("panelMuted")
                 _keep_size(self.microphone_hint, lines=1)
                 grid.addWidget(self.level_bar, row, 1, 1, 2)
@@ -195,7 +196,7 @@ class DeviceSettingsDialog(QDialog):
         self.test_sound_button.clicked.connect(self.test_sound_requested)
         grid.addWidget(self.test_sound_button, row, 1, 1, 1, Qt.AlignmentFlag.AlignLeft)
         # One place for "not connected" notes, its room kept: the dialog never resizes.
-        self.missing_label = QLabel(self)
+        self.missing_label = PlainLabel(self)
         self.missing_label.setObjectName("missing")
         self.missing_label.setWordWrap(True)
         self.missing_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)

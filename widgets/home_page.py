@@ -7,7 +7,6 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 from app.kit.account import OnlineUser
 from app.kit.identity import parse_user_ids
 from widgets.call_history_list import CallHistoryList
+from widgets.plain_text import PlainLabel
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
 
@@ -40,9 +40,9 @@ class HomePage(QWidget):
         self.setProperty("kind", "page")
         self._me: OnlineUser | None = None
 
-        self.title_label = QLabel(self)
+        self.title_label = PlainLabel(self)
         self.title_label.setObjectName("title")
-        self.identity_label = QLabel(self)
+        self.identity_label = PlainLabel(self)
         self.identity_label.setObjectName("subtitle")
         self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.sign_out_button = QPushButton(self.tr("Sign out"), self)
@@ -64,7 +64,7 @@ class HomePage(QWidget):
 
         call_card = QFrame(self)
         call_card.setObjectName("card")
-        call_title = QLabel(self.tr("CALL SOMEONE"), call_card)
+        call_title = PlainLabel(self.tr("CALL SOMEONE"), call_card)
         call_title.setObjectName("section")
         self.callee_edit = QLineEdit(call_card)
         self.callee_edit.setObjectName("callee_edit")
@@ -81,7 +81,7 @@ class HomePage(QWidget):
             button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.voice_button.setToolTip(self.tr("Call the user IDs above, voice only"))
         self.video_button.setToolTip(self.tr("Call the user IDs above with video"))
-        self.call_hint = QLabel(
+        self.call_hint = PlainLabel(
             self.tr("Several IDs make a group call. Call “echo” to check your devices."),
             call_card,
         )
@@ -101,13 +101,13 @@ class HomePage(QWidget):
 
         room_card = QFrame(self)
         room_card.setObjectName("card")
-        room_title = QLabel(self.tr("AUDIO ROOM"), room_card)
+        room_title = PlainLabel(self.tr("AUDIO ROOM"), room_card)
         room_title.setObjectName("section")
         self.room_button = QPushButton(self.tr("Host or join a room…"), room_card)
         self.room_button.setObjectName("room_button")
         self.room_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.room_button.setToolTip(self.tr("Open a live audio room with seats, or listen in one"))
-        room_hint = QLabel(
+        room_hint = PlainLabel(
             self.tr("A host opens a room by its ID; listeners join with the same ID."),
             room_card,
         )
@@ -122,7 +122,7 @@ class HomePage(QWidget):
         room_layout.addWidget(room_title)
         room_layout.addLayout(room_row)
 
-        self.online_label = QLabel(self)
+        self.online_label = PlainLabel(self)
         self.online_label.setObjectName("section")
         self.model = UserListModel(self)
         self.delegate = UserDelegate(colors, self)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.kit.views.call import IncomingCallView
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
+from widgets.plain_text import PlainLabel
 from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
@@ -45,10 +46,9 @@ class IncomingCallBanner(QFrame):
         self._view: IncomingCallView | None = None
         self.avatar = AvatarView(self, ring=False)
         self.avatar.setFixedSize(48, 48)
-        self.name_label = QLabel(self)
+        self.name_label = PlainLabel(self)
         self.name_label.setObjectName("panelTitle")
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.kind_label = QLabel(self)
+        self.kind_label = PlainLabel(self)
         self.kind_label.setObjectName("panelMuted")
         self.decline_button = RoundButton(
             "hang-up", role=ButtonRole.DANGER, diameter=44, parent=self
@@ -112,7 +112,6 @@ class IncomingCallPage(RingingPage):
         super().__init__(colors, parent, preview_scrim=120, avatar_size=136)
         self.setObjectName("incoming_page")
         self._view: IncomingCallView | None = None
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
         #: The status line: "Incoming video call…".
         self.kind_label = self.status_label
         self.decline_button = RoundButton(

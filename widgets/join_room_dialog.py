@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
@@ -23,6 +22,7 @@ from app.kit.config.audio_room import AudioRoomConfig
 from app.kit.identity import ALLOWED_ID_CHARACTERS, IdentityProblem, validate_user_id
 from app.kit.types import MAX_USER_ID_LENGTH, AudioRoomRole
 from widgets.call_style import call_style_sheet
+from widgets.plain_text import PlainLabel
 from widgets.theme import Colors
 
 
@@ -38,14 +38,14 @@ class JoinRoomDialog(QDialog):
         self.setStyleSheet(call_style_sheet(colors))
         self.setWindowTitle(self.tr("Audio room"))
         self.setModal(True)
-        title = QLabel(self.tr("Join an audio room"), self)
+        title = PlainLabel(self.tr("Join an audio room"), self)
         title.setObjectName("panelTitle")
-        hint = QLabel(
+        hint = PlainLabel(
             self.tr("Hosts start the room and manage the seats; the audience listens."), self
         )
         hint.setObjectName("panelMuted")
         hint.setWordWrap(True)
-        field = QLabel(self.tr("Room ID"), self)
+        field = PlainLabel(self.tr("Room ID"), self)
         field.setObjectName("field")
         self.room_id_edit = QLineEdit(room_id, self)
         self.room_id_edit.setPlaceholderText(self.tr("e.g. friday-talks"))
@@ -60,7 +60,7 @@ class JoinRoomDialog(QDialog):
         self._roles = QButtonGroup(self)
         self._roles.addButton(self.host_radio)
         self._roles.addButton(self.audience_radio)
-        self.error_label = QLabel(self)
+        self.error_label = PlainLabel(self)
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()

@@ -8,14 +8,16 @@ the server's status (:meth:`MainWindow.set_link_state`, :meth:`set_server_status
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from app import PresenceState
 from app.kit.account import LinkState
 from app.kit.local_server import ServerMode, ServerPhase, ServerStatus
+from widgets.plain_text import PlainLabel, set_plain_tool_tip
 from widgets.signin_page import SignInPage
 from widgets.theme import Colors
 
@@ -50,7 +52,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.signin_page)
 
         # A banner as well as the status line: losing the server must be hard to miss.
-        self.reconnect_banner = QLabel(
+        self.reconnect_banner = PlainLabel(
             self.tr("Reconnecting… calls and presence resume when the server is back."), self
         )
         self.reconnect_banner.setObjectName("banner")
@@ -64,8 +66,16 @@ class MainWindow(QMainWindow):
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
+        # The status line colours a dot and the server's text: rich text, so whatever is
+        # put in goes through html.escape (the server's address comes from settings).
         self.connection_label = QLabel(self)
         self.server_label = QLabel(self)
+        for name, label in (
+            ("connection_label", self.connection_label),
+            ("server_label", self.server_label),
+        ):
+            label.setObjectName(name)
+            label.setTextFormat(Qt.TextFormat.RichText)
         self.statusBar().addWidget(self.connection_label, 1)
         self.statusBar().addPermanentWidget(self.server_label)
         self.statusBar().setSizeGripEnabled(False)
@@ -92,7 +102,7 @@ class MainWindow(QMainWindow):
         self.signin_page.set_server_status(status)
         if status.phase is ServerPhase.FAILED:
             self._set_server_text(self._colors.danger, self.tr("Server unavailable"))
-            self.server_label.setToolTip(status.error)
+            set_plain_tool_tip(self.server_label, status.error)
         elif status.phase is ServerPhase.STARTING:
             text = (
                 self.tr("Connecting to the server…")
@@ -106,7 +116,7 @@ class MainWindow(QMainWindow):
                 ServerMode.SHARED: self.tr("Local server, shared with another Parley window"),
                 ServerMode.REMOTE: self.tr("Server"),
             }
-            self.server_label.setText(f"{texts[status.mode]} · {status.url}")
+            self.server_label.setText(html.escape(f"{texts[status.mode]} · {status.url}"))
 
     @Slot()
     def show_home(self) -> None:
@@ -136,12 +146,13 @@ class MainWindow(QMainWindow):
             LinkState.SIGNED_IN_ELSEWHERE: self._colors.danger,
         }
         color = colors.get(state, self._colors.muted)
-        self.connection_label.setText(f'<span style="color:{color}">●</span> {texts[state]}')
+        text = html.escape(texts[state])
+        self.connection_label.setText(f'<span style="color:{color}">●</span> {text}')
         self.connection_label.setProperty("link_state", state.value)
         self.reconnect_banner.setVisible(state is LinkState.RECONNECTING)
 
     def _set_server_text(self, color: str, text: str) -> None:
-        self.server_label.setText(f'<span style="color:{color}">{text}</span>')
+        self.server_label.setText(f'<span style="color:{color}">{html.escape(text)}</span>')
 
     @Slot(str)
     def show_notice(self, text: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.kit.views.call import TileView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
@@ -38,17 +39,16 @@ class MemberRow(QFrame):
         name = tile.display_name
         if tile.is_local:
             name = self.tr("{name} (You)").format(name=name)
-        self.name_label = QLabel(name, self)
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.name_label = PlainLabel(name, self)
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(self.name_label)
         if tile.waiting:
-            waiting = QLabel(self.tr("Waiting…"), self)
+            waiting = PlainLabel(self.tr("Waiting…"), self)
             waiting.setObjectName("panelMuted")
             text.addWidget(waiting)
         ratio = self.devicePixelRatioF()
-        self.mic_icon = QLabel(self)
+        self.mic_icon = PlainLabel(self)
         mic_color = colors.muted if tile.microphone_on else call_style.HANG_UP
         self.mic_icon.setPixmap(
             pixmap("mic" if tile.microphone_on else "mic-off", mic_color, _ICON, ratio)
@@ -56,7 +56,7 @@ class MemberRow(QFrame):
         self.mic_icon.setToolTip(
             self.tr("Microphone on") if tile.microphone_on else self.tr("Muted")
         )
-        self.camera_icon = QLabel(self)
+        self.camera_icon = PlainLabel(self)
         camera_color = colors.muted if tile.camera_on else call_style.HANG_UP
         camera_name = "camera" if tile.camera_on else "camera-off"
         self.camera_icon.setPixmap(pixmap(camera_name, camera_color, _ICON, ratio))

@@ -15,12 +15,13 @@ from enum import StrEnum
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QLinearGradient, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QMenu, QVBoxLayout, QWidget
 
 from app import AudioRoute, CallMenuBarConfig, CallMenuButton
 from app.kit.views.call import CallView, format_duration
 from widgets import call_style
 from widgets.icons import icon
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 
 _B = CallMenuButton
@@ -91,9 +92,9 @@ class MenuBar(QFrame):
         row.setSpacing(10 if small else 14)
         if small:
             row.setContentsMargins(20, 14, 20, 26)
-            self.title_label = QLabel(self)
+            self.title_label = PlainLabel(self)
             self.title_label.setObjectName("stageTitle")
-            self.duration_label = QLabel(self)
+            self.duration_label = PlainLabel(self)
             self.duration_label.setObjectName("stageMuted")
             self.duration_label.setVisible(show_duration)
             text = QVBoxLayout()

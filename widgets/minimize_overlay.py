@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.kit.views.call import (
     CallView,
@@ -22,6 +22,7 @@ from app.kit.views.call import (
 from widgets import call_style
 from widgets.call_style import call_style_sheet
 from widgets.incoming_call import invitation_text
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.theme import Colors
 from widgets.video_view import VideoView
@@ -54,10 +55,9 @@ class MinimizeOverlay(QWidget):
 
         self.video = VideoView(self)
         self.video.set_radius(12)
-        self.name_label = QLabel(self)
+        self.name_label = PlainLabel(self)
         self.name_label.setObjectName("stageText")
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.duration_label = QLabel(self)
+        self.duration_label = PlainLabel(self)
         self.duration_label.setObjectName("stageMuted")
         self.mic_button = RoundButton("mic", off_icon_name="mic-off", diameter=36, parent=self)
         self.mic_button.setToolTip(self.tr("Microphone"))

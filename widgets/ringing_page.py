@@ -12,10 +12,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
+from widgets.plain_text import PlainLabel
 from widgets.round_button import RoundButton
 from widgets.theme import Colors
 from widgets.video_view import VideoView
@@ -50,10 +51,10 @@ class RingingPage(QFrame):
         self.avatar = AvatarView(self, ring=False)
         self.avatar.set_outline("#c0ffffff")
         self.avatar.setFixedSize(avatar_size, avatar_size)
-        self.name_label = QLabel(self)
+        self.name_label = PlainLabel(self)
         self.name_label.setObjectName("stageHeadline")
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label = QLabel(self)
+        self.status_label = PlainLabel(self)
         self.status_label.setObjectName("stageText")
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 

@@ -18,10 +18,11 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
 )
-from PySide6.QtWidgets import QAbstractButton, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets import call_style
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel
 
 
 class ButtonRole(StrEnum):
@@ -187,7 +188,7 @@ class CaptionedButton(QWidget):
         self.button = button
         button.setParent(self)
         button.setAccessibleName(caption)
-        self.caption = QLabel(caption, self)
+        self.caption = PlainLabel(caption, self)
         self.caption.setObjectName("buttonCaption")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         layout = QVBoxLayout(self)

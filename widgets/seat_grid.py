@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractButton, QHBoxLayout, QVBoxLayout, QWidget
 
 from app.kit.config.audio_room import SeatAlignment, SeatRowConfig
 from app.kit.views.audio_room import AudioRoomView, SeatView
 from widgets import audio_room_style, call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel, set_plain_tool_tip
 
 #: A seat's box in logical pixels: the avatar (ring included) over a line for the name.
 SEAT_WIDTH = 112
@@ -45,14 +46,13 @@ class SeatWidget(QAbstractButton):
         self.avatar.setGeometry((SEAT_WIDTH - AVATAR_SIDE) // 2, 0, AVATAR_SIDE, AVATAR_SIDE)
         # Clicks belong to the seat; the avatar only paints.
         self.avatar.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.name_label = QLabel(self)
+        self.name_label = PlainLabel(self)
         self.name_label.setObjectName("seatName")
-        self.name_label.setTextFormat(Qt.TextFormat.PlainText)
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.name_label.setGeometry(0, AVATAR_SIDE + 4, SEAT_WIDTH, NAME_HEIGHT)
-        self.badge_label = QLabel(self)
+        self.badge_label = PlainLabel(self)
         self.badge_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.mic_off_label = QLabel(self)
+        self.mic_off_label = PlainLabel(self)
         self.mic_off_label.setObjectName("micOffBadge")
         self.mic_off_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.mic_off_label.setFixedSize(_MIC_BADGE, _MIC_BADGE)
@@ -109,7 +109,7 @@ class SeatWidget(QAbstractButton):
         # A new object name takes effect only after re-polishing.
         self.name_label.style().unpolish(self.name_label)
         self.name_label.style().polish(self.name_label)
-        self.setToolTip(description)
+        set_plain_tool_tip(self, description)
         self.setAccessibleName(description)
         self.update()
 

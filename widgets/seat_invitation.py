@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.kit.types import User
 from widgets.avatar_view import AvatarView
+from widgets.plain_text import PlainLabel
 
 _CARD_WIDTH = 380
 
@@ -32,13 +33,12 @@ class SeatInvitation(QWidget):
         self.card.setObjectName("inviteCard")
         self.avatar = AvatarView(self.card, ring=False)
         self.avatar.setFixedSize(56, 56)
-        self.title_label = QLabel(self.tr("The host invites you to take a seat"), self.card)
+        self.title_label = PlainLabel(self.tr("The host invites you to take a seat"), self.card)
         self.title_label.setObjectName("panelTitle")
         self.title_label.setWordWrap(True)
         self.title_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.message_label = QLabel(self.card)
+        self.message_label = PlainLabel(self.card)
         self.message_label.setObjectName("panelMuted")
-        self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         self.message_label.setWordWrap(True)
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.decline_button = QPushButton(self.tr("Decline"), self.card)

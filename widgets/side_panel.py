@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
+from widgets.plain_text import PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.theme import Colors
 
@@ -18,7 +19,7 @@ class SidePanel(QFrame):
         super().__init__(parent)
         self.setObjectName("sidePanel")
         self.colors = colors
-        self.title_label = QLabel(title, self)
+        self.title_label = PlainLabel(title, self)
         self.title_label.setObjectName("panelTitle")
         self.close_button = RoundButton("close", role=ButtonRole.FLAT, diameter=32, parent=self)
         self.close_button.set_flat_color(colors.muted)

@@ -15,7 +15,6 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.kit.account import SignInProblem
 from app.kit.local_server import ServerPhase, ServerStatus
+from widgets.plain_text import PlainLabel
 
 if TYPE_CHECKING:
     from app.kit.identity import IdentityProblem
@@ -48,9 +48,9 @@ class SignInPage(QWidget):
         card = QFrame(self)
         card.setObjectName("card")
         card.setFixedWidth(460)
-        title = QLabel(self.tr("Welcome to Parley"), card)
+        title = PlainLabel(self.tr("Welcome to Parley"), card)
         title.setObjectName("title")
-        subtitle = QLabel(
+        subtitle = PlainLabel(
             self.tr("Sign in with a user ID. Others call you by it; your name is what they see."),
             card,
         )
@@ -67,7 +67,7 @@ class SignInPage(QWidget):
         self.name_edit.setAccessibleName(self.tr("Display name"))
         self.name_edit.setPlaceholderText(self.tr("e.g. Alice Martin"))
         self.name_edit.setMaxLength(64)
-        self.error_label = QLabel(card)
+        self.error_label = PlainLabel(card)
         self.error_label.setObjectName("error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
@@ -83,7 +83,7 @@ class SignInPage(QWidget):
             (self.tr("User ID"), self.user_id_edit),
             (self.tr("Display name"), self.name_edit),
         ):
-            label = QLabel(text, card)
+            label = PlainLabel(text, card)
             label.setObjectName("field")
             label.setBuddy(field)
             form.addWidget(label)
@@ -217,5 +217,9 @@ class SignInPage(QWidget):
                 "A user ID may only contain {chars} (no spaces)."
             ).format(chars=ALLOWED_ID_CHARACTERS),
             IdentityProblem.NAME_TOO_LONG: self.tr("A display name has at most 64 characters."),
+            IdentityProblem.NAME_BAD_CHARACTERS: self.tr(
+                "A display name may not contain control, direction-changing or invisible "
+                "characters."
+            ),
         }
         return texts[problem]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QGraphicsOpacityEffect, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsOpacityEffect, QHBoxLayout, QWidget
 
 from widgets import call_style
 from widgets.icons import pixmap
+from widgets.plain_text import PlainLabel
 
 
 class Toast(QWidget):
@@ -26,10 +27,9 @@ class Toast(QWidget):
             f"QWidget#toast {{ background: {call_style.HANG_UP}; border-radius: 10px; }}"
             "QWidget#toast QLabel { color: #ffffff; background: transparent; font-weight: 600; }"
         )
-        self.icon_label = QLabel(self)
-        self.text_label = QLabel(self)
+        self.icon_label = PlainLabel(self)
+        self.text_label = PlainLabel(self)
         self.text_label.setWordWrap(True)
-        self.text_label.setTextFormat(Qt.TextFormat.PlainText)
         row = QHBoxLayout(self)
         row.setContentsMargins(14, 9, 16, 9)
         row.setSpacing(8)

@@ -10,6 +10,7 @@ import re
 from enum import StrEnum
 
 from signaling.protocol import MAX_ID_LENGTH, MAX_NAME_LENGTH
+from signaling.wire import normalize_name
 
 # The protocol's ``Id`` pattern (signaling.protocol); kept as one source of the limits.
 USER_ID_PATTERN = re.compile(r"[A-Za-z0-9_.@:-]+")
@@ -23,6 +24,7 @@ class IdentityProblem(StrEnum):
     ID_TOO_LONG = "id_too_long"
     ID_BAD_CHARACTERS = "id_bad_characters"
     NAME_TOO_LONG = "name_too_long"
+    NAME_BAD_CHARACTERS = "name_bad_characters"
 
 
 def validate_user_id(user_id: str) -> IdentityProblem | None:
@@ -40,6 +42,11 @@ def validate_name(name: str) -> IdentityProblem | None:
     """None if ``name`` fits the protocol (an empty name later defaults to the user ID)."""
     if len(name) > MAX_NAME_LENGTH:
         return IdentityProblem.NAME_TOO_LONG
+    if name.strip():
+        try:
+            normalize_name(name)
+        except ValueError:
+            return IdentityProblem.NAME_BAD_CHARACTERS
     return None
 
 

@@ -40,14 +40,18 @@ class RawSocket:
             await session.close()
             raise
         sock = cls(session, ws)
-        await sock.wait_for(lambda f: isinstance(f, str) and f.startswith("0{"))
-        if token is not None:
-            await sock.send("40" + json.dumps({"token": token}))
-            connected = await sock.wait_for(
-                lambda f: isinstance(f, str) and f.startswith(("40{", "44"))
-            )
-            assert isinstance(connected, str)
-            assert connected.startswith("40{"), f"sign-in refused: {connected}"
+        try:
+            await sock.wait_for(lambda f: isinstance(f, str) and f.startswith("0{"))
+            if token is not None:
+                await sock.send("40" + json.dumps({"token": token}))
+                connected = await sock.wait_for(
+                    lambda f: isinstance(f, str) and f.startswith(("40{", "44"))
+                )
+                assert isinstance(connected, str)
+                assert connected.startswith("40{"), f"sign-in refused: {connected}"
+        except BaseException:
+            await sock.close()
+            raise
         return sock
 
     async def send(self, frame: str | bytes) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import jwt
 import pytest
 import pytest_asyncio
 
@@ -217,3 +219,17 @@ async def test_an_invitee_who_has_not_joined_cannot_invite_others(
         "invitation.send", {"invitees": ["carol"], "call_type": "voice", "call_id": call_id}
     )
     assert again["ok"] is True
+
+
+@pytest.mark.parametrize("name", ["\u202eecilA", "Ali\u200bce", "Alice\x00", "Alice\nCall +1 555"])
+async def test_a_token_whose_name_hides_characters_is_refused(
+    server: RunningServer, name: str
+) -> None:
+    now = int(time.time())
+    claims = {"sub": "mallory", "name": name, "iat": now, "exp": now + 600}
+    token = jwt.encode(claims, TEST_SECRET, algorithm="HS256")  # signed, so only the name is wrong
+
+    with pytest.raises(AssertionError, match=r"sign-in refused.*invalid user id or name"):
+        await RawSocket.open(server.url, token)
+
+    assert await online(server) == set()

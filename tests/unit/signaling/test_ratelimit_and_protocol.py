@@ -17,6 +17,7 @@ from signaling.protocol import (
     SendInvitationRequest,
 )
 from signaling.server.ratelimit import LogBudget, TokenBucket
+from signaling.wire import normalize_name
 
 
 def test_bucket_allows_burst_then_refills() -> None:
@@ -97,3 +98,36 @@ def test_every_error_code_has_a_number_and_names_are_unique() -> None:
     assert len(set(ERROR_CODE_NUMBERS.values())) == len(ERROR_CODE_NUMBERS)
     assert not set(REQUESTS) & {"connect", "disconnect"}
     assert "session.welcome" in EVENTS
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("Chloe\u0301 Dubois", "Chloé Dubois"),  # decomposed é becomes one character (NFC)
+        ("  Bob  ", "Bob"),
+        ("李小龍", "李小龍"),
+        ("Zoë 🎧", "Zoë 🎧"),
+    ],
+)
+def test_a_name_is_normalised(given: str, kept: str) -> None:
+    assert normalize_name(given) == kept
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\u202egnp.exe", id="right-to-left-override"),
+        pytest.param("Al\u2067ice", id="bidi-isolate"),
+        pytest.param("Ali\u200bce", id="zero-width-space"),
+        pytest.param("Alice\u200d", id="zero-width-joiner"),
+        pytest.param("\ufeffAlice", id="byte-order-mark"),
+        pytest.param("Al\x00ice", id="nul"),
+        pytest.param("Alice\nSECURITY ALERT", id="newline"),
+        pytest.param("Alice\u2028x", id="line-separator"),
+        pytest.param("\ue000", id="private-use"),
+        pytest.param("   ", id="only-spaces"),
+    ],
+)
+def test_a_name_with_invisible_or_direction_changing_characters_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="a name may not"):
+        normalize_name(name)
