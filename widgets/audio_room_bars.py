@@ -20,7 +20,7 @@ from app.kit.views.audio_room import AudioRoomView
 from app.kit.views.call import format_duration
 from widgets import call_style
 from widgets.icons import icon
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 
 _B = AudioRoomMenuButton
@@ -43,7 +43,7 @@ class RoomTopBar(QFrame):
 
     def __init__(self, parent: QWidget | None = None, *, show_duration: bool = True) -> None:
         super().__init__(parent)
-        self.title_label = PlainLabel(self)
+        self.title_label = ElidedLabel(self)
         self.title_label.setObjectName("stageTitle")
         self.duration_label = PlainLabel(self)
         self.duration_label.setObjectName("stageMuted")

@@ -28,7 +28,7 @@ from app.kit.views.audio_room import AudioRoomView, MemberRole, MemberView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap
-from widgets.plain_text import PlainLabel, set_plain_tool_tip
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
@@ -72,10 +72,9 @@ class AudioRoomMemberRow(QFrame):
         avatar = AvatarView(self, ring=False)
         avatar.set_user(member.user.id, name)
         avatar.setFixedSize(36, 36)
-        self.name_label = PlainLabel(name, self)
+        self.name_label = ElidedLabel(name, self)
         # A long name is cut, not allowed to widen the rows past the panel.
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        set_plain_tool_tip(self.name_label, name)
         self.role_label = PlainLabel(self.role_text(member.role), self)
         self.role_label.setObjectName("roleLabel")
         self.role_label.setVisible(bool(self.role_label.text()))

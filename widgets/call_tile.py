@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QWidget
 from app.kit.views.call import TileConnection, TileView
 from widgets import call_style
 from widgets.icons import pixmap
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.video_view import VideoView
 
@@ -51,7 +51,7 @@ class CallTile(QWidget):
         self.name_tag = QFrame(self)
         self.name_tag.setObjectName("nameTag")
         self.mic_badge = PlainLabel(self.name_tag)
-        self.name_label = PlainLabel(self.name_tag)
+        self.name_label = ElidedLabel(self.name_tag)
         tag_layout = QHBoxLayout(self.name_tag)
         tag_layout.setContentsMargins(7, 3, 9, 3)
         tag_layout.setSpacing(4)

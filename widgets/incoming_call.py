@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 from app.kit.views.call import IncomingCallView
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
@@ -46,7 +46,7 @@ class IncomingCallBanner(QFrame):
         self._view: IncomingCallView | None = None
         self.avatar = AvatarView(self, ring=False)
         self.avatar.setFixedSize(48, 48)
-        self.name_label = PlainLabel(self)
+        self.name_label = ElidedLabel(self)
         self.name_label.setObjectName("panelTitle")
         self.kind_label = PlainLabel(self)
         self.kind_label.setObjectName("panelMuted")

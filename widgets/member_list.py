@@ -15,7 +15,7 @@ from app.kit.views.call import TileView
 from widgets import call_style
 from widgets.avatar_view import AvatarView
 from widgets.icons import pixmap
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
@@ -39,7 +39,7 @@ class MemberRow(QFrame):
         name = tile.display_name
         if tile.is_local:
             name = self.tr("{name} (You)").format(name=name)
-        self.name_label = PlainLabel(name, self)
+        self.name_label = ElidedLabel(name, self)
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(self.name_label)

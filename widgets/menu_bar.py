@@ -21,7 +21,7 @@ from app import AudioRoute, CallMenuBarConfig, CallMenuButton
 from app.kit.views.call import CallView, format_duration
 from widgets import call_style
 from widgets.icons import icon
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 
 _B = CallMenuButton
@@ -92,7 +92,7 @@ class MenuBar(QFrame):
         row.setSpacing(10 if small else 14)
         if small:
             row.setContentsMargins(20, 14, 20, 26)
-            self.title_label = PlainLabel(self)
+            self.title_label = ElidedLabel(self)
             self.title_label.setObjectName("stageTitle")
             self.duration_label = PlainLabel(self)
             self.duration_label.setObjectName("stageMuted")

@@ -22,7 +22,7 @@ from app.kit.views.call import (
 from widgets import call_style
 from widgets.call_style import call_style_sheet
 from widgets.incoming_call import invitation_text
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
 from widgets.theme import Colors
 from widgets.video_view import VideoView
@@ -55,7 +55,7 @@ class MinimizeOverlay(QWidget):
 
         self.video = VideoView(self)
         self.video.set_radius(12)
-        self.name_label = PlainLabel(self)
+        self.name_label = ElidedLabel(self)
         self.name_label.setObjectName("stageText")
         self.duration_label = PlainLabel(self)
         self.duration_label.setObjectName("stageMuted")

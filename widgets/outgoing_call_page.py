@@ -27,7 +27,6 @@ class OutgoingCallPage(RingingPage):
         super().__init__(colors, parent, preview_scrim=110, avatar_size=128)
         self.setObjectName("outgoing_page")
         self._view: OutgoingCallView | None = None
-        self.name_label.setWordWrap(True)
         #: The status line: "Calling…", "Declined", …
         self.state_label = self.status_label
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWi
 
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import RoundButton
 from widgets.theme import Colors
 from widgets.video_view import VideoView
@@ -51,7 +51,7 @@ class RingingPage(QFrame):
         self.avatar = AvatarView(self, ring=False)
         self.avatar.set_outline("#c0ffffff")
         self.avatar.setFixedSize(avatar_size, avatar_size)
-        self.name_label = PlainLabel(self)
+        self.name_label = ElidedLabel(self)
         self.name_label.setObjectName("stageHeadline")
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.status_label = PlainLabel(self)

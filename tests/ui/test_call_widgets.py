@@ -5,14 +5,17 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app import CallConfig, CallLayoutMode, CallMenuBarConfig, CallMenuButton
-from app.kit.views.call import CallView, TileView
+from app.kit.types import User
+from app.kit.views.call import CallView, IncomingCallView, TileView
 from tests.support.call_views import call_view, rgb_frame, send_mouse, tiles
 from widgets.call_layout import gallery_rects, grid_shape
 from widgets.call_page import CallPage
 from widgets.call_tile import TileMode
+from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
 from widgets.menu_bar import BarPosition, MenuBar
 from widgets.side_panel import SidePanel
 from widgets.theme import DARK, LIGHT, Colors
@@ -77,8 +80,8 @@ def test_tiles_follow_the_view_as_people_come_and_go(qtbot: QtBot) -> None:
     page.set_view(call_view(4))
     page.set_view(call_view(2))
     assert set(page.tiles) == {"u0", "u1"}
-    assert page.tiles["u1"].name_label.text() == "Bob Okafor"
-    assert page.tiles["u0"].name_label.text() == "Alice Martin (You)"
+    assert page.tiles["u1"].name_label.full_text() == "Bob Okafor"
+    assert page.tiles["u0"].name_label.full_text() == "Alice Martin (You)"
 
 
 def test_picture_in_picture_falls_back_to_gallery_beyond_two(qtbot: QtBot) -> None:
@@ -353,3 +356,25 @@ def test_unread_badge_reaches_the_more_menu(qtbot: QtBot) -> None:
     assert more is not None
     assert more.badge == 2
     assert page.bottom_bar.overflow_actions[B.CHAT].text() == "Chat (2)"
+
+
+def test_a_long_name_is_shortened_and_never_widens_the_ringing_pages(qtbot: QtBot) -> None:
+    name = "Wolfgang Amadeus Mozart-Salieri von Hohenzollern-Sigmaringen Jr."
+    assert len(name) == 64  # the longest name the protocol allows
+    view = IncomingCallView(call_id="c1", caller=User("wolfgang", name), is_video=False)
+    window = QWidget()  # shown inside a window, as in the app
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    page = IncomingCallPage(LIGHT, window)
+    banner = IncomingCallBanner(LIGHT, window)
+    window.show()
+    qtbot.waitExposed(window)
+    for widget, width in ((page, 520), (banner, 420)):
+        widget.set_view(view)
+        assert widget.minimumSizeHint().width() <= width
+        widget.resize(width, widget.sizeHint().height())
+        label = widget.name_label
+        assert label.width() <= width
+        assert label.text().endswith("…")
+        assert label.full_text() == name
+        assert label.toolTip() == name
