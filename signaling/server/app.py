@@ -30,6 +30,7 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.Application, Hub]:
     """An aiohttp application serving the Parley protocol, and its hub."""
     sio = GuardedServer(
+        sign_in_timeout_s=config.sign_in_timeout_s,
         async_mode="aiohttp",
         cors_allowed_origins="*",
         max_http_buffer_size=MAX_MESSAGE_BYTES,

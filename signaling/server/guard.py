@@ -18,6 +18,7 @@ signaling/test_attacks.py fails if an upgrade changes what it relies on.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -43,6 +44,8 @@ class Refusal(StrEnum):
     EVENT_NAME = "event_name"
     RESERVED = "reserved"
     UNEXPECTED = "unexpected"
+    #: Not a packet: a connection that did not sign in in time (closed).
+    SIGN_IN_TIMEOUT = "sign_in_timeout"
 
 
 OnRefused = Callable[[str, Refusal], Awaitable[None]]
@@ -50,11 +53,42 @@ OnRefused = Callable[[str, Refusal], Awaitable[None]]
 
 class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
     """python-socketio's server behind the gate; ``on_refused(sid, reason)`` is told of
-    each refusal (``sid`` is the Socket.IO sid, or ``""`` before sign-in)."""
+    each refusal (``sid`` is the Socket.IO sid, or ``""`` before sign-in).
 
-    def __init__(self, **kwargs: Any) -> None:
+    A connection must sign in (a CONNECT the server accepts) within
+    ``sign_in_timeout_s``; one that does not is closed: otherwise any number of sockets
+    could be held open without a token, each answering pings.
+    """
+
+    def __init__(self, *, sign_in_timeout_s: float = 10.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.on_refused: OnRefused | None = None
+        self.sign_in_timeout_s = sign_in_timeout_s
+        self._deadlines: dict[str, asyncio.TimerHandle] = {}
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        await super()._handle_eio_connect(eio_sid, environ)
+        loop = asyncio.get_running_loop()
+        self._deadlines[eio_sid] = loop.call_later(
+            self.sign_in_timeout_s, self._sign_in_due, eio_sid
+        )
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
+        deadline = self._deadlines.pop(eio_sid, None)
+        if deadline is not None:
+            deadline.cancel()
+        await super()._handle_eio_disconnect(eio_sid, reason)
+
+    def _sign_in_due(self, eio_sid: str) -> None:
+        self._deadlines.pop(eio_sid, None)
+        if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
+            self.start_background_task(self._refuse, eio_sid, Refusal.SIGN_IN_TIMEOUT, close=True)
+
+    def stop_deadlines(self) -> None:
+        """Forget every pending sign-in deadline (the server is stopping)."""
+        for deadline in self._deadlines.values():
+            deadline.cancel()
+        self._deadlines.clear()
 
     async def _handle_eio_message(self, eio_sid: str, data: str | bytes) -> None:
         if isinstance(data, bytes):

@@ -60,6 +60,8 @@ class ServerConfig:
     # How long a member whose connection dropped keeps their place in each room (in the
     # call, on their seat) for the client to reconnect and re-join; 0 leaves at once.
     rejoin_grace_s: float = 30.0
+    # How long a connection may stay open without signing in (a CONNECT with a token).
+    sign_in_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
@@ -197,7 +199,10 @@ class Hub:
     async def _on_refused(self, sid: str, reason: Refusal) -> None:
         """The gate refused a packet: count it, log a few, and charge the sender's rate
         limit; garbage beyond that limit ends the connection."""
-        self.metrics.refused_packets[reason.value] += 1
+        if reason is Refusal.SIGN_IN_TIMEOUT:
+            self.metrics.refused_connections[reason.value] += 1
+        else:
+            self.metrics.refused_packets[reason.value] += 1
         caller = self._callers.get(sid)
         who = f"{caller.user_id} ({sid})" if caller else "a socket not signed in"
         self._log_budget.log(f"refused {reason}", "refused a %s packet from %s", reason, who)
@@ -315,6 +320,7 @@ class Hub:
 
     async def close(self) -> None:
         """Cancel background work (timers, deferred emits)."""
+        self.sio.stop_deadlines()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -233,3 +233,23 @@ async def test_a_token_whose_name_hides_characters_is_refused(
         await RawSocket.open(server.url, token)
 
     assert await online(server) == set()
+
+
+# --- connections that never sign in ---------------------------------------------------------
+
+
+@pytest.mark.parley_server(sign_in_timeout_s=0.3)
+async def test_a_connection_that_never_signs_in_is_closed(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    silent = await raw(None)  # engine.io open, answers pings, never sends CONNECT
+    refused = await raw(None)
+    await refused.send("40" + json.dumps({"token": "not-a-token"}))
+    member = await raw("mallory")
+
+    await silent.closed()
+    await refused.closed()
+
+    assert server.hub.metrics.refused_connections["sign_in_timeout"] == 2
+    assert not member.is_closed
+    await still_serves(member)
