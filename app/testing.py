@@ -23,6 +23,7 @@ suite's own ``conftest.py``, which may first have to set up virtual sound device
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -126,10 +127,18 @@ async def wait_until(
     predicate: Callable[[], object], timeout: float = 10.0, message: str = ""
 ) -> None:
     """Poll ``predicate()`` every 10 ms until it is true; ``AssertionError`` (with
-    ``message``) when it is still false after ``timeout`` seconds. Never a fixed sleep."""
+    ``message``) when it is still false after ``timeout`` seconds. Never a fixed sleep.
+    ``predicate`` may be an async function (its result is awaited each time)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not predicate():
+
+    async def holds() -> bool:
+        value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
+        return bool(value)
+
+    while not await holds():
         if loop.time() > deadline:
             raise AssertionError(message or f"condition not met within {timeout} s")
         await asyncio.sleep(0.01)

@@ -86,6 +86,14 @@ class Room:
     messages: deque[Message] = field(default_factory=lambda: deque(maxlen=MAX_HISTORY))
     next_message_id: int = 1
     call: CallOptions | None = None
+    # A call an invitation made (``call`` is set) admits only these: its initiator, the
+    # members it had when the first invitation went out, and every invitee who accepted.
+    # Rooms nobody invited to are open to whoever knows the id (a meeting link).
+    admitted: set[str] = field(default_factory=set)
+    # Removed by someone with the power to: they cannot join again while the room lives
+    # (in a call, until invited again and they accept). A kick that did not stick would
+    # only cost the kicked a click.
+    barred: set[str] = field(default_factory=set)
     # Audio rooms only.
     audio: AudioRoomState | None = None
 
@@ -138,7 +146,7 @@ class Store(Protocol):
         self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
     ) -> Room: ...
     async def leave_room(
-        self, room_id: str, user_id: str, expected_epoch: int | None = None
+        self, room_id: str, user_id: str, expected_epoch: int | None = None, *, bar: bool = False
     ) -> tuple[Member | None, list[str]]: ...
     async def room(self, room_id: str) -> Room | None: ...
     async def rooms_of(self, user_id: str) -> list[str]: ...
@@ -163,7 +171,7 @@ class Store(Protocol):
         if_absent: bool,
         delete_on_leave: bool,
     ) -> SetPropertyResult: ...
-    async def delete_properties(self, room_id: str, keys: list[str]) -> list[str]: ...
+    async def delete_properties(self, room_id: str, keys: list[str], actor: str) -> list[str]: ...
     async def append_message(
         self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
     ) -> Message | None: ...
@@ -184,6 +192,22 @@ class Store(Protocol):
 
 #: How many ended calls the store remembers (so a late joiner is told the call is over).
 MAX_ENDED_CALLS = 10_000
+
+
+def _check_admission(room: Room, user_id: str) -> None:
+    """Refuse a newcomer the room does not admit (see :attr:`Room.admitted`)."""
+    if user_id in room.barred:
+        raise SignalingError(ErrorCode.FORBIDDEN, "you were removed from this room")
+    if room.call is not None and user_id not in room.admitted:
+        raise SignalingError(ErrorCode.FORBIDDEN, "this call is only for the people invited to it")
+
+
+def _may_overwrite(room: Room, prop: Property, user_id: str) -> bool:
+    """In an audio room a property belongs to who set it, and to the host; in a call
+    every member may change every property (the call kit has no roles)."""
+    if room.audio is None or prop.owner == user_id:
+        return True
+    return room.audio.has_host_powers(user_id)
 
 
 class MemoryStore:
@@ -256,6 +280,8 @@ class MemoryStore:
         created = room is None
         if room is None and room_id in self._ended_calls:
             raise SignalingError(ErrorCode.ROOM_NOT_FOUND, "that call has ended: everyone left")
+        if room is not None and member.user_id not in room.members:
+            _check_admission(room, member.user_id)
         if room is None:
             room = Room(room_id=room_id, kind=kind, start_time_ms=now_ms)
             if kind == "audio_room":
@@ -273,12 +299,18 @@ class MemoryStore:
         return room
 
     async def leave_room(
-        self, room_id: str, user_id: str, expected_epoch: int | None = None
+        self,
+        room_id: str,
+        user_id: str,
+        expected_epoch: int | None = None,
+        *,
+        bar: bool = False,
     ) -> tuple[Member | None, list[str]]:
         """Remove the member (only the stay ``expected_epoch`` names, if given).
 
         Returns the removed member and the keys of properties deleted with them. A room
-        left empty is dropped with its properties and history.
+        left empty is dropped with its properties and history. With ``bar`` (a kick) the
+        member may not join again while the room lives (see :attr:`Room.barred`).
         """
         room = self._rooms.get(room_id)
         member = room.members.get(user_id) if room else None
@@ -287,6 +319,9 @@ class MemoryStore:
         if expected_epoch is not None and member.epoch != expected_epoch:
             return None, []
         del room.members[user_id]
+        if bar:
+            room.barred.add(user_id)
+            room.admitted.discard(user_id)
         rooms = self._member_rooms.get(user_id)
         if rooms is not None:
             rooms.discard(room_id)
@@ -331,11 +366,16 @@ class MemoryStore:
         return room
 
     async def drop_room_if_empty(self, room_id: str) -> bool:
-        """Forget a room nobody joined (a call whose invitation failed)."""
+        """Forget a call nobody joined and no invitation still rings into (one whose
+        invitation failed, or was accepted by people who never came); it counts as
+        ended, so a late join gets ``room_not_found`` rather than an open empty room."""
         room = self._rooms.get(room_id)
         if room is None or room.members:
             return False
+        if any(i.call_id == room_id and i.active for i in self._invitations.values()):
+            return False
         del self._rooms[room_id]
+        self._remember_ended(room)
         return True
 
     async def update_devices(
@@ -361,6 +401,9 @@ class MemoryStore:
             room = self._rooms[room_id] = Room(room_id=room_id, kind="call", start_time_ms=now_ms)
         if room.call is None:
             room.call = options
+            # Those already in a call someone starts inviting to stay welcome in it.
+            room.admitted.update(room.members)
+            room.admitted.add(options.initiator)
         return room.call
 
     async def apply_seats(self, room_id: str, op: Operation, actor: str | None) -> Outcome:
@@ -415,15 +458,28 @@ class MemoryStore:
             return SetPropertyResult(False, current_value, "exists")
         if expected is not None and current_value != expected:
             return SetPropertyResult(False, current_value, "mismatch")
+        if current is not None and not _may_overwrite(room, current, owner):
+            return SetPropertyResult(False, current_value, "forbidden")
         if current is None and len(room.properties) >= MAX_PROPERTIES_PER_ROOM:
             return SetPropertyResult(False, None, "limit")
         room.properties[key] = Property(value, owner, delete_on_leave)
         return SetPropertyResult(True, value)
 
-    async def delete_properties(self, room_id: str, keys: list[str]) -> list[str]:
+    async def delete_properties(self, room_id: str, keys: list[str], actor: str) -> list[str]:
+        """Delete those of ``keys`` that exist; ``forbidden`` (nothing deleted) when one
+        of them is not ``actor``'s to delete."""
         room = self._rooms.get(room_id)
         if room is None:
             return []
+        theirs = [
+            key
+            for key in keys
+            if key in room.properties and not _may_overwrite(room, room.properties[key], actor)
+        ]
+        if theirs:
+            raise SignalingError(
+                ErrorCode.FORBIDDEN, f"in an audio room only the host may change {theirs}"
+            )
         deleted = [key for key in keys if room.properties.pop(key, None) is not None]
         return deleted
 
@@ -482,6 +538,11 @@ class MemoryStore:
             return None
         updated = replace(invitee, state=to_state, extended_data=extended_data)
         invitation.invitees[user_id] = updated
+        room = self._rooms.get(invitation.call_id)
+        if to_state is InvitationUserState.ACCEPTED and room is not None:
+            # Accepting is what lets an invitee into the call, also after a kick.
+            room.admitted.add(user_id)
+            room.barred.discard(user_id)
         return updated
 
     async def finish_invitation(self, invitation_id: str) -> bool:
@@ -506,7 +567,9 @@ class MemoryStore:
     async def stats(self) -> dict[str, int]:
         return {
             "sessions": len(self._sessions),
-            # Rooms created by an invitation but not joined yet are not counted.
             "rooms": sum(1 for room in self._rooms.values() if room.members),
+            # Calls an invitation made that nobody has joined yet (they ring, or were just
+            # accepted); each goes when its invitation fails or soon after it is accepted.
+            "unjoined_calls": sum(1 for room in self._rooms.values() if not room.members),
             "invitations": len(self._invitations),
         }

@@ -105,7 +105,11 @@ class InvitationService:
             timer.cancel()
         accepted = any(i.state is InvitationUserState.ACCEPTED for i in inv.invitees.values())
         reason = InvitationEndReason.ACCEPTED if accepted else hint
-        if not accepted:
+        if accepted:
+            # Accepting is a promise to join, not a join: a call still empty a while later
+            # (the app was killed between accept and join) is forgotten then.
+            self.hub.spawn(self._forget_if_unjoined(inv.call_id))
+        else:
             # The call record made for this invitation goes unless someone is in the call.
             await self.hub.store.drop_room_if_empty(inv.call_id)
         ended = InvitationEndedEvent(
@@ -113,6 +117,10 @@ class InvitationService:
         )
         await self.hub.emit_users([inv.caller_id, *inv.invitees], "invitation.ended", ended)
         await self.hub.presence_changed([inv.caller_id, *inv.invitees])
+
+    async def _forget_if_unjoined(self, call_id: str) -> None:
+        await asyncio.sleep(self.hub.config.unjoined_call_timeout_s)
+        await self.hub.store.drop_room_if_empty(call_id)
 
     # --- requests -------------------------------------------------------------------
 

@@ -52,6 +52,12 @@ def register(hub: Hub) -> None:
         if not result.applied:
             if result.reason == "limit":
                 raise SignalingError(ErrorCode.LIMIT_EXCEEDED, "too many properties in this room")
+            if result.reason == "forbidden":
+                raise SignalingError(
+                    ErrorCode.FORBIDDEN,
+                    f"{req.key!r} was set by someone else; in an audio room only the host"
+                    " may change it",
+                )
             if result.reason == "room":
                 raise SignalingError(ErrorCode.NOT_IN_ROOM, f"room {req.room_id!r} has ended")
             raise SignalingError(
@@ -71,7 +77,9 @@ def register(hub: Hub) -> None:
         hub: Hub, caller: Caller, req: DeletePropertiesRequest
     ) -> dict[str, Any]:
         await require_member(hub, req.room_id, caller.user_id)
-        deleted = await hub.store.delete_properties(req.room_id, list(dict.fromkeys(req.keys)))
+        deleted = await hub.store.delete_properties(
+            req.room_id, list(dict.fromkeys(req.keys)), caller.user_id
+        )
         if deleted:
             change = PropertiesChangedEvent(
                 room_id=req.room_id, updated={}, deleted=deleted, by=caller.user_id

@@ -106,13 +106,14 @@ async def depart(
     *,
     epoch: int | None = None,
     sid: str | None = None,
+    bar: bool = False,
 ) -> bool:
     """Take ``user_id`` out of a room and tell the others; False if they were not in it.
 
     ``sid`` names the connection to unsubscribe when it is not the user's current one
-    (a session being replaced by a newer login).
+    (a session being replaced by a newer login); ``bar`` keeps them out (a kick).
     """
-    member, dropped = await hub.store.leave_room(room_id, user_id, epoch)
+    member, dropped = await hub.store.leave_room(room_id, user_id, epoch, bar=bar)
     if member is None:
         return False
     if sid is None:
@@ -230,7 +231,7 @@ def register(hub: Hub) -> None:
             raise SignalingError(ErrorCode.BAD_REQUEST, "use room.leave to leave a room yourself")
         session = await hub.store.session_of(req.user_id)
         # The epoch makes this the kick of that stay: a rejoin in between is left alone.
-        if not await depart(hub, req.room_id, req.user_id, "removed", epoch=target.epoch):
+        if not await depart(hub, req.room_id, req.user_id, "removed", epoch=target.epoch, bar=True):
             raise SignalingError(ErrorCode.CONFLICT, f"{req.user_id!r} left or rejoined meanwhile")
         if session is not None:
             kicked = KickedEvent(room_id=req.room_id, kicker_id=caller.user_id)

@@ -62,6 +62,8 @@ class ServerConfig:
     rejoin_grace_s: float = 30.0
     # How long a connection may stay open without signing in (a CONNECT with a token).
     sign_in_timeout_s: float = 10.0
+    # How long a call whose invitation was accepted may stay empty before it is forgotten.
+    unjoined_call_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         check_secret(self.secret)

@@ -253,3 +253,144 @@ async def test_a_connection_that_never_signs_in_is_closed(
     assert server.hub.metrics.refused_connections["sign_in_timeout"] == 2
     assert not member.is_closed
     await still_serves(member)
+
+
+# --- who may enter a call ---------------------------------------------------------------------
+
+
+async def invited_call(caller: RawSocket, callee: RawSocket, callee_id: str) -> str:
+    """``caller`` invites ``callee_id``, who accepts; both join. Returns the call id."""
+    sent = await caller.request("invitation.send", {"invitees": [callee_id], "call_type": "voice"})
+    call_id = str(sent["call_id"])
+    await callee.wait_for(lambda f: isinstance(f, str) and '"invitation.received"' in f)
+    accepted = await callee.request("invitation.accept", {"invitation_id": sent["invitation_id"]})
+    assert accepted["ok"] is True, accepted
+    for sock in (caller, callee):
+        joined = await sock.request("room.join", {"room_id": call_id, "kind": "call"})
+        assert joined["ok"] is True, joined
+    return call_id
+
+
+async def test_a_stranger_who_knows_the_call_id_cannot_join(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    alice, bob, mallory = await raw("alice"), await raw("bob"), await raw()
+    call_id = await invited_call(alice, bob, "bob")
+
+    answer = await mallory.request("room.join", {"room_id": call_id, "kind": "call"})
+
+    assert error_code(answer) == "forbidden"
+    room = await server.hub.store.room(call_id)
+    assert room is not None
+    assert set(room.members) == {"alice", "bob"}
+    # What a member could read or do is out of reach too.
+    for event, payload in [
+        ("room.properties.get", {"room_id": call_id}),
+        ("message.send", {"room_id": call_id, "text": "hi"}),
+        (
+            "device.control",
+            {"room_id": call_id, "user_id": "bob", "device": "microphone", "on": False},
+        ),
+        ("room.remove_user", {"room_id": call_id, "user_id": "bob"}),
+    ]:
+        assert error_code(await mallory.request(event, payload)) == "not_in_room", event
+
+
+async def test_an_invitee_who_declined_cannot_join(server: RunningServer, raw: RawFactory) -> None:
+    alice, bob, carol = await raw("alice"), await raw("bob"), await raw("carol")
+    sent = await alice.request(
+        "invitation.send", {"invitees": ["bob", "carol"], "call_type": "voice"}
+    )
+    assert (await alice.request("room.join", {"room_id": sent["call_id"]}))["ok"] is True
+    declined = await carol.request("invitation.decline", {"invitation_id": sent["invitation_id"]})
+    assert declined["ok"] is True
+
+    answer = await carol.request("room.join", {"room_id": sent["call_id"]})
+
+    assert error_code(answer) == "forbidden"
+    accepted = await bob.request("invitation.accept", {"invitation_id": sent["invitation_id"]})
+    assert accepted["ok"] is True
+    assert (await bob.request("room.join", {"room_id": sent["call_id"]}))["ok"] is True
+
+
+async def test_a_kick_from_a_call_sticks_until_invited_again(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    alice, mallory = await raw("alice"), await raw()
+    call_id = await invited_call(alice, mallory, "mallory")
+    kicked = await alice.request("room.remove_user", {"room_id": call_id, "user_id": "mallory"})
+    assert kicked["ok"] is True
+
+    answer = await mallory.request("room.join", {"room_id": call_id})
+
+    assert error_code(answer) == "forbidden"
+    sent = await alice.request(
+        "invitation.send", {"invitees": ["mallory"], "call_type": "voice", "call_id": call_id}
+    )
+    await mallory.request("invitation.accept", {"invitation_id": sent["invitation_id"]})
+    assert (await mallory.request("room.join", {"room_id": call_id}))["ok"] is True
+
+
+async def test_a_kick_from_an_open_room_sticks(server: RunningServer, raw: RawFactory) -> None:
+    host, mallory = await raw("host"), await raw()
+    joined = await host.request(
+        "room.join", {"room_id": "stage", "kind": "audio_room", "role": "host"}
+    )
+    assert joined["ok"] is True
+    assert (await mallory.request("room.join", {"room_id": "stage", "kind": "audio_room"}))["ok"]
+    await host.request("room.remove_user", {"room_id": "stage", "user_id": "mallory"})
+
+    answer = await mallory.request("room.join", {"room_id": "stage", "kind": "audio_room"})
+
+    assert error_code(answer) == "forbidden"
+    room = await server.hub.store.room("stage")
+    assert room is not None
+    assert set(room.members) == {"host"}
+
+
+async def test_a_listener_cannot_overwrite_or_delete_the_hosts_room_properties(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    host, mallory = await raw("host"), await raw()
+    await host.request("room.join", {"room_id": "stage", "kind": "audio_room", "role": "host"})
+    await mallory.request("room.join", {"room_id": "stage", "kind": "audio_room"})
+    set_topic = {"room_id": "stage", "key": "topic", "value": "Jazz night"}
+    assert (await host.request("room.properties.set", set_topic))["ok"] is True
+
+    overwrite = await mallory.request("room.properties.set", {**set_topic, "value": "SCAM"})
+    delete = await mallory.request(
+        "room.properties.delete", {"room_id": "stage", "keys": ["topic"]}
+    )
+
+    assert error_code(overwrite) == "forbidden"
+    assert error_code(delete) == "forbidden"
+    got = await host.request("room.properties.get", {"room_id": "stage"})
+    assert got["properties"] == {"topic": "Jazz night"}
+    # A listener's own key stays theirs to change, and the host may change anything.
+    mine = {"room_id": "stage", "key": "mallory.hand", "value": "up"}
+    assert (await mallory.request("room.properties.set", mine))["ok"] is True
+    assert (await mallory.request("room.properties.set", {**mine, "value": "down"}))["ok"] is True
+    assert (await host.request("room.properties.set", {**mine, "value": "lowered"}))["ok"] is True
+
+
+@pytest.mark.parley_server(unjoined_call_timeout_s=0.3)
+async def test_an_accepted_call_nobody_joins_is_forgotten(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    alice, bob = await raw("alice"), await raw("bob")
+    sent = await alice.request("invitation.send", {"invitees": ["bob"], "call_type": "voice"})
+    await bob.request("invitation.accept", {"invitation_id": sent["invitation_id"]})
+    assert (await server.hub.store.stats())["unjoined_calls"] == 1
+
+    await alice.close()  # both apps die before joining
+    await bob.close()
+
+    async def forgotten() -> bool:
+        return (await server.hub.store.stats())["unjoined_calls"] == 0
+
+    await wait_until(forgotten, timeout=5)
+    assert await server.hub.store.room(sent["call_id"]) is None
+    late = await raw("bob")
+    assert error_code(await late.request("room.join", {"room_id": sent["call_id"]})) == (
+        "room_not_found"
+    )
