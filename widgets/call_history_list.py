@@ -106,7 +106,11 @@ def details_text(entry: CallEntry, *, kind: bool = True) -> str:
     parts = [outcome_text(entry)]
     if kind:
         parts.append(_tr("Video") if entry.is_video else _tr("Voice"))
-    if entry.outcome is CallOutcome.ANSWERED:
+    if entry.in_progress:
+        parts.append(_tr("in progress"))
+    elif entry.interrupted:
+        parts.append(_tr("length unknown"))
+    elif entry.outcome is CallOutcome.ANSWERED:
         parts.append(format_duration(entry.duration_s))
     return " · ".join(parts)
 

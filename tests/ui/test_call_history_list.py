@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from app.kit.history.recorder import CallHistory
 from app.kit.types import User
 from app.kit.views.history import CallDirection, CallEntry, CallOutcome
 from signaling.enums import CallType
-from widgets.call_history_list import CallHistoryList, ago_text
+from widgets.call_history_list import CallHistoryList, ago_text, details_text
 from widgets.theme import DARK, LIGHT, Colors
 
 NOW = 1_763_800_000.0
@@ -179,6 +180,16 @@ def test_empty_state_and_clear(qtbot: QtBot, host: QWidget) -> None:
     panel.set_view(())
     assert panel.is_empty
     assert panel.model.rowCount() == 0
+
+
+def test_a_call_in_progress_or_cut_short_says_so_instead_of_a_length() -> None:
+    answered = entry(4, CallOutcome.ANSWERED, (BOB,), duration_s=75)
+    going = dataclasses.replace(answered, duration_s=0, in_progress=True)
+    cut = dataclasses.replace(answered, duration_s=0, interrupted=True)
+
+    assert details_text(answered) == "Incoming · Voice · 01:15"
+    assert details_text(going) == "Incoming · Voice · in progress"
+    assert details_text(cut) == "Incoming · Voice · length unknown"
 
 
 def test_times_read_as_people_say_them() -> None:

@@ -2,8 +2,10 @@
 
 :meth:`CallHistory.follow` watches the event bus (and the call kit's phases, for what
 the bus does not carry: whom an outgoing call rings and whether it is a video call)
-and writes one :class:`~app.kit.views.history.CallEntry` when a call is over: answered
-(with its duration), missed, declined, busy, unanswered or cancelled. An incoming call
+and writes one :class:`~app.kit.views.history.CallEntry` per call: an answered call as
+soon as it is answered (so the app being killed mid-call does not lose it), completed
+with its duration when it ends; a missed, declined, busy, unanswered or cancelled one
+when that is known. An incoming call
 that timed out or that the caller cancelled is *missed*.
 
 Qt-free: the composition root chooses the file (``:memory:`` in tests). The database
@@ -55,6 +57,8 @@ class _Call:
     peers: dict[str, str] = field(default_factory=dict)  # user id → name, in order
     answered_at: float | None = None
     refusals: dict[str, CallOutcome] = field(default_factory=dict)
+    # The row written when it was answered (CallHistoryStore.begin), completed at the end.
+    entry_id: int | None = None
 
 
 class CallHistory(CallHistoryStore):
@@ -132,8 +136,8 @@ class CallHistory(CallHistoryStore):
                     is_video = ringing.is_video
                 known = self._begin(session.call_id, CallDirection.OUTGOING, is_video)
                 known.group = True
-            elif known.direction is CallDirection.INCOMING and known.answered_at is None:
-                known.answered_at = self._clock()
+            elif known.direction is CallDirection.INCOMING:
+                self._answered(known)
             self._current = known.call_id
 
     def _begin(self, call_id: str, direction: CallDirection, is_video: bool) -> _Call:
@@ -174,8 +178,8 @@ class CallHistory(CallHistoryStore):
             return  # the kit's IN_CALL says when the call really began (accepting can fail)
         call = self._ringing(CallDirection.INCOMING)
         if call is not None:
-            call.answered_at = self._clock()
             self._current = call.call_id
+            self._answered(call)
 
     def _incoming_declined(self, *args: object) -> None:
         call = self._ringing(CallDirection.INCOMING)
@@ -213,9 +217,8 @@ class CallHistory(CallHistoryStore):
         if call is None or not isinstance(callee, User):
             return
         call.peers[callee.id] = callee.name
-        if call.answered_at is None:
-            call.answered_at = self._clock()
         self._current = call.call_id
+        self._answered(call)
 
     def _outgoing_refused(self, outcome: CallOutcome, call_id: object, callee: object) -> None:
         call = self._outgoing_call(call_id)
@@ -276,6 +279,15 @@ class CallHistory(CallHistoryStore):
         "call.on_call_end": _call_ended,
     }
 
+    def _answered(self, call: _Call) -> None:
+        """Someone answered: the call took place, and is written down now, so that it
+        stays in the history if the app stops before it ends (completed in _settle)."""
+        if call.answered_at is None:
+            call.answered_at = self._clock()
+        if call.entry_id is None:
+            entry = self._entry(call, CallOutcome.ANSWERED, 0)
+            call.entry_id = self.begin(entry) if entry is not None else None
+
     def _settle(self, call: _Call, outcome: CallOutcome) -> None:
         """The call is over: write it down and forget it."""
         self._calls.pop(call.call_id, None)
@@ -285,8 +297,18 @@ class CallHistory(CallHistoryStore):
         duration = 0
         if outcome is CallOutcome.ANSWERED and call.answered_at is not None:
             duration = max(0, round(self._clock() - call.answered_at))
+        entry = self._entry(call, outcome, duration)
+        if entry is None:
+            return
+        if call.entry_id is not None:
+            self.complete(call.entry_id, entry)
+        else:
+            self.record(entry)
+
+    @staticmethod
+    def _entry(call: _Call, outcome: CallOutcome, duration: int) -> CallEntry | None:
         try:
-            entry = CallEntry(
+            return CallEntry(
                 entry_id=0,
                 call_id=call.call_id,
                 direction=call.direction,
@@ -300,8 +322,7 @@ class CallHistory(CallHistoryStore):
             )
         except (TypeError, ValueError):
             log.exception("call history: cannot record call %s", call.call_id)
-            return
-        self.record(entry)
+            return None
 
     # --- life -----------------------------------------------------------------------
 

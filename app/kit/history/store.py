@@ -48,12 +48,17 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX calls_by_account ON calls (account, started_at);
     """,
+    # 1 for a call written down as it began and not completed yet (see CallHistoryStore.begin).
+    "ALTER TABLE calls ADD COLUMN unfinished INTEGER NOT NULL DEFAULT 0",
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 # SQLite's "this is not (or no longer) a database": the only errors that move a file aside.
 _CORRUPT = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
-_COLUMNS = "id, call_id, direction, outcome, peers, is_video, started_at, duration_s, seen, account"
+_COLUMNS = (
+    "id, call_id, direction, outcome, peers, is_video, started_at, duration_s, seen, account,"
+    " unfinished"
+)
 
 
 class _NewerSchemaError(Exception):
@@ -78,6 +83,9 @@ class CallHistoryStore:
         self._account: str | None = None
         self._listeners: Listeners[[]] = Listeners("call history changes")
         self._db: sqlite3.Connection | None = None
+        # Rows this process began and has not completed: its calls in progress. Any other
+        # unfinished row is a call the app stopped during.
+        self._live: set[int] = set()
         self.is_persistent = False
         self._open()
 
@@ -208,7 +216,8 @@ class CallHistoryStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return tuple(e for row in self._run(sql, params) if (e := _entry(row)) is not None)
+        rows = self._run(sql, params)
+        return tuple(e for row in rows if (e := _entry(row, self._live)) is not None)
 
     def missed_count_since(self, since: float) -> int:
         """How many calls were missed from ``since`` (Unix seconds) on."""
@@ -248,11 +257,47 @@ class CallHistoryStore:
 
     def record(self, entry: CallEntry) -> bool:
         """Store a finished call (``entry_id`` is ignored); False (logged) if it failed."""
-        peers = json.dumps([[p.id, p.name] for p in entry.peers])
-        seen = entry.seen if entry.is_missed else True  # only a missed call can be unseen
+        return self._insert(entry, unfinished=False)
+
+    def begin(self, entry: CallEntry) -> int | None:
+        """Write down a call as it starts, so that it is in the history even if the app
+        stops during it; returns its ``entry_id`` for :meth:`complete` (None if the
+        database refused). Until completed it reads back with ``in_progress`` set, and
+        from any later run of the app with ``interrupted`` set."""
+        if not self._insert(entry, unfinished=True):
+            return None
+        where, params = self._where("call_id = ? AND unfinished = 1")
+        sql = f"SELECT MAX(id) FROM calls{where}"
+        rows = self._run(sql, [*params, entry.call_id])
+        if not rows or rows[0][0] is None:
+            return None
+        entry_id: int = int(rows[0][0])  # type: ignore[call-overload]
+        self._live.add(entry_id)
+        self._changed()
+        return entry_id
+
+    def complete(self, entry_id: int, entry: CallEntry) -> bool:
+        """The call :meth:`begin` wrote down is over: store how it went. Recorded afresh
+        if its row is gone (the file was replaced meanwhile); False (logged) if that failed."""
+        self._live.discard(entry_id)
+        if not self._run("SELECT 1 FROM calls WHERE id = ? AND unfinished = 1", [entry_id]):
+            return self.record(entry)
+        peers, seen = _stored(entry)
+        update = (
+            "UPDATE calls SET outcome = ?, peers = ?, is_video = ?, duration_s = ?, seen = ?,"
+            " unfinished = 0 WHERE id = ?",
+            (entry.outcome.value, peers, int(entry.is_video), entry.duration_s, seen, entry_id),
+        )
+        if not self._write([update]):
+            return False
+        self._changed()
+        return True
+
+    def _insert(self, entry: CallEntry, *, unfinished: bool) -> bool:
+        peers, seen = _stored(entry)
         insert = (
             "INSERT INTO calls (account, call_id, direction, outcome, peers, is_video,"
-            " started_at, duration_s, seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " started_at, duration_s, seen, unfinished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.account,
                 entry.call_id,
@@ -262,7 +307,8 @@ class CallHistoryStore:
                 int(entry.is_video),
                 entry.started_at,
                 entry.duration_s,
-                int(seen),
+                seen,
+                int(unfinished),
             ),
         )
         # The bound is per account, so one busy user of the machine cannot evict another.
@@ -273,7 +319,8 @@ class CallHistoryStore:
         )
         if not self._write([insert, trim]):
             return False
-        self._changed()
+        if not unfinished:
+            self._changed()
         return True
 
     def close(self) -> None:
@@ -302,9 +349,20 @@ def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     return getattr(exc, "sqlite_errorcode", None) in _CORRUPT or "integrity check" in str(exc)
 
 
-def _entry(row: tuple[object, ...]) -> CallEntry | None:
-    """A stored row as an entry; None (logged) for a row this version cannot read."""
-    entry_id, call_id, direction, outcome, peers, is_video, started, duration, seen, account = row
+def _stored(entry: CallEntry) -> tuple[str, int]:
+    """The entry's peers as stored (JSON) and its ``seen`` flag (only a missed call can be
+    unseen)."""
+    peers = json.dumps([[p.id, p.name] for p in entry.peers])
+    return peers, int(entry.seen if entry.is_missed else True)
+
+
+def _entry(row: tuple[object, ...], live: set[int]) -> CallEntry | None:
+    """A stored row as an entry; None (logged) for a row this version cannot read.
+    ``live`` are the unfinished rows of calls still in progress in this process."""
+    entry_id, call_id, direction, outcome, peers, is_video, started, duration, seen, account = row[
+        :10
+    ]
+    unfinished = bool(row[10])
     try:
         users = tuple(User(str(uid), str(name)) for uid, name in json.loads(str(peers)))
         return CallEntry(
@@ -318,6 +376,8 @@ def _entry(row: tuple[object, ...]) -> CallEntry | None:
             duration_s=int(duration),  # type: ignore[call-overload]
             seen=bool(seen),
             account=str(account),
+            in_progress=unfinished and entry_id in live,
+            interrupted=unfinished and entry_id not in live,
         )
     except (TypeError, ValueError) as exc:
         log.warning("call history: skipping unreadable row %s: %s", entry_id, exc)

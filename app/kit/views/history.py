@@ -61,6 +61,11 @@ class CallEntry:
     seen: bool = True
     #: The signed-in user the call belonged to ("" when not known).
     account: str = ""
+    #: Answered and still going: written down as it began, completed when it ends.
+    in_progress: bool = False
+    #: Answered, and the app stopped during it (killed, crashed, power cut): how long it
+    #: lasted is unknown (``duration_s`` is 0).
+    interrupted: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.direction, CallDirection):

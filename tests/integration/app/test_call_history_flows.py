@@ -110,7 +110,11 @@ async def test_an_answered_call_records_its_duration_on_both_sides(
     await bob.answer()
     await alice.expect("call.user.on_enter")
     await bob.expect("call.user.on_enter")
-    assert alice_history.entries() == ()  # nothing is written while the call goes on
+    # Written down as it starts (a killed app keeps it), completed when it ends.
+    assert [(e.outcome, e.in_progress) for e in alice_history.entries()] == [
+        (CallOutcome.ANSWERED, True)
+    ]
+    assert only(bob_history).in_progress
     clock.now += 42
     assert await alice.hang_up() is True
     await bob.expect("call.on_call_end")
@@ -130,7 +134,37 @@ async def test_an_answered_call_records_its_duration_on_both_sides(
     assert incoming.peers == (User("alice", "Alice"),)
     assert outgoing.is_video is incoming.is_video is False
     assert outgoing.started_at == incoming.started_at == rang_at
+    assert (outgoing.in_progress, outgoing.interrupted) == (False, False)
+    assert (incoming.in_progress, incoming.interrupted) == (False, False)
     assert bob_history.unseen_missed_count() == 0
+
+
+async def test_a_call_the_app_dies_during_stays_in_the_history(
+    parley_bot: BotFactory, histories: dict[str, CallHistory], tmp_path: Path, clock: Clock
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob")
+    follow(histories, alice, tmp_path, clock)
+    follow(histories, bob, tmp_path, clock)
+    await alice.call(["bob"], video=True)
+    await bob.expect("invitation.on_incoming_call_received")
+    await bob.answer()
+    await bob.expect("call.user.on_enter")
+
+    # Bob's app is killed now: nothing will settle his call; the next run reads the file.
+    after_restart = CallHistory(tmp_path / "bob.sqlite3", clock=clock)
+    try:
+        (entry,) = after_restart.entries()
+    finally:
+        after_restart.close()
+
+    assert (entry.direction, entry.outcome, entry.peers, entry.is_video) == (
+        CallDirection.INCOMING,
+        CallOutcome.ANSWERED,
+        (User("alice", "Alice"),),
+        True,
+    )
+    assert (entry.interrupted, entry.in_progress, entry.duration_s) == (True, False, 0)
 
 
 async def test_declined_and_cancelled_calls(

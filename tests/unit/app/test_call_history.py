@@ -319,10 +319,39 @@ def test_the_schema_version_is_stamped_and_kept(db_path: Path, clock: Clock) -> 
     assert history.entries()[0].entry_id > 0
     history.close()
     with sqlite3.connect(db_path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     reopened = CallHistory(db_path, clock=clock)
     assert [e.call_id for e in reopened.entries()] == ["c1"]
     reopened.close()
+
+
+def test_a_file_of_the_first_schema_is_upgraded_with_its_calls(db_path: Path, clock: Clock) -> None:
+    db_path.parent.mkdir(parents=True)
+    db = sqlite3.connect(db_path)
+    db.executescript(
+        """
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL DEFAULT '',
+            call_id TEXT NOT NULL, direction TEXT NOT NULL, outcome TEXT NOT NULL,
+            peers TEXT NOT NULL, is_video INTEGER NOT NULL, started_at REAL NOT NULL,
+            duration_s INTEGER NOT NULL DEFAULT 0, seen INTEGER NOT NULL DEFAULT 1);
+        INSERT INTO calls (account, call_id, direction, outcome, peers, is_video, started_at,
+            duration_s) VALUES ('me', 'old', 'outgoing', 'answered', '[["bob", "Bob"]]', 0, 5, 61);
+        PRAGMA user_version = 1;
+        """
+    )
+    db.close()
+
+    history = CallHistory(db_path, clock=clock)
+    (old,) = history.entries()
+    history.close()
+
+    assert (old.call_id, old.duration_s, old.in_progress, old.interrupted) == (
+        "old",
+        61,
+        False,
+        False,
+    )
 
 
 def test_a_file_from_a_newer_parley_is_left_alone(
