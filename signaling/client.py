@@ -30,7 +30,7 @@ from signaling.client_events import (
     RoomStateChanged,
 )
 from signaling.enums import CallType, RoomStateChangedReason
-from signaling.errors import ErrorCode, SignalingError
+from signaling.errors import REFUSED_TOKEN, ErrorCode, SignalingError
 from signaling.protocol import (
     EVENTS,
     InviteeState,
@@ -320,7 +320,7 @@ class SignalingClient(AudioRoomRequests):
                 await self._open()
             except SignalingError as exc:
                 last_error = exc.message
-                if exc.code in (ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED):
+                if exc.code in REFUSED_TOKEN:
                     break  # the same token will not work any better next time
                 delay = min(delay * 2, self._backoff_max)
                 continue
@@ -376,7 +376,16 @@ class SignalingClient(AudioRoomRequests):
         await ws.close()
 
     async def close(self) -> None:
-        """Sign out: leave every room (each reports ``LOGOUT``) and disconnect. Idempotent."""
+        """Leave every room (each reports ``LOGOUT``) and disconnect. Idempotent."""
+        await self._close(None)
+
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """:meth:`close`, and before disconnecting ask the server to revoke the token this
+        session signed in with (``everywhere``: every token of this user issued so far,
+        on every device). A server out of reach just gets the disconnect."""
+        await self._close({"everywhere": everywhere})
+
+    async def _close(self, sign_out: dict[str, Any] | None) -> None:
         self._closing = True
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()
@@ -388,6 +397,9 @@ class SignalingClient(AudioRoomRequests):
                 # Signing out anyway; the server cleans up on disconnect.
                 with contextlib.suppress(SignalingError):
                     await self._call_on(sio, "room.leave", {"room_id": room_id})
+            if sign_out is not None and self._state is ConnectionState.CONNECTED:
+                with contextlib.suppress(SignalingError):
+                    await self._call_on(sio, "session.sign_out", sign_out)
             self._fail_inflight()
             await sio.disconnect()
         for room_id in list(self._rooms):

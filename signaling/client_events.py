@@ -55,6 +55,7 @@ ERROR_CODE_NUMBERS: Mapping[str, int] = MappingProxyType(
         "rate_limited": 1004,
         "unauthorized": 1101,
         "token_expired": 1102,
+        "token_revoked": 1103,
         "not_in_room": 1201,
         "forbidden": 1202,
         "room_not_found": 1203,

@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     UNAUTHORIZED = "unauthorized"
     TOKEN_EXPIRED = "token_expired"
+    TOKEN_REVOKED = "token_revoked"
     NOT_IN_ROOM = "not_in_room"
     FORBIDDEN = "forbidden"
     ROOM_NOT_FOUND = "room_not_found"
@@ -28,6 +29,12 @@ class ErrorCode(StrEnum):
     TIMEOUT = "timeout"
     NOT_CONNECTED = "not_connected"
     PROTOCOL = "protocol"
+
+
+#: Codes of a refused sign-in that the same token will get again: do not retry with it.
+REFUSED_TOKEN = frozenset(
+    {ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED, ErrorCode.TOKEN_REVOKED}
+)
 
 
 class SignalingError(Exception):

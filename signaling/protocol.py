@@ -108,6 +108,10 @@ class EmptyRequest(WireModel):
     pass
 
 
+class SignOutRequest(WireModel):
+    everywhere: bool = False
+
+
 class JoinRoomRequest(WireModel):
     room_id: Id
     kind: RoomKind = "call"
@@ -407,6 +411,7 @@ class RoomCommandEvent(WireModel):
 
 # Event name → model of its payload. One table for both directions keeps the names in one place.
 REQUESTS: dict[str, type[WireModel]] = {
+    "session.sign_out": SignOutRequest,
     "presence.list": EmptyRequest,
     "presence.subscribe": EmptyRequest,
     "presence.unsubscribe": EmptyRequest,

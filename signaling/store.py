@@ -16,6 +16,8 @@ state, apply the pure operation, write it back only if ``version`` is unchanged,
 
 from __future__ import annotations
 
+import heapq
+import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -187,6 +189,9 @@ class Store(Protocol):
     ) -> Invitee | None: ...
     async def finish_invitation(self, invitation_id: str) -> bool: ...
     async def invitations_of(self, user_id: str) -> list[Invitation]: ...
+    async def revoke_token(self, token_id: str, expires_at: float) -> None: ...
+    async def revoke_user(self, user_id: str, issued_up_to: float) -> None: ...
+    async def is_revoked(self, user_id: str, token_id: str, issued_at: float) -> bool: ...
     async def stats(self) -> dict[str, int]: ...
 
 
@@ -223,6 +228,11 @@ class MemoryStore:
         self._invitations: dict[str, Invitation] = {}
         self._user_invitations: dict[str, set[str]] = {}
         self._epoch = 0
+        # Signed-out tokens (by ``jti``) until they expire anyway, soonest first.
+        self._revoked: dict[str, float] = {}
+        self._revoked_by_expiry: list[tuple[float, str]] = []
+        # "Signed out everywhere": tokens of the user issued up to then.
+        self._revoked_up_to: dict[str, float] = {}
 
     # --- sessions -------------------------------------------------------------------
 
@@ -563,6 +573,27 @@ class MemoryStore:
 
     async def invitations_of(self, user_id: str) -> list[Invitation]:
         return [self._invitations[i] for i in self._user_invitations.get(user_id, ())]
+
+    # --- revoked tokens ---------------------------------------------------------------
+
+    async def revoke_token(self, token_id: str, expires_at: float) -> None:
+        """Refuse the token ``token_id`` (its ``jti``) from now until it expires."""
+        now = time.time()
+        while self._revoked_by_expiry and self._revoked_by_expiry[0][0] < now:
+            _, expired = heapq.heappop(self._revoked_by_expiry)
+            self._revoked.pop(expired, None)
+        if token_id and expires_at >= now and token_id not in self._revoked:
+            self._revoked[token_id] = expires_at
+            heapq.heappush(self._revoked_by_expiry, (expires_at, token_id))
+
+    async def revoke_user(self, user_id: str, issued_up_to: float) -> None:
+        """Refuse every token of ``user_id`` issued up to ``issued_up_to`` (Unix seconds)."""
+        self._revoked_up_to[user_id] = max(issued_up_to, self._revoked_up_to.get(user_id, 0.0))
+
+    async def is_revoked(self, user_id: str, token_id: str, issued_at: float) -> bool:
+        if token_id and token_id in self._revoked:
+            return True
+        return issued_at <= self._revoked_up_to.get(user_id, -1.0)
 
     async def stats(self) -> dict[str, int]:
         return {

@@ -23,7 +23,7 @@ from app.kit.listeners import Listeners
 from app.kit.tasks import TaskKeeper
 from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import PresenceState
-from signaling.errors import ErrorCode, SignalingError
+from signaling.errors import REFUSED_TOKEN, ErrorCode, SignalingError
 
 if TYPE_CHECKING:
     from signaling.client import SignalingClient
@@ -114,7 +114,6 @@ class SignInError(Exception):
         self.detail = detail
 
 
-_REFUSALS = {ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED}
 _URL_RE = re.compile(r"cannot connect to \S+: ")
 
 
@@ -212,8 +211,10 @@ class Account:
         self._emit(SignedIn(self._me))
         return self._me
 
-    async def sign_out(self) -> None:
-        """Run the sign-out hooks, disconnect and forget the roster. Idempotent."""
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """Run the sign-out hooks, revoke this sign-in's token on the server (with
+        ``everywhere`` every token of this user, on every device), disconnect and forget
+        the roster. Idempotent."""
         if self._client is not None:
             for hook in reversed(self._sign_out_hooks):
                 try:
@@ -221,7 +222,7 @@ class Account:
                 except Exception:  # signing out must not fail half-way
                     log.exception("a sign-out hook failed")
         was_signed_in = self._me is not None
-        await self._drop_client()
+        await self._drop_client(sign_out=True, everywhere=everywhere)
         self._users.clear()
         self._me = None
         self._set_state(LinkState.SIGNED_OUT)
@@ -233,12 +234,14 @@ class Account:
         await self.sign_out()
         await self.tasks.close()
 
-    async def _drop_client(self) -> None:
+    async def _drop_client(self, *, sign_out: bool = False, everywhere: bool = False) -> None:
         client, self._client = self._client, None
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if client is not None:
+        if client is not None and sign_out:
+            await client.sign_out(everywhere=everywhere)
+        elif client is not None:
             await client.close()
 
     # --- what the client reports ------------------------------------------------------
@@ -317,7 +320,7 @@ def _roster_order(user: OnlineUser) -> tuple[bool, str, str]:
 
 
 def _sign_in_error(exc: SignalingError) -> SignInError:
-    if exc.code in _REFUSALS:
+    if exc.code in REFUSED_TOKEN:
         return SignInError(SignInProblem.REFUSED, exc.message)
     if exc.code is ErrorCode.NOT_CONNECTED:
         return SignInError(SignInProblem.UNREACHABLE, _URL_RE.sub("", exc.message))

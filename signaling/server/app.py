@@ -15,6 +15,7 @@ from signaling.server import (
     handlers_rooms,
     handlers_seat_requests,
     handlers_seats,
+    handlers_session,
 )
 from signaling.server.guard import GuardedServer
 from signaling.server.hub import Hub, ServerConfig
@@ -32,12 +33,15 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
     sio = GuardedServer(
         sign_in_timeout_s=config.sign_in_timeout_s,
         async_mode="aiohttp",
-        cors_allowed_origins="*",
+        # None is "same origin only": no page is served here, so no browser page at all.
+        # ([] would switch the check off.)
+        cors_allowed_origins=list(config.allowed_origins) or None,
         max_http_buffer_size=MAX_MESSAGE_BYTES,
         logger=False,
         engineio_logger=False,
     )
     hub = Hub(sio, store or MemoryStore(), config)
+    handlers_session.register(hub)
     handlers_rooms.register(hub)
     invitations = handlers_invitations.register(hub)
     handlers_media.register(hub)

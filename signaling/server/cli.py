@@ -8,16 +8,18 @@ import gc
 import ipaddress
 import logging
 import os
+import secrets
 import signal
 import sys
 
-from signaling.auth import DEFAULT_TTL_S, check_secret, mint_token
+from signaling.auth import DEFAULT_TTL_S, mint_token
 from signaling.server.app import start_server
 from signaling.server.hub import ServerConfig
 
 DEFAULT_PORT = 8719
-# Only ever used on loopback, where anyone who can connect can also read this file.
-LOCAL_DEVELOPMENT_SECRET = "parley-local-development-secret-not-for-networks"
+# Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
+# would take such a value for an option, so "--secret -x" is joined as "--secret=-x".
+_VALUE_OPTIONS = ("--secret", "--allowed-origin")
 
 
 def _is_loopback(host: str) -> bool:
@@ -37,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks one)")
     parser.add_argument("--secret", help="token secret (default: $PARLEY_SECRET)")
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="a web origin (https://host[:port]) whose pages may connect; repeatable; "
+        "'*' allows every origin (default: $PARLEY_ALLOWED_ORIGINS, comma-separated; "
+        "none: only clients that send no Origin, such as the desktop app)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level")
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
@@ -63,9 +74,27 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 50, 1000)
 
 
-async def _serve(host: str, port: int, secret: str) -> None:
+def _joined_values(argv: list[str]) -> list[str]:
+    joined: list[str] = []
+    values = iter(argv)
+    for arg in values:
+        if arg in _VALUE_OPTIONS:
+            value = next(values, None)
+            joined.append(arg if value is None else f"{arg}={value}")
+        else:
+            joined.append(arg)
+    return joined
+
+
+def _allowed_origins(given: list[str] | None) -> tuple[str, ...]:
+    if given is None:
+        given = os.environ.get("PARLEY_ALLOWED_ORIGINS", "").split(",")
+    return tuple(origin.strip().rstrip("/") for origin in given if origin.strip())
+
+
+async def _serve(host: str, port: int, config: ServerConfig) -> None:
     _tune_garbage_collector()
-    server = await start_server(ServerConfig(secret=secret), host, port)
+    server = await start_server(config, host, port)
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -77,7 +106,7 @@ async def _serve(host: str, port: int, secret: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``parley-server`` console script."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_joined_values(sys.argv[1:] if argv is None else argv))
     if args.command == "token":
         secret = args.token_secret or args.secret or os.environ.get("PARLEY_SECRET")
         if not secret:
@@ -99,16 +128,21 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        # On loopback only local users can reach it; a fixed development secret is fine.
-        secret = LOCAL_DEVELOPMENT_SECRET
-        print("parley-server: no secret given; using the local development secret", file=sys.stderr)
+        # A fresh secret per start: a fixed one would be public, and any web page or
+        # local program could mint tokens with it. A developer gets it to mint tokens.
+        secret = secrets.token_urlsafe(48)
+        print(
+            "parley-server: no secret given; this run's secret (for `parley-server token"
+            f" --secret`) is {secret}",
+            file=sys.stderr,
+        )
     try:
-        check_secret(secret)
+        config = ServerConfig(secret=secret, allowed_origins=_allowed_origins(args.allowed_origin))
     except ValueError as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(args.host, args.port, secret))
+        asyncio.run(_serve(args.host, args.port, config))
     except OSError as exc:
         print(f"parley-server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -84,6 +84,19 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
         if self.manager.sid_from_eio_sid(eio_sid, "/") is None:
             self.start_background_task(self._refuse, eio_sid, Refusal.SIGN_IN_TIMEOUT, close=True)
 
+    async def disconnect(
+        self, sid: str, namespace: str | None = None, ignore_queue: bool = False
+    ) -> None:
+        """End the session, and close its connection: python-socketio only sends the
+        client a DISCONNECT packet, and a client that ignores it would keep a connection
+        without a session open for as long as it answers pings."""
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace or "/")
+        await super().disconnect(sid, namespace, ignore_queue)
+        if eio_sid is not None and (namespace or "/") == "/":
+            # In the background: engine.io's close waits until the client has been sent
+            # what was queued before it (the DISCONNECT, an answer, session.kicked).
+            self.start_background_task(self.eio.disconnect, eio_sid)
+
     def stop_deadlines(self) -> None:
         """Forget every pending sign-in deadline (the server is stopping)."""
         for deadline in self._deadlines.values():

@@ -64,6 +64,9 @@ class ServerConfig:
     sign_in_timeout_s: float = 10.0
     # How long a call whose invitation was accepted may stay empty before it is forgotten.
     unjoined_call_timeout_s: float = 60.0
+    # Web origins whose pages may connect ("*": any). Empty: only clients that send no
+    # Origin header (the desktop app, scripts); browsers always send one.
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
@@ -76,6 +79,10 @@ class Caller:
     sid: str
     user_id: str
     name: str
+    # The token it signed in with: what signing out revokes.
+    token_id: str = ""
+    issued_at: float = 0.0
+    expires_at: float = 0.0
 
     @property
     def info(self) -> UserInfo:
@@ -137,13 +144,22 @@ class Hub:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
             identity = verify_token(self.config.secret, token)
+            if await self.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
+                raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
         except SignalingError as exc:
             self.metrics.refused_connections[exc.code.value] += 1
             # The client sees this text in its connect_error; keep the code first.
             raise socketio.exceptions.ConnectionRefusedError(
                 f"{exc.code.value}: {exc.message}"
             ) from None
-        caller = Caller(sid, identity.user_id, identity.name)
+        caller = Caller(
+            sid,
+            identity.user_id,
+            identity.name,
+            identity.token_id,
+            identity.issued_at,
+            identity.expires_at,
+        )
         self._callers[sid] = caller
         self._buckets[sid] = TokenBucket(self.config.rate_per_s, self.config.rate_burst)
         previous = await self.store.bind_session(Session(caller.user_id, caller.name, sid))

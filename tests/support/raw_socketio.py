@@ -31,11 +31,15 @@ class RawSocket:
         self._next_id = 1
 
     @classmethod
-    async def open(cls, url: str, token: str | None = None) -> RawSocket:
-        """Open the websocket; with ``token``, also sign in (``40{"token": …}``)."""
+    async def open(cls, url: str, token: str | None = None, origin: str | None = None) -> RawSocket:
+        """Open the websocket (as a page of ``origin`` would, if given); with ``token``,
+        also sign in (``40{"token": …}``)."""
         session = aiohttp.ClientSession()
+        headers = {"Origin": origin} if origin else {}
         try:
-            ws = await session.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
+            ws = await session.ws_connect(
+                f"{url}/socket.io/?EIO=4&transport=websocket", headers=headers
+            )
         except BaseException:
             await session.close()
             raise

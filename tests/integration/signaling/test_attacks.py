@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import jwt
 import pytest
 import pytest_asyncio
@@ -394,3 +395,93 @@ async def test_an_accepted_call_nobody_joins_is_forgotten(
     assert error_code(await late.request("room.join", {"room_id": sent["call_id"]})) == (
         "room_not_found"
     )
+
+
+# --- tokens and web pages ---------------------------------------------------------------------
+
+
+def token_with(**claims: object) -> str:
+    now = time.time()
+    base: dict[str, object] = {"sub": "mallory", "name": "Mallory", "iat": now, "exp": now + 600}
+    return jwt.encode({**base, **claims}, TEST_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp": str(int(time.time()) + 600)}, {"exp": True}, {"iat": "0"}, {"jti": 7}],
+    ids=["exp-string", "exp-bool", "iat-string", "jti-number"],
+)
+async def test_a_token_whose_claims_have_the_wrong_type_is_refused(
+    server: RunningServer, claims: dict[str, object]
+) -> None:
+    # exp: true is exp 1 to PyJWT: long expired.
+    with pytest.raises(AssertionError, match=r"sign-in refused.*(unauthorized|token_expired)"):
+        await RawSocket.open(server.url, token_with(**claims))
+
+    assert await online(server) == set()
+
+
+async def test_a_page_of_another_web_origin_cannot_connect(server: RunningServer) -> None:
+    token = mint_token(TEST_SECRET, "mallory", "Mallory")
+
+    with pytest.raises(aiohttp.WSServerHandshakeError):
+        await RawSocket.open(server.url, token, origin="https://evil.example")
+
+    assert await online(server) == set()
+    desktop = await RawSocket.open(server.url, token)  # sends no Origin, like the app
+    await still_serves(desktop)
+    await desktop.close()
+
+
+@pytest.mark.parley_server(allowed_origins=("https://parley.example",))
+async def test_an_allowed_web_origin_connects(server: RunningServer) -> None:
+    token = mint_token(TEST_SECRET, "alice", "Alice")
+
+    page = await RawSocket.open(server.url, token, origin="https://parley.example")
+
+    await still_serves(page)
+    await page.close()
+
+
+async def test_a_signed_out_token_is_refused_from_then_on(
+    server: RunningServer, raw: RawFactory
+) -> None:
+    token = mint_token(TEST_SECRET, "mallory", "Mallory")
+    other_device = mint_token(TEST_SECRET, "mallory", "Mallory")
+    session = await RawSocket.open(server.url, token)
+
+    answer = await session.request("session.sign_out", {})
+
+    assert answer == {"ok": True}
+    await session.closed()
+    await session.close()
+    with pytest.raises(AssertionError, match=r"sign-in refused.*token_revoked"):
+        await RawSocket.open(server.url, token)
+    assert server.hub.metrics.refused_connections["token_revoked"] == 1
+    again = await RawSocket.open(server.url, other_device)  # only that sign-in ended
+    await still_serves(again)
+    await again.close()
+
+
+async def test_signing_out_everywhere_revokes_every_earlier_token(
+    server: RunningServer,
+) -> None:
+    here = mint_token(TEST_SECRET, "mallory", "Mallory")
+    laptop = mint_token(TEST_SECRET, "mallory", "Mallory")
+    foreign = token_with(iat=time.time() - 5)  # minted by another service: no jti
+    bob = mint_token(TEST_SECRET, "bob", "Bob")
+    session = await RawSocket.open(server.url, here)
+
+    assert await session.request("session.sign_out", {"everywhere": True}) == {"ok": True}
+    await session.closed()
+    await session.close()
+
+    for token in (here, laptop, foreign):
+        with pytest.raises(AssertionError, match=r"sign-in refused.*token_revoked"):
+            await RawSocket.open(server.url, token)
+    fresh = await RawSocket.open(server.url, mint_token(TEST_SECRET, "mallory", "Mallory"))
+    someone_else = await RawSocket.open(server.url, bob)
+    await still_serves(fresh)
+    await still_serves(someone_else)
+    await fresh.close()
+    await someone_else.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -162,3 +163,45 @@ def test_cli_serves_and_stops_on_sigterm() -> None:
             process.stdout.close()
         if process.stderr:
             process.stderr.close()
+
+
+def _serve_briefly(*args: str) -> tuple[str, str]:
+    """Start ``parley-server --port 0 *args`` without $PARLEY_SECRET, wait until it
+    listens, stop it; its first stdout line and its stderr."""
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_SECRET"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "signaling.server.cli", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=die_with_parent(),
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=10)
+    return line, stderr
+
+
+def test_without_a_secret_each_loopback_start_makes_its_own() -> None:
+    secrets_printed = []
+    for _ in range(2):
+        line, stderr = _serve_briefly()
+        assert line.startswith("parley-server listening on http://127.0.0.1:")
+        match = re.search(r"this run's secret .* is (\S+)", stderr)
+        assert match, stderr
+        secrets_printed.append(match.group(1))
+
+    first, second = secrets_printed
+    assert first != second
+    assert len(first) >= 32
+    assert mint_token(first, "alice", "Alice")  # usable to mint tokens for this run
+
+
+def test_a_secret_that_starts_with_a_dash_is_accepted() -> None:
+    line, stderr = _serve_briefly("--secret", "-" + TEST_SECRET)
+
+    assert line.startswith("parley-server listening on"), stderr

@@ -21,6 +21,7 @@ from app.kit.account import (
 from app.kit.identity import IdentityProblem, parse_user_ids, validate_name, validate_user_id
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
+from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import PresenceChangedEvent
 from signaling.server.app import RunningServer
 from tests.support.signaling import TEST_SECRET, ClientFactory
@@ -140,6 +141,34 @@ async def test_signing_out_forgets_the_roster_and_can_sign_in_again(
     again = await alice.session.sign_in("alice2", "Alice")
     assert again.user_id == "alice2"
     assert again.is_self
+
+
+@pytest.mark.parametrize("everywhere", [False, True], ids=["this-sign-in", "everywhere"])
+async def test_signing_out_revokes_the_token_on_the_server(
+    server: RunningServer, everywhere: bool
+) -> None:
+    tokens: list[str] = []
+
+    def make(user_id: str, name: str) -> SignalingClient:
+        tokens.append(mint_token(TEST_SECRET, user_id, name))
+        return SignalingClient(server.url, tokens[-1])
+
+    laptop = mint_token(TEST_SECRET, "alice", "Alice")  # alice's other device
+    account = Account(make)
+    await account.sign_in("alice", "Alice")
+
+    await account.sign_out(everywhere=everywhere)
+
+    for token in [tokens[0], laptop] if everywhere else [tokens[0]]:
+        stolen = SignalingClient(server.url, token)
+        with pytest.raises(SignalingError) as refused:
+            await stolen.connect()
+        assert refused.value.code is ErrorCode.TOKEN_REVOKED
+        await stolen.close()
+    # Signing in again mints a fresh token, which works.
+    await account.sign_in("alice", "Alice")
+    assert account.state is LinkState.ONLINE
+    await account.close()
 
 
 def test_the_id_rules_are_the_protocol_rules() -> None:

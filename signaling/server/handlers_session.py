@@ -1,0 +1,35 @@
+"""The session itself: signing out, which revokes the token it signed in with."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from signaling.protocol import SignOutRequest
+from signaling.server.hub import Caller, Hub
+
+
+async def _disconnect_after_answer(hub: Hub, sid: str) -> None:
+    await asyncio.sleep(0)  # the answer is queued when the handler returns; then close
+    await hub.sio.disconnect(sid)
+
+
+def register(hub: Hub) -> None:
+    """Install the session handlers on ``hub``."""
+
+    @hub.handle("session.sign_out")
+    async def sign_out(hub: Hub, caller: Caller, req: SignOutRequest) -> dict[str, Any]:
+        if req.everywhere:
+            await hub.store.revoke_user(caller.user_id, time.time())
+        elif caller.token_id:
+            await hub.store.revoke_token(caller.token_id, caller.expires_at)
+        else:
+            # A token without ``jti`` (minted by another service) is known by when it was
+            # issued: it goes with any older one of the user.
+            await hub.store.revoke_user(caller.user_id, caller.issued_at)
+        hub.spawn(_disconnect_after_answer(hub, caller.sid))
+        return {}
+
+
+__all__ = ["register"]
