@@ -36,6 +36,7 @@ from signaling.protocol import (
     InviteeState,
     KickedEvent,
     MessageInfo,
+    PresenceBatchEvent,
     PresenceInfo,
     RoomEndedEvent,
     RoomKind,
@@ -268,6 +269,10 @@ class SignalingClient(AudioRoomRequests):
             )
         elif isinstance(event, RoomEndedEvent) and self._rooms.pop(event.room_id, None) is not None:
             self._room_state(event.room_id, R.LOGOUT, "", {"reason": event.reason})
+        elif isinstance(event, PresenceBatchEvent):
+            for change in event.users:  # listeners see one PresenceChangedEvent per user
+                self._deliver(change)
+            return
         self._deliver(event)
 
     def _kicked_everywhere(self) -> None:

@@ -23,7 +23,7 @@ from signaling.protocol_audio import (
 )
 from signaling.wire import MAX_ID_LENGTH, MAX_NAME_LENGTH, Id, Name, UserInfo, WireModel
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # Limits. Exceeding one is a ``bad_request`` or ``payload_too_large`` answer.
 MAX_PAYLOAD_BYTES = 64 * 1024
@@ -275,10 +275,19 @@ class SessionKickedEvent(WireModel):
 
 
 class PresenceChangedEvent(WireModel):
+    """One user's presence change: an entry of the ``presence.changed`` push (the
+    client hands each entry to its listeners as an event of its own)."""
+
     user_id: Id
     name: Name
     state: PresenceField
     online: bool
+
+
+class PresenceBatchEvent(WireModel):
+    """The ``presence.changed`` push: the changes of a short window, one entry per user."""
+
+    users: list[PresenceChangedEvent]
 
 
 class UserEnteredEvent(WireModel):
@@ -437,7 +446,7 @@ REQUESTS: dict[str, type[WireModel]] = {
 EVENTS: dict[str, type[WireModel]] = {
     "session.welcome": WelcomeEvent,
     "session.kicked": SessionKickedEvent,
-    "presence.changed": PresenceChangedEvent,
+    "presence.changed": PresenceBatchEvent,
     "room.user_entered": UserEnteredEvent,
     "room.user_left": UserLeftEvent,
     "room.kicked": KickedEvent,

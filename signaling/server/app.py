@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,9 @@ from signaling.server import (
     handlers_session,
 )
 from signaling.server.guard import GuardedServer
+from signaling.server.http_idle import IdleConnectionSweeper
 from signaling.server.hub import Hub, ServerConfig
+from signaling.server.metrics import resident_bytes
 from signaling.store import MemoryStore, Store
 
 log = logging.getLogger("parley.server")
@@ -28,10 +32,15 @@ log = logging.getLogger("parley.server")
 MAX_MESSAGE_BYTES = 1024 * 1024
 
 
+#: The application's idle-connection sweeper (started by :func:`start_server`).
+SWEEPER = web.AppKey("sweeper", IdleConnectionSweeper)
+
+
 def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.Application, Hub]:
     """An aiohttp application serving the Parley protocol, and its hub."""
     sio = GuardedServer(
         sign_in_timeout_s=config.sign_in_timeout_s,
+        max_queued_bytes=config.max_queued_bytes,
         async_mode="aiohttp",
         # None is "same origin only": no page is served here, so no browser page at all.
         # ([] would switch the check off.)
@@ -48,17 +57,37 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
     handlers_roomdata.register(hub)
     seats = handlers_seats.register(hub)
     handlers_seat_requests.register(hub, seats)
-    app = web.Application()
+    sweeper = IdleConnectionSweeper(
+        config.http_idle_timeout_s,
+        on_close=lambda: hub.metrics.dropped_connections.update(["http_idle"]),
+    )
+    app = web.Application(middlewares=[sweeper.middleware])
+    app[SWEEPER] = sweeper
     sio.attach(app)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
     async def metrics(request: web.Request) -> web.Response:
-        text = hub.metrics.render(await hub.store.stats())
+        if config.metrics_token and not hmac.compare_digest(
+            request.headers.get("Authorization", ""), f"Bearer {config.metrics_token}"
+        ):
+            raise web.HTTPUnauthorized(text="metrics: send Authorization: Bearer <token>\n")
+        engine_sockets = len(sio.eio.sockets)
+        gauges = {
+            **await hub.store.stats(),
+            "engineio_sockets": engine_sockets,
+            "unauthenticated_sockets": max(0, engine_sockets - hub.metrics.connections),
+            "queued_bytes": sio.eio.queued_bytes(),
+            "http_connections": sweeper.open_connections,
+            "asyncio_tasks": len(asyncio.all_tasks()),
+            "resident_bytes": resident_bytes(),
+        }
+        text = hub.metrics.render(gauges)
         return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     async def on_shutdown(app: web.Application) -> None:
+        sweeper.stop()
         await invitations.close()
         await seats.close()
         await hub.close()
@@ -100,6 +129,8 @@ async def start_server(
     app, hub = build_app(config, store)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
+    if runner.server is not None:
+        app[SWEEPER].start(runner.server)
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
     addresses: list[Any] = list(runner.addresses)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import ipaddress
 import logging
 import os
+import resource
 import secrets
 import signal
 import sys
@@ -19,7 +23,7 @@ from signaling.server.hub import ServerConfig
 DEFAULT_PORT = 8719
 # Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
 # would take such a value for an option, so "--secret -x" is joined as "--secret=-x".
-_VALUE_OPTIONS = ("--secret", "--allowed-origin")
+_VALUE_OPTIONS = ("--secret", "--allowed-origin", "--metrics-token")
 
 
 def _is_loopback(host: str) -> bool:
@@ -48,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         "'*' allows every origin (default: $PARLEY_ALLOWED_ORIGINS, comma-separated; "
         "none: only clients that send no Origin, such as the desktop app)",
     )
+    parser.add_argument(
+        "--metrics-token",
+        help="require 'Authorization: Bearer <token>' on /metrics "
+        "(default: $PARLEY_METRICS_TOKEN; none: /metrics is open)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level")
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
@@ -58,6 +67,43 @@ def _parser() -> argparse.ArgumentParser:
         "--secret", dest="token_secret", help="token secret (default: $PARLEY_SECRET)"
     )
     return parser
+
+
+def _raise_open_file_limit() -> None:
+    """Let the server hold as many sockets as the system allows this user: the usual soft
+    limit of 1024 is a few hundred clients (each websocket is one descriptor)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = 1_048_576 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _return_freed_memory() -> None:
+    """Have glibc give large freed blocks back to the system.
+
+    glibc serves an allocation of 128 KiB or more with its own mmap, returned on free,
+    but after the first such free it raises that threshold (up to 32 MiB), so later
+    1 MiB buffers (a client's largest allowed message) would come from the heap and stay
+    resident. Fixing the threshold keeps it where it was.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_mmap_threshold = -3
+        libc.mallopt(m_mmap_threshold, 128 * 1024)
+
+
+async def _collect_young_garbage() -> None:
+    """Collect the young generations every 5 s (see :func:`_tune_garbage_collector`).
+
+    With the raised thresholds, reference cycles left by dropped connections (buffers
+    held by an exception's frames) waited for a rare full collection: a flood of 1 MB
+    binary frames left the server at 238 MB instead of 64 MB for minutes. A
+    generation-1 collection scans only young objects: well under a millisecond here.
+    """
+    while True:
+        await asyncio.sleep(5.0)
+        gc.collect(1)
 
 
 def _tune_garbage_collector() -> None:
@@ -94,6 +140,9 @@ def _allowed_origins(given: list[str] | None) -> tuple[str, ...]:
 
 async def _serve(host: str, port: int, config: ServerConfig) -> None:
     _tune_garbage_collector()
+    _raise_open_file_limit()
+    _return_freed_memory()
+    collector = asyncio.get_running_loop().create_task(_collect_young_garbage())
     server = await start_server(config, host, port)
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
@@ -101,6 +150,7 @@ async def _serve(host: str, port: int, config: ServerConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    collector.cancel()
     await server.stop()
 
 
@@ -137,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     try:
-        config = ServerConfig(secret=secret, allowed_origins=_allowed_origins(args.allowed_origin))
+        config = ServerConfig(
+            secret=secret,
+            allowed_origins=_allowed_origins(args.allowed_origin),
+            metrics_token=args.metrics_token or os.environ.get("PARLEY_METRICS_TOKEN", ""),
+        )
     except ValueError as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2

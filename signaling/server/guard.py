@@ -28,6 +28,7 @@ import socketio
 from socketio import packet
 
 from signaling.errors import ErrorCode, SignalingError
+from signaling.server.outbox import MAX_QUEUED_BYTES, BoundedEngineServer
 
 #: Event names python-socketio gives to its own connection handlers.
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
@@ -46,6 +47,8 @@ class Refusal(StrEnum):
     UNEXPECTED = "unexpected"
     #: Not a packet: a connection that did not sign in in time (closed).
     SIGN_IN_TIMEOUT = "sign_in_timeout"
+    #: Not a packet: a connection that does not read what it is sent (dropped).
+    SLOW_READER = "slow_reader"
 
 
 OnRefused = Callable[[str, Refusal], Awaitable[None]]
@@ -60,13 +63,29 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
     could be held open without a token, each answering pings.
     """
 
-    def __init__(self, *, sign_in_timeout_s: float = 10.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        sign_in_timeout_s: float = 10.0,
+        max_queued_bytes: int = MAX_QUEUED_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(max_queued_bytes=max_queued_bytes, **kwargs)
+        self.eio: BoundedEngineServer
         self.on_refused: OnRefused | None = None
         self.sign_in_timeout_s = sign_in_timeout_s
         self._deadlines: dict[str, asyncio.TimerHandle] = {}
 
+    def _engineio_server_class(self) -> type[BoundedEngineServer]:
+        return BoundedEngineServer
+
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> None:
+        self.eio.remember(eio_sid, environ.get("aiohttp.request"))
+        outbox = self.eio.outbox(eio_sid)
+        if outbox is not None:
+            outbox.on_overflow = lambda: self.start_background_task(
+                self._refuse, eio_sid, Refusal.SLOW_READER, close=True
+            )
         await super()._handle_eio_connect(eio_sid, environ)
         loop = asyncio.get_running_loop()
         self._deadlines[eio_sid] = loop.call_later(
@@ -77,6 +96,7 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
         deadline = self._deadlines.pop(eio_sid, None)
         if deadline is not None:
             deadline.cancel()
+        self.eio.forget(eio_sid)
         await super()._handle_eio_disconnect(eio_sid, reason)
 
     def _sign_in_due(self, eio_sid: str) -> None:
@@ -168,7 +188,8 @@ class GuardedServer(socketio.AsyncServer):  # type: ignore[misc]  # untyped base
             await self._send_packet(eio_sid, reply)
         if close:
             # Not awaited here: engine.io's close waits for this very message's handling.
-            self.start_background_task(self.eio.disconnect, eio_sid)
+            # Dropped, not closed politely: nothing queued is worth waiting for.
+            self.start_background_task(self.eio.drop, eio_sid)
 
 
 def _event_id(data: str) -> tuple[str | None, int] | None:

@@ -12,7 +12,6 @@ from signaling.protocol import (
     KickedEvent,
     MemberInfo,
     MessageInfo,
-    PresenceInfo,
     PropertiesChangedEvent,
     RemoveUserRequest,
     RoomEndedEvent,
@@ -90,14 +89,6 @@ async def require_member(hub: Hub, room_id: str, user_id: str) -> Room:
     return room
 
 
-async def presence_list(hub: Hub) -> list[dict[str, Any]]:
-    users = []
-    for session in await hub.store.online():
-        state = await hub.store.presence_of(session.user_id)
-        users.append(dump(PresenceInfo(user_id=session.user_id, name=session.name, state=state)))
-    return users
-
-
 async def depart(
     hub: Hub,
     room_id: str,
@@ -165,12 +156,12 @@ def register(hub: Hub) -> None:
 
     @hub.handle("presence.list")
     async def list_presence(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
-        return {"users": await presence_list(hub)}
+        return {"users": hub.presence_list()}
 
     @hub.handle("presence.subscribe")
     async def subscribe(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
         await hub.sio.enter_room(caller.sid, PRESENCE_ROOM)
-        return {"users": await presence_list(hub)}
+        return {"users": hub.presence_list()}
 
     @hub.handle("presence.unsubscribe")
     async def unsubscribe(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:

@@ -20,13 +20,14 @@ import socketio
 from pydantic import ValidationError
 
 from signaling.auth import check_secret, verify_token
-from signaling.enums import PresenceState
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import (
     MAX_PAYLOAD_BYTES,
     PROTOCOL_VERSION,
     REQUESTS,
+    PresenceBatchEvent,
     PresenceChangedEvent,
+    PresenceInfo,
     SessionKickedEvent,
     UserInfo,
     WelcomeEvent,
@@ -35,12 +36,15 @@ from signaling.protocol import (
 )
 from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
+from signaling.server.outbox import MAX_QUEUED_BYTES
 from signaling.server.ratelimit import LogBudget, TokenBucket
 from signaling.store import Session, Store
 
 log = logging.getLogger("parley.server")
 
 PRESENCE_ROOM = "presence"
+# Users per presence.changed push: one change is ~100 bytes of JSON.
+PRESENCE_BATCH_USERS = 500
 ModelT = TypeVar("ModelT", bound=WireModel)
 Handler = Callable[["Hub", "Caller", Any], Awaitable[dict[str, Any]]]
 
@@ -62,11 +66,21 @@ class ServerConfig:
     rejoin_grace_s: float = 30.0
     # How long a connection may stay open without signing in (a CONNECT with a token).
     sign_in_timeout_s: float = 10.0
+    # How much may wait to be sent to one connection; beyond it the client is not
+    # reading (or cannot keep up) and is dropped.
+    max_queued_bytes: int = MAX_QUEUED_BYTES
+    # How long an HTTP connection may stay open without a request in progress (before
+    # its first request head is complete, or after a response).
+    http_idle_timeout_s: float = 10.0
     # How long a call whose invitation was accepted may stay empty before it is forgotten.
     unjoined_call_timeout_s: float = 60.0
     # Web origins whose pages may connect ("*": any). Empty: only clients that send no
     # Origin header (the desktop app, scripts); browsers always send one.
     allowed_origins: tuple[str, ...] = ()
+    # How long presence changes are gathered into one presence.changed push.
+    presence_batch_s: float = 0.05
+    # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
@@ -108,7 +122,12 @@ class Hub:
         self.metrics = Metrics()
         self._callers: dict[str, Caller] = {}
         self._buckets: dict[str, TokenBucket] = {}
-        self._presence_cache: dict[str, PresenceState] = {}
+        # Who is online and in what state, as last announced: the presence list, each
+        # entry a PresenceInfo already dumped for the wire.
+        self._online: dict[str, dict[str, Any]] = {}
+        self._presence_pending: dict[str, PresenceChangedEvent] = {}
+        self._presence_flush: asyncio.TimerHandle | None = None
+        self._presence_sent_at = float("-inf")
         self._tasks: set[asyncio.Task[None]] = set()
         # Hooks the domain modules register for session start and end.
         self.on_session_start: list[Callable[[Caller], Awaitable[None]]] = []
@@ -219,6 +238,8 @@ class Hub:
         limit; garbage beyond that limit ends the connection."""
         if reason is Refusal.SIGN_IN_TIMEOUT:
             self.metrics.refused_connections[reason.value] += 1
+        elif reason is Refusal.SLOW_READER:
+            self.metrics.dropped_connections[reason.value] += 1
         else:
             self.metrics.refused_packets[reason.value] += 1
         caller = self._callers.get(sid)
@@ -307,21 +328,56 @@ class Hub:
         await self.sio.emit(event, dump(model), room=room_channel(room_id), skip_sid=skip_sid)
 
     async def presence_changed(self, user_ids: Iterable[str]) -> None:
-        """Tell presence subscribers about users whose state may have changed."""
+        """Note users whose state may have changed; subscribers hear of the changes in
+        at most one ``presence.changed`` per ``presence_batch_s`` (a user's last state
+        only): a lone change at once, a burst gathered into the next window.
+
+        One push per change to every subscriber made a mass disconnect quadratic: 2,000
+        subscribers leaving at once blocked the loop for 26.6 s (issue 11). Batched,
+        each subscriber gets one message per window however many users changed.
+        """
         for user_id in user_ids:
             session = await self.store.session_of(user_id)
-            online = session is not None
             state = await self.store.presence_of(user_id)
-            key_state = state if online else None
-            if self._presence_cache.get(user_id) == key_state:
+            if session is not None:
+                info = dump(PresenceInfo(user_id=user_id, name=session.name, state=state))
+                if self._online.get(user_id) == info:
+                    continue
+                self._online[user_id] = info
+            elif self._online.pop(user_id, None) is None:
                 continue
-            if key_state is None:
-                self._presence_cache.pop(user_id, None)
-            else:
-                self._presence_cache[user_id] = key_state
-            name = session.name if session else user_id
-            event = PresenceChangedEvent(user_id=user_id, name=name, state=state, online=online)
-            await self.sio.emit("presence.changed", dump(event), room=PRESENCE_ROOM)
+            change = PresenceChangedEvent(
+                user_id=user_id,
+                name=session.name if session else user_id,
+                state=state,
+                online=session is not None,
+            )
+            self._presence_pending[user_id] = change
+        if not self._presence_pending or self._presence_flush is not None:
+            return
+        # The first change after a quiet window goes out now, as part of what caused it;
+        # changes while a push went out less than presence_batch_s ago wait for the window.
+        loop = asyncio.get_running_loop()
+        wait = self._presence_sent_at + self.config.presence_batch_s - loop.time()
+        if wait <= 0:
+            await self._send_presence()
+        else:
+            self._presence_flush = loop.call_later(wait, lambda: self.spawn(self._send_presence()))
+
+    async def _send_presence(self) -> None:
+        self._presence_flush = None
+        self._presence_sent_at = asyncio.get_running_loop().time()
+        changes = list(self._presence_pending.values())
+        self._presence_pending.clear()
+        for start in range(0, len(changes), PRESENCE_BATCH_USERS):
+            batch = PresenceBatchEvent(users=changes[start : start + PRESENCE_BATCH_USERS])
+            await self.sio.emit("presence.changed", dump(batch), room=PRESENCE_ROOM)
+
+    def presence_list(self) -> list[dict[str, Any]]:
+        """Who is online now (``PresenceInfo`` as sent), in the state presence subscribers
+        were (or are being) told. Kept ready to send: every subscriber gets the whole
+        list, so building it must cost no more than copying it."""
+        return list(self._online.values())
 
     def spawn(self, coro: Awaitable[Any]) -> None:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""
@@ -339,6 +395,9 @@ class Hub:
     async def close(self) -> None:
         """Cancel background work (timers, deferred emits)."""
         self.sio.stop_deadlines()
+        if self._presence_flush is not None:
+            self._presence_flush.cancel()
+            self._presence_flush = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

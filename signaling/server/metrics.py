@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+import os
+import resource
 from collections import Counter
+
+#: Gauges passed in at render time: key → (metric name, help text).
+GAUGES: dict[str, tuple[str, str]] = {
+    "rooms": ("parley_rooms", "Rooms with at least one member."),
+    "unjoined_calls": (
+        "parley_unjoined_calls",
+        "Calls an invitation made that nobody has joined yet.",
+    ),
+    "invitations": ("parley_active_invitations", "Invitations still ringing."),
+    "engineio_sockets": (
+        "parley_engineio_sockets",
+        "Engine.IO connections open, signed in or not.",
+    ),
+    "unauthenticated_sockets": (
+        "parley_unauthenticated_sockets",
+        "Engine.IO connections that have not signed in (yet).",
+    ),
+    "queued_bytes": (
+        "parley_queued_bytes",
+        "Bytes waiting to be sent to clients, all connections together.",
+    ),
+    "http_connections": (
+        "parley_http_connections",
+        "HTTP connections open (websockets and long-polls included).",
+    ),
+    "asyncio_tasks": ("parley_asyncio_tasks", "Tasks on the server's event loop."),
+    "resident_bytes": (
+        "parley_process_resident_memory_bytes",
+        "Resident memory of the server process.",
+    ),
+}
 
 
 class Metrics:
-    """What the server counts; gauges that live in the store are passed in at render time."""
+    """What the server counts; gauges that live elsewhere are passed in at render time."""
 
     def __init__(self) -> None:
         self.connections = 0
@@ -15,6 +48,7 @@ class Metrics:
         self.requests: Counter[str] = Counter()
         self.refused_connections: Counter[str] = Counter()
         self.refused_packets: Counter[str] = Counter()
+        self.dropped_connections: Counter[str] = Counter()
 
     def render(self, gauges: dict[str, int]) -> str:
         """The exposition text."""
@@ -22,16 +56,11 @@ class Metrics:
             "# HELP parley_connections Connected, authenticated clients.",
             "# TYPE parley_connections gauge",
             f"parley_connections {self.connections}",
-            "# HELP parley_rooms Rooms with at least one member.",
-            "# TYPE parley_rooms gauge",
-            f"parley_rooms {gauges.get('rooms', 0)}",
-            "# HELP parley_unjoined_calls Calls an invitation made that nobody has joined yet.",
-            "# TYPE parley_unjoined_calls gauge",
-            f"parley_unjoined_calls {gauges.get('unjoined_calls', 0)}",
-            "# HELP parley_active_invitations Invitations still ringing.",
-            "# TYPE parley_active_invitations gauge",
-            f"parley_active_invitations {gauges.get('invitations', 0)}",
         ]
+        for key, (name, help_text) in GAUGES.items():
+            if key in gauges:
+                lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+                lines.append(f"{name} {gauges[key]}")
         lines += _counter(
             "parley_invitations_total", "Invitee outcomes.", "outcome", self.invitations
         )
@@ -49,7 +78,23 @@ class Metrics:
             "reason",
             self.refused_packets,
         )
+        lines += _counter(
+            "parley_dropped_connections_total",
+            "Connections the server closed: slow readers, idle HTTP connections.",
+            "reason",
+            self.dropped_connections,
+        )
         return "\n".join(lines) + "\n"
+
+
+def resident_bytes() -> int:
+    """The process's resident memory now (Linux), else its peak."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if os.uname().sysname == "Darwin" else peak * 1024
 
 
 def _counter(name: str, help_text: str, label: str, values: Counter[str]) -> list[str]:

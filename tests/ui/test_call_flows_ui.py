@@ -57,6 +57,8 @@ async def test_outgoing_call_shows_the_ringing_page_then_declined(
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob = await bots("bob")
+    # As a person would: Bob shows in the online list (with his name) before the call.
+    await wait_until(lambda: any(u.user_id == "bob" for u in alice.app.bridge.users))
     alice.call("bob", video=False)
     await alice.wait_for_page(alice.outgoing_page)
     view = alice.outgoing_page.view
