@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _server_process import start_server  # noqa: E402
+
 from signaling.auth import mint_token  # noqa: E402
 from tests.support.deaf_client import DeafPolling, DeafWebSocket, idle_connection  # noqa: E402
 from tests.support.raw_socketio import RawSocket  # noqa: E402
@@ -251,24 +253,6 @@ async def none(lab: Lab, seconds: float) -> None:
 # --- the run --------------------------------------------------------------------------
 
 
-def start_server(secret: str) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PARLEY_SECRET": secret}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "signaling.server.cli", "--port", "0", "--log-level", "ERROR"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("parley-server listening on "):
-        proc.kill()
-        raise RuntimeError(f"server did not start: {line!r}")
-    return proc, line.split()[-1]
-
-
 async def run_phase(
     lab: Lab, name: str, attack: Attack, seconds: float, rest: float
 ) -> dict[str, Any]:
@@ -303,7 +287,7 @@ async def run_phase(
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     secret = secrets.token_urlsafe(48)
-    proc, url = start_server(secret)
+    proc, url = start_server(secret, "ERROR")
     lab = Lab(proc, url, secret)
     phases = []
     try:

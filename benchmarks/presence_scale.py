@@ -32,7 +32,6 @@ import os
 import resource
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -46,6 +45,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _server_process import start_server  # noqa: E402
 
 from signaling.auth import mint_token  # noqa: E402
 
@@ -161,23 +162,6 @@ async def _worker(
 
 
 # --- the server and the bystander --------------------------------------------------------
-
-
-def start_server(secret: str) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PARLEY_SECRET": secret}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "signaling.server.cli", "--port", "0", "--log-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("parley-server listening on "):
-        proc.kill()
-        raise RuntimeError(f"server did not start: {line!r}")
-    return proc, line.split()[-1]
 
 
 def step(what: str) -> None:
