@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 from app.kit.views.call import IncomingCallView
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
-from widgets.plain_text import ElidedLabel, PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel, id_hint
 from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
@@ -48,6 +48,10 @@ class IncomingCallBanner(QFrame):
         self.avatar.setFixedSize(48, 48)
         self.name_label = ElidedLabel(self)
         self.name_label.setObjectName("panelTitle")
+        #: The caller's user ID, when their name is not it: anyone may be called "Alice".
+        self.id_label = ElidedLabel(self)
+        self.id_label.setObjectName("panelMuted")
+        self.id_label.hide()
         self.kind_label = PlainLabel(self)
         self.kind_label.setObjectName("panelMuted")
         self.decline_button = RoundButton(
@@ -67,6 +71,7 @@ class IncomingCallBanner(QFrame):
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(self.name_label)
+        text.addWidget(self.id_label)
         text.addWidget(self.kind_label)
         row = QHBoxLayout(self)
         row.setContentsMargins(14, 12, 14, 12)
@@ -87,6 +92,9 @@ class IncomingCallBanner(QFrame):
         self._view = view
         self.avatar.set_user(view.caller.id, view.caller.name)
         self.name_label.setText(view.caller.name or view.caller.id)
+        hint = id_hint(view.caller.id, view.caller.name)
+        self.id_label.setText(hint)
+        self.id_label.setVisible(bool(hint))
         self.kind_label.setText(invitation_text(self, view))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -140,7 +148,6 @@ class IncomingCallPage(RingingPage):
     def set_view(self, view: IncomingCallView) -> None:
         """Show ``view``; a video call shows the camera preview behind."""
         self._view = view
-        self.avatar.set_user(view.caller.id, view.caller.name)
-        self.name_label.setText(view.caller.name or view.caller.id)
+        self.show_person(view.caller.id, view.caller.name)
         self.kind_label.setText(invitation_text(self, view))
         self.preview.setVisible(view.is_video and view.camera_on)

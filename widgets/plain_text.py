@@ -89,3 +89,12 @@ def set_plain_tool_tip(widget: QWidget, text: str) -> None:
     """Show ``text`` as ``widget``'s tool tip exactly as written, never as HTML."""
     # Tool tips have no text format: one that might be HTML is escaped into HTML.
     widget.setToolTip(GuiQt.convertFromPlainText(text) if GuiQt.mightBeRichText(text) else text)
+
+
+def id_hint(user_id: str, name: str) -> str:
+    """The user ID to show beside a display name, or "" when the name is the ID.
+
+    Display names are not unique: anyone may call themselves "Alice". Where who someone
+    is matters (a call ringing), the ID — unique on the server — is shown too.
+    """
+    return "" if name.strip().casefold() in ("", user_id.casefold()) else user_id

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWi
 
 from widgets.avatar_view import AvatarView
 from widgets.call_style import call_style_sheet
-from widgets.plain_text import ElidedLabel, PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel, id_hint
 from widgets.round_button import RoundButton
 from widgets.theme import Colors
 from widgets.video_view import VideoView
@@ -54,6 +54,11 @@ class RingingPage(QFrame):
         self.name_label = ElidedLabel(self)
         self.name_label.setObjectName("stageHeadline")
         self.name_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        #: The user ID under the name, when the name is not the ID (names are not unique).
+        self.id_label = ElidedLabel(self)
+        self.id_label.setObjectName("stageText")
+        self.id_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.id_label.hide()
         self.status_label = PlainLabel(self)
         self.status_label.setObjectName("stageText")
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -72,6 +77,7 @@ class RingingPage(QFrame):
         column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addSpacing(8)
         column.addWidget(self.name_label)
+        column.addWidget(self.id_label)
         column.addWidget(self.status_label)
         column.addStretch(3)
         for position, row in enumerate(rows):
@@ -82,6 +88,14 @@ class RingingPage(QFrame):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(self.preview, 0, 0)
         grid.addLayout(column, 0, 0)
+
+    def show_person(self, user_id: str, name: str) -> None:
+        """The avatar, the name and, when the name is not the ID, the ID under it."""
+        self.avatar.set_user(user_id, name)
+        self.name_label.setText(name or user_id)
+        hint = id_hint(user_id, name)
+        self.id_label.setText(hint)
+        self.id_label.setVisible(bool(hint))
 
     @Slot(object)
     def set_preview_frame(self, frame: npt.NDArray[np.uint8]) -> None:

@@ -195,6 +195,27 @@ def test_incoming_banner_accepts_declines_and_opens(qtbot: QtBot) -> None:
         )
 
 
+def test_a_caller_whose_name_is_not_their_id_is_shown_with_the_id(qtbot: QtBot) -> None:
+    banner = IncomingCallBanner(LIGHT)
+    page = IncomingCallPage(DARK)
+    qtbot.addWidget(banner)
+    qtbot.addWidget(page)
+    impostor = IncomingCallView(call_id="c", caller=User("mallory", "Alice"), is_video=False)
+    alice = IncomingCallView(call_id="c", caller=User("alice", "alice "), is_video=False)
+
+    for view in (impostor, alice):
+        banner.set_view(view)
+        page.set_view(view)
+        shown = view is impostor
+        assert banner.id_label.isVisibleTo(banner) is shown
+        assert page.id_label.isVisibleTo(page) is shown
+
+    banner.set_view(impostor)
+    page.set_view(impostor)
+    assert (banner.name_label.text(), banner.id_label.text()) == ("Alice", "mallory")
+    assert (page.name_label.text(), page.id_label.text()) == ("Alice", "mallory")
+
+
 def test_incoming_page_shows_a_preview_for_video_calls(qtbot: QtBot) -> None:
     page = IncomingCallPage(DARK)
     qtbot.addWidget(page)
