@@ -266,10 +266,9 @@ class CallHistoryStore:
         from any later run of the app with ``interrupted`` set."""
         if not self._insert(entry, unfinished=True):
             return None
-        where, params = self._where("call_id = ? AND unfinished = 1")
-        sql = f"SELECT MAX(id) FROM calls{where}"
-        rows = self._run(sql, [*params, entry.call_id])
-        if not rows or rows[0][0] is None:
+        # The row just inserted on this connection (the trim after it inserts nothing).
+        rows = self._run("SELECT last_insert_rowid()")
+        if not rows or not rows[0][0]:
             return None
         entry_id: int = int(rows[0][0])  # type: ignore[call-overload]
         self._live.add(entry_id)

@@ -8,6 +8,7 @@ in ``tests/integration/app/test_call_history_flows.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -352,6 +353,27 @@ def test_a_file_of_the_first_schema_is_upgraded_with_its_calls(db_path: Path, cl
         False,
         False,
     )
+
+
+def test_a_call_begun_then_completed_is_one_row_whoever_is_shown(
+    db_path: Path, clock: Clock
+) -> None:
+    history = CallHistory(db_path, clock=clock)
+    history.set_account("someone-else")  # the list shows another account meanwhile
+    answered = dataclasses.replace(
+        entry("c1", 10.0), outcome=CallOutcome.ANSWERED, seen=True, account="me"
+    )
+
+    entry_id = history.begin(answered)
+    assert entry_id is not None
+    history.set_account("me")
+    (going,) = history.entries()
+    assert going.in_progress
+    assert history.complete(entry_id, dataclasses.replace(answered, duration_s=42))
+
+    (done,) = history.entries()
+    assert (done.entry_id, done.duration_s, done.in_progress) == (entry_id, 42, False)
+    history.close()
 
 
 def test_a_file_from_a_newer_parley_is_left_alone(
