@@ -30,8 +30,9 @@ from socketio import packet
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.outbox import MAX_QUEUED_BYTES, BoundedEngineServer
 
-#: Event names python-socketio gives to its own connection handlers.
-RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+#: Event names python-socketio gives to its own handlers: the connection handlers, and
+#: "*" (the catch-all, which an event of that name would call with the wrong arguments).
+RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "*"})
 # "2" (EVENT), an optional namespace, then the request id: what a reply needs, read
 # from a packet whose JSON could not be decoded.
 _EVENT_ID = re.compile(r"2(?:(/[^,]*),)?(\d{1,20})(?!\d)")

@@ -60,7 +60,7 @@ async def still_serves(sock: RawSocket) -> None:
 # --- reserved event names -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["connect", "disconnect", "connect_error"])
+@pytest.mark.parametrize("name", ["connect", "disconnect", "connect_error", "*"])
 async def test_reserved_event_names_are_refused(
     server: RunningServer, raw: RawFactory, name: str
 ) -> None:

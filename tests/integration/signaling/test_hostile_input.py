@@ -8,6 +8,7 @@ so that Hypothesis's synchronous examples can drive them quickly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
@@ -141,8 +142,11 @@ class World:
         )
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[World]:
+# Every attack goes over both Engine.IO transports: long-polling has its own paths
+# (POST bodies with several packets, a queue drained by GETs).
+@pytest.fixture(scope="module", params=["websocket", "polling"])
+def world(request: pytest.FixtureRequest) -> Iterator[World]:
+    transport: str = request.param
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -167,7 +171,7 @@ def world() -> Iterator[World]:
         await attacker.connect(
             server.url,
             auth={"token": mint_token(TEST_SECRET, "mallory", "Mallory")},
-            transports=["websocket"],
+            transports=[transport],
         )
         await attacker.call("room.join", {"room_id": ATTACKER_ROOM})
         await attacker.call(
@@ -179,7 +183,10 @@ def world() -> Iterator[World]:
     yield w
 
     async def teardown() -> None:
-        await w.attacker.disconnect()
+        # A long-polling client's goodbye waits for its pending GET, which the server
+        # holds up to a ping interval (docs/protocol.md); stopping the server ends it.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(w.attacker.disconnect(), 2)
         for client in w.bystanders:
             await client.close()
         await w.server.stop()
