@@ -14,9 +14,11 @@ import contextlib
 import inspect
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import socketio
 from pydantic import ValidationError
@@ -48,6 +50,7 @@ from signaling.protocol import (
     WelcomeEvent,
     WireModel,
 )
+from signaling.tls import TlsError, client_context, is_encrypted
 
 log = logging.getLogger("parley.client")
 
@@ -89,9 +92,13 @@ class SignalingClient(AudioRoomRequests):
         backoff_max_s: float = 5.0,
         reconnect_timeout_s: float = 120.0,
         request_timeout_s: float = 10.0,
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
         self._token = token
+        # https/wss: certificates are verified against the system's trust store, or
+        # against ``ca_file`` alone (a self-hosted server's own CA).
+        self._ca_file = ca_file
         self._reconnect = reconnect
         self._backoff_initial = backoff_initial_s
         self._backoff_max = backoff_max_s
@@ -198,7 +205,15 @@ class SignalingClient(AudioRoomRequests):
         token = self._token() if callable(self._token) else self._token
         if inspect.isawaitable(token):
             token = await token
-        sio = socketio.AsyncClient(reconnection=False)
+        options: dict[str, Any] = {}
+        tls: ssl.SSLContext | None = None
+        if is_encrypted(self.url):
+            try:
+                tls = client_context(self._ca_file)
+            except TlsError as exc:
+                raise SignalingError(ErrorCode.NOT_CONNECTED, str(exc)) from None
+            options["websocket_extra_options"] = {"ssl": tls}
+        sio = socketio.AsyncClient(reconnection=False, **options)
         self._install_handlers(sio)
         self._connect_error = ""
         self._welcome = asyncio.get_running_loop().create_future()
@@ -212,6 +227,11 @@ class SignalingClient(AudioRoomRequests):
             welcome = await asyncio.wait_for(self._welcome, self._request_timeout)
         except (socketio.exceptions.ConnectionError, TimeoutError, OSError) as exc:
             await sio.disconnect()
+            problem = await _certificate_problem(self.url, tls) if tls is not None else None
+            if problem is not None:
+                raise SignalingError(
+                    ErrorCode.NOT_CONNECTED, f"cannot connect to {self.url}: {problem}"
+                ) from None
             raise self._refusal(exc) from None
         self._sio = sio
         self.user = welcome.user
@@ -668,3 +688,21 @@ class SignalingClient(AudioRoomRequests):
 
     async def send_room_command(self, room_id: str, command: str, to: Iterable[str] = ()) -> None:
         await self.request("room.command", {"room_id": room_id, "command": command, "to": list(to)})
+
+
+async def _certificate_problem(url: str, tls: ssl.SSLContext) -> str | None:
+    """Why the server's certificate is not trusted, if that is why a connection failed
+    (Engine.IO reports only "Connection error"); None for any other reason."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or 443
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, port, ssl=tls, server_hostname=host), 5
+        )
+    except ssl.SSLCertVerificationError as exc:
+        return f"the server's certificate is not trusted ({exc.verify_message})"
+    except (OSError, TimeoutError):
+        return None
+    writer.close()
+    return None

@@ -116,7 +116,21 @@ class MainWindow(QMainWindow):
                 ServerMode.SHARED: self.tr("Local server, shared with another Parley window"),
                 ServerMode.REMOTE: self.tr("Server"),
             }
-            self.server_label.setText(html.escape(f"{texts[status.mode]} · {status.url}"))
+            text = f"{texts[status.mode]} · {status.url}"
+            if status.unencrypted:
+                # Tokens, names, messages and call set-up cross the network in the clear.
+                warning = self.tr("not encrypted")
+                self._set_server_text(self._colors.danger, f"{text} · {warning}")
+                set_plain_tool_tip(
+                    self.server_label,
+                    self.tr(
+                        "This server is reached without TLS: anyone on the network between "
+                        "you can read who you call and what you write. Use an https:// address."
+                    ),
+                )
+            else:
+                self.server_label.setText(html.escape(text))
+                self.server_label.setToolTip("")
 
     @Slot()
     def show_home(self) -> None:

@@ -14,10 +14,12 @@ __all__ = ["ServerInfo", "connect"]
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """Where to sign in: the server's URL and the user's token (or a function making one)."""
+    """Where to sign in: the server's URL, the user's token (or a function making one)
+    and the CA file to verify its certificate with (None: the system's trust store)."""
 
     url: str
     token: TokenSource
+    ca_file: str | None = None
 
 
 async def connect(
@@ -25,7 +27,7 @@ async def connect(
 ) -> SignalingClient:
     """A signed-in client for ``server``; a refusal is reported (the kit's ``on_error``)
     and raised as :class:`KitException`."""
-    client = SignalingClient(server.url, server.token)
+    client = SignalingClient(server.url, server.token, ca_file=server.ca_file)
     try:
         await client.connect()
     except SignalingError as exc:

@@ -78,7 +78,7 @@ class AccountKits:
         if client is None:
             return  # signed out again meanwhile
         server = self._server
-        info = ServerInfo(server.url, lambda: server.mint_token(user_id, name))
+        info = ServerInfo(server.url, lambda: server.mint_token(user_id, name), server.ca_file)
         settings = self.settings
         await self.calls.init(
             User(user_id, name),

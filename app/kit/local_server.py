@@ -43,6 +43,7 @@ DEFAULT_PORT = 8719
 ENV_PORT = "PARLEY_LOCAL_PORT"
 ENV_SERVER_URL = "PARLEY_SERVER_URL"
 ENV_SECRET = "PARLEY_SECRET"
+ENV_CA_FILE = "PARLEY_CA_FILE"
 SECRET_FILE_NAME = "local-secret"
 # 36 random bytes are exactly 48 url-safe characters.
 _SECRET_BYTES = 36
@@ -78,6 +79,9 @@ class ServerStatus:
     mode: ServerMode | None = None
     url: str = ""
     error: str = ""
+    #: Open, unencrypted (http/ws) and not on this machine: what crosses the network
+    #: can be read on the way; the window says so.
+    unencrypted: bool = False
 
 
 def config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -155,12 +159,20 @@ class ServerSettings:
     remote_url: str | None = None
     remote_secret: str | None = None
     secret_path: Path | None = None
+    #: A CA file (PEM) to verify a remote server's certificate with, instead of the
+    #: system's trust store (a self-hosted server with its own CA).
+    ca_file: str | None = None
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, server_url: str | None = None
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        server_url: str | None = None,
+        ca_file: str | None = None,
     ) -> ServerSettings:
-        """Settings from the environment; ``server_url`` (``--server``) wins over it."""
+        """Settings from the environment; ``server_url`` (``--server``) and ``ca_file``
+        (``--ca-file``) win over it."""
         env = os.environ if environ is None else environ
         try:
             port = int(env.get(ENV_PORT, DEFAULT_PORT))
@@ -171,6 +183,7 @@ class ServerSettings:
             remote_url=server_url or env.get(ENV_SERVER_URL) or None,
             remote_secret=env.get(ENV_SECRET) or None,
             secret_path=config_dir(env) / SECRET_FILE_NAME,
+            ca_file=ca_file or env.get(ENV_CA_FILE) or None,
         )
 
 
@@ -186,8 +199,11 @@ class ServerHandle:
         *,
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
+        ca_file: str | None = None,
     ) -> None:
         self.url = url
+        #: The CA file clients verify this server's certificate with (None: the system's).
+        self.ca_file = ca_file
         self._secret = secret
         self._mode = mode
         self._running = running
@@ -268,8 +284,18 @@ async def open_server(settings: ServerSettings) -> ServerHandle:
             check_secret(settings.remote_secret)
         except ValueError as exc:
             raise ServerError(f"{ENV_SECRET}: {exc}") from None
+        if settings.ca_file:
+            from signaling.tls import TlsError, client_context
+
+            try:
+                client_context(settings.ca_file)  # a bad file is told now, not at sign-in
+            except TlsError as exc:
+                raise ServerError(str(exc)) from None
         return ServerHandle(
-            settings.remote_url.rstrip("/"), settings.remote_secret, ServerMode.REMOTE
+            settings.remote_url.rstrip("/"),
+            settings.remote_secret,
+            ServerMode.REMOTE,
+            ca_file=settings.ca_file,
         )
     path = settings.secret_path or config_dir() / SECRET_FILE_NAME
     secret = load_or_create_secret(path)

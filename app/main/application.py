@@ -63,7 +63,9 @@ def make_client_factory(server: ServerHandle) -> ClientFactory:
     from signaling.client import SignalingClient
 
     def make(user_id: str, name: str) -> SignalingClient:
-        return SignalingClient(server.url, lambda: server.mint_token(user_id, name))
+        return SignalingClient(
+            server.url, lambda: server.mint_token(user_id, name), ca_file=server.ca_file
+        )
 
     return make
 
@@ -131,7 +133,9 @@ class Application:
             elif options.server is not None:
                 self.server = await options.server()
             else:
-                settings = ServerSettings.from_env(server_url=options.server_url)
+                settings = ServerSettings.from_env(
+                    server_url=options.server_url, ca_file=options.ca_file
+                )
                 self.server = await open_server(settings)
         except ServerError as exc:
             self.bridge.fail(str(exc))

@@ -41,6 +41,8 @@ class Options:
     call: list[str] = field(default_factory=list)
     #: A remote server's URL (``--server``); the local server otherwise.
     server_url: str | None = None
+    #: A CA file (PEM) for a remote server's certificate (``--ca-file``).
+    ca_file: str | None = None
     #: A server already open, or how to open one (tests): instead of the local server.
     server: ServerHandle | Callable[[], Awaitable[ServerHandle]] | None = None
     #: The settings store (device choices, the last sign-in); the user's own by default.
@@ -75,6 +77,12 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
         help="use this parley-server (its secret in $PARLEY_SECRET) instead of the local one",
     )
     parser.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="verify an https --server's certificate with this CA instead of the system's "
+        "(a self-hosted server; default: $PARLEY_CA_FILE)",
+    )
+    parser.add_argument(
         "--theme", choices=[t.value for t in Theme], default=Theme.AUTO.value, help="colours"
     )
     parser.add_argument(
@@ -96,5 +104,6 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
         name=args.name or "",
         call=calls,
         server_url=args.server,
+        ca_file=args.ca_file,
     )
     return options, args.log_level, qt_args

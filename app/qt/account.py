@@ -87,8 +87,16 @@ class AccountBridge(QObject):
         self._wake_waiting()
 
     def _ready(self, server: ServerHandle) -> ServerStatus:
+        from signaling.tls import plain_to_network
+
         remote = server.mode is ServerMode.REMOTE
-        return ServerStatus(ServerPhase.READY, remote, server.mode, server.url)
+        return ServerStatus(
+            ServerPhase.READY,
+            remote,
+            server.mode,
+            server.url,
+            unencrypted=plain_to_network(server.url),
+        )
 
     def _on_mode_changed(self, mode: ServerMode) -> None:
         if self._server is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,11 +107,13 @@ class RunningServer:
     port: int
     hub: Hub
     runner: web.AppRunner = field(repr=False)
+    #: Whether it serves TLS (``https``/``wss``).
+    tls: bool = False
     _stopped: bool = field(default=False, repr=False)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     async def stop(self) -> None:
         """Close every connection and release the port; idempotent."""
@@ -123,17 +126,24 @@ class RunningServer:
 
 
 async def start_server(
-    config: ServerConfig, host: str = "127.0.0.1", port: int = 0, store: Store | None = None
+    config: ServerConfig,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    store: Store | None = None,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> RunningServer:
-    """Start listening (``port=0`` picks a free port) and return the running server."""
+    """Start listening (``port=0`` picks a free port) and return the running server;
+    with ``ssl_context`` (:func:`signaling.tls.server_context`) it serves https/wss."""
     app, hub = build_app(config, store)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     if runner.server is not None:
         app[SWEEPER].start(runner.server)
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
     await site.start()
     addresses: list[Any] = list(runner.addresses)
     actual = int(addresses[0][1]) if addresses else port
-    log.info("parley-server listening on http://%s:%d", host, actual)
-    return RunningServer(host, actual, hub, runner)
+    running = RunningServer(host, actual, hub, runner, tls=ssl_context is not None)
+    log.info("parley-server listening on %s", running.url)
+    return running

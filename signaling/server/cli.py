@@ -14,16 +14,18 @@ import os
 import resource
 import secrets
 import signal
+import ssl
 import sys
 
 from signaling.auth import DEFAULT_TTL_S, mint_token
 from signaling.server.app import start_server
 from signaling.server.hub import ServerConfig
+from signaling.tls import TlsError, server_context
 
 DEFAULT_PORT = 8719
 # Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
 # would take such a value for an option, so "--secret -x" is joined as "--secret=-x".
-_VALUE_OPTIONS = ("--secret", "--allowed-origin", "--metrics-token")
+_VALUE_OPTIONS = ("--secret", "--allowed-origin", "--metrics-token", "--tls-cert", "--tls-key")
 
 
 def _is_loopback(host: str) -> bool:
@@ -57,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
         help="require 'Authorization: Bearer <token>' on /metrics "
         "(default: $PARLEY_METRICS_TOKEN; none: /metrics is open)",
     )
+    parser.add_argument(
+        "--tls-cert", help="serve https/wss with this certificate chain (PEM); needs --tls-key"
+    )
+    parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     parser.add_argument("--log-level", default="INFO", help="logging level")
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
@@ -138,12 +144,14 @@ def _allowed_origins(given: list[str] | None) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in given if origin.strip())
 
 
-async def _serve(host: str, port: int, config: ServerConfig) -> None:
+async def _serve(
+    host: str, port: int, config: ServerConfig, tls: ssl.SSLContext | None = None
+) -> None:
     _tune_garbage_collector()
     _raise_open_file_limit()
     _return_freed_memory()
     collector = asyncio.get_running_loop().create_task(_collect_young_garbage())
-    server = await start_server(config, host, port)
+    server = await start_server(config, host, port, ssl_context=tls)
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -195,8 +203,16 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("parley-server: give both --tls-cert and --tls-key, or neither", file=sys.stderr)
+        return 2
     try:
-        asyncio.run(_serve(args.host, args.port, config))
+        tls = server_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    except TlsError as exc:
+        print(f"parley-server: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve(args.host, args.port, config, tls))
     except OSError as exc:
         print(f"parley-server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

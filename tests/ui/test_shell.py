@@ -24,7 +24,9 @@ from signaling.protocol import (
 )
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
+from signaling.tls import server_context
 from tests.support.signaling import TEST_SECRET, ClientFactory
+from tests.support.test_ca import TestCA
 from tests.ui.conftest import close_app
 from widgets.signin_page import SETTINGS_NAME, SETTINGS_USER_ID, SignInPage
 from widgets.user_list import STATE_TEXT_ROLE
@@ -323,5 +325,53 @@ async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
         assert refused == [(SignInProblem.UNREACHABLE, why)]
         assert page.error_label.text() == f"The server is not available: {why}"
         assert window.stack.currentWidget() is page
+    finally:
+        await close_app(app)
+
+
+# --- a server reached over TLS, or not ---------------------------------------------------
+
+
+async def test_the_window_signs_in_to_a_tls_server_with_its_own_ca(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    ca = TestCA(tmp_path)
+    files = ca.issue("127.0.0.1")
+    server = await start_server(
+        ServerConfig(secret=TEST_SECRET),
+        "127.0.0.1",
+        0,
+        ssl_context=server_context(files.cert, files.key),
+    )
+    opened: asyncio.Future[ServerHandle] = asyncio.get_running_loop().create_future()
+    opened.set_result(
+        ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE, ca_file=str(ca.ca_file))
+    )
+    app = pending_app(tmp_path, opened)
+    try:
+        assert await app.start()
+        window = app.window
+        assert window.server_label.text() == f"Server · {server.url}"  # no warning
+        app.bridge.sign_in("alice", "Alice")
+        await wait_until(lambda: window.stack.currentWidget() is window.home_page)
+        assert [s.user_id for s in await server.hub.store.online()] == ["alice"]
+    finally:
+        await close_app(app)
+        await server.stop()
+
+
+async def test_an_unencrypted_server_on_the_network_is_flagged(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    opened: asyncio.Future[ServerHandle] = asyncio.get_running_loop().create_future()
+    opened.set_result(ServerHandle("http://192.0.2.7:8719", TEST_SECRET, ServerMode.REMOTE))
+    app = pending_app(tmp_path, opened)
+    try:
+        assert await app.start()
+        label = app.window.server_label
+        assert "Server · http://192.0.2.7:8719 · not encrypted" in label.text()
+        assert "without TLS" in label.toolTip()
+        await asyncio.sleep(0.05)  # let the status bar lay the longer text out
+        app.window.grab().save(str(tmp_path / "unencrypted.png"))
     finally:
         await close_app(app)
