@@ -73,6 +73,16 @@ class Mesh:
         self._closed = False
 
     @property
+    def ice_servers(self) -> list[RTCIceServer]:
+        """The STUN/TURN servers links created from now on use."""
+        return list(self._ice_servers)
+
+    def set_ice_servers(self, servers: Sequence[RTCIceServer]) -> None:
+        """Use ``servers`` for links created from now on (fresh TURN credentials);
+        links already up keep theirs."""
+        self._ice_servers = list(servers)
+
+    @property
     def peers(self) -> Mapping[str, PeerLink]:
         """The live links by remote user id (read-only view)."""
         return MappingProxyType(self._links)

@@ -15,6 +15,7 @@ import inspect
 import logging
 import random
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ from signaling.enums import CallType, RoomStateChangedReason
 from signaling.errors import REFUSED_TOKEN, ErrorCode, SignalingError
 from signaling.protocol import (
     EVENTS,
+    IceServerInfo,
     InviteeState,
     KickedEvent,
     MessageInfo,
@@ -51,6 +53,9 @@ from signaling.protocol import (
     WireModel,
 )
 from signaling.tls import TlsError, client_context, is_encrypted
+
+#: TURN credentials are made for about an hour; older ones are fetched again.
+ICE_SERVERS_MAX_AGE_S = 1800.0
 
 log = logging.getLogger("parley.client")
 
@@ -113,6 +118,9 @@ class SignalingClient(AudioRoomRequests):
         self._closing = False
         self._connect_error = ""
         self._welcome: asyncio.Future[WelcomeEvent] | None = None
+        # The ICE servers the server gave (welcome or session.ice_servers), and when.
+        self._ice_servers: list[IceServerInfo] = []
+        self._ice_servers_at = 0.0
         self._reconnect_task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Future[Any]] = set()
         self.user: UserInfo | None = None
@@ -235,6 +243,8 @@ class SignalingClient(AudioRoomRequests):
             raise self._refusal(exc) from None
         self._sio = sio
         self.user = welcome.user
+        self._ice_servers = list(welcome.ice_servers)
+        self._ice_servers_at = time.monotonic()
         return welcome.user
 
     def _refusal(self, exc: BaseException) -> SignalingError:
@@ -490,6 +500,23 @@ class SignalingClient(AudioRoomRequests):
         """Everyone online now, with what they are doing."""
         answer = await self.request("presence.list", {})
         return [self._parse(PresenceInfo, u, "presence") for u in answer.get("users", [])]
+
+    async def ice_servers(self, max_age_s: float = ICE_SERVERS_MAX_AGE_S) -> list[IceServerInfo]:
+        """The STUN/TURN servers to use for a new peer link. TURN credentials are valid
+        about an hour: ones older than ``max_age_s`` are fetched again
+        (``session.ice_servers``); if that fails, the ones held are returned."""
+        if self._ice_servers and time.monotonic() - self._ice_servers_at > max_age_s:
+            try:
+                answer = await self.request("session.ice_servers", {})
+                servers = answer.get("ice_servers")
+                if not isinstance(servers, list):
+                    raise SignalingError(ErrorCode.PROTOCOL, "malformed ice_servers")
+                fresh = [self._parse(IceServerInfo, s, "ice server") for s in servers]
+            except SignalingError as exc:
+                log.warning("cannot renew the ICE servers: %s", exc)
+            else:
+                self._ice_servers, self._ice_servers_at = fresh, time.monotonic()
+        return list(self._ice_servers)
 
     async def subscribe_presence(self) -> list[PresenceInfo]:
         """Receive ``PresenceChangedEvent`` from now on; returns who is online now."""

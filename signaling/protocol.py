@@ -264,10 +264,21 @@ class RoomCommandRequest(WireModel):
 # --- server pushes (server → client) --------------------------------------------------
 
 
+class IceServerInfo(WireModel):
+    """A STUN or TURN server for WebRTC, as ``RTCIceServer`` takes it; TURN entries carry
+    time-limited credentials (``username`` is ``"<expiry>:<user_id>"``)."""
+
+    urls: list[Annotated[str, StringConstraints(min_length=1, max_length=512)]]
+    username: str = ""
+    credential: str = ""
+
+
 class WelcomeEvent(WireModel):
     protocol: int
     user: UserInfo
     server_time_ms: int
+    #: The ICE servers to use (empty: none configured; host candidates only).
+    ice_servers: list[IceServerInfo] = Field(default_factory=list)
 
 
 class SessionKickedEvent(WireModel):
@@ -421,6 +432,7 @@ class RoomCommandEvent(WireModel):
 # Event name → model of its payload. One table for both directions keeps the names in one place.
 REQUESTS: dict[str, type[WireModel]] = {
     "session.sign_out": SignOutRequest,
+    "session.ice_servers": EmptyRequest,
     "presence.list": EmptyRequest,
     "presence.subscribe": EmptyRequest,
     "presence.unsubscribe": EmptyRequest,

@@ -11,6 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
+from signaling.auth import verify_token
+from signaling.errors import ErrorCode, SignalingError
+from signaling.protocol import dump
 from signaling.server import (
     handlers_invitations,
     handlers_media,
@@ -93,7 +96,22 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
         await seats.close()
         await hub.close()
 
+    async def ice_servers(request: web.Request) -> web.Response:
+        """``GET /v1/ice-servers`` with the socket's token as a Bearer token."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token:
+                raise SignalingError(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>")
+            identity = verify_token(config.secret, token.strip())
+            if await hub.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
+                raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
+        except SignalingError as exc:
+            return web.json_response(exc.to_wire(), status=401)
+        servers = [dump(s) for s in hub.ice_servers_for(identity.user_id)]
+        return web.json_response({"ok": True, "ice_servers": servers})
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/v1/ice-servers", ice_servers)
     app.router.add_get("/metrics", metrics)
     app.on_shutdown.append(on_shutdown)
     return app, hub

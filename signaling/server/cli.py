@@ -25,7 +25,14 @@ from signaling.tls import TlsError, server_context
 DEFAULT_PORT = 8719
 # Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
 # would take such a value for an option, so "--secret -x" is joined as "--secret=-x".
-_VALUE_OPTIONS = ("--secret", "--allowed-origin", "--metrics-token", "--tls-cert", "--tls-key")
+_VALUE_OPTIONS = (
+    "--secret",
+    "--allowed-origin",
+    "--metrics-token",
+    "--tls-cert",
+    "--tls-key",
+    "--turn-secret",
+)
 
 
 def _is_loopback(host: str) -> bool:
@@ -58,6 +65,26 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics-token",
         help="require 'Authorization: Bearer <token>' on /metrics "
         "(default: $PARLEY_METRICS_TOKEN; none: /metrics is open)",
+    )
+    parser.add_argument(
+        "--stun-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="a STUN server for clients (repeatable)",
+    )
+    parser.add_argument(
+        "--turn-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="a TURN server for clients, e.g. turn:turn.example:3478 (repeatable); needs "
+        "--turn-secret",
+    )
+    parser.add_argument(
+        "--turn-secret",
+        help="the TURN server's static-auth-secret (coturn use-auth-secret); clients get "
+        "credentials made from it, valid an hour (default: $PARLEY_TURN_SECRET)",
     )
     parser.add_argument(
         "--tls-cert", help="serve https/wss with this certificate chain (PEM); needs --tls-key"
@@ -195,10 +222,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     try:
+        turn_secret = args.turn_secret or os.environ.get("PARLEY_TURN_SECRET", "")
+        if args.turn_uri and not turn_secret:
+            raise ValueError("--turn-uri needs --turn-secret (or $PARLEY_TURN_SECRET)")
         config = ServerConfig(
             secret=secret,
             allowed_origins=_allowed_origins(args.allowed_origin),
             metrics_token=args.metrics_token or os.environ.get("PARLEY_METRICS_TOKEN", ""),
+            stun_uris=tuple(args.stun_uri),
+            turn_uris=tuple(args.turn_uri),
+            turn_secret=turn_secret,
         )
     except ValueError as exc:
         print(f"parley-server: {exc}", file=sys.stderr)

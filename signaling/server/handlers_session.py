@@ -1,4 +1,5 @@
-"""The session itself: signing out, which revokes the token it signed in with."""
+"""The session itself: signing out (which revokes the token it signed in with), and
+fresh ICE servers."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from signaling.protocol import SignOutRequest
+from signaling.protocol import EmptyRequest, SignOutRequest, dump
 from signaling.server.hub import Caller, Hub
 
 
@@ -30,6 +31,11 @@ def register(hub: Hub) -> None:
             await hub.store.revoke_user(caller.user_id, caller.issued_at)
         hub.spawn(_disconnect_after_answer(hub, caller.sid))
         return {}
+
+    @hub.handle("session.ice_servers")
+    async def ice_servers(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
+        # Fresh TURN credentials, for a client whose welcome's are close to expiring.
+        return {"ice_servers": [dump(s) for s in hub.ice_servers_for(caller.user_id)]}
 
 
 __all__ = ["register"]

@@ -25,6 +25,7 @@ from signaling.protocol import (
     MAX_PAYLOAD_BYTES,
     PROTOCOL_VERSION,
     REQUESTS,
+    IceServerInfo,
     PresenceBatchEvent,
     PresenceChangedEvent,
     PresenceInfo,
@@ -38,6 +39,7 @@ from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
 from signaling.server.outbox import MAX_QUEUED_BYTES
 from signaling.server.ratelimit import LogBudget, TokenBucket
+from signaling.server.turn import ice_servers_for
 from signaling.store import Session, Store
 
 log = logging.getLogger("parley.server")
@@ -81,9 +83,17 @@ class ServerConfig:
     presence_batch_s: float = 0.05
     # When set, GET /metrics needs "Authorization: Bearer <metrics_token>".
     metrics_token: str = ""
+    # ICE servers handed to every signed-in client: STUN URIs as they are, TURN URIs with
+    # credentials made from turn_secret (shared with the TURN server) for turn_ttl_s.
+    stun_uris: tuple[str, ...] = ()
+    turn_uris: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl_s: int = 3600
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
+        if self.turn_uris and not self.turn_secret:
+            raise ValueError("turn_uris need a turn_secret to make credentials with")
 
 
 @dataclass(frozen=True)
@@ -193,7 +203,12 @@ class Hub:
         await asyncio.sleep(0)
         if self._callers.get(caller.sid) is not caller:
             return
-        welcome = WelcomeEvent(protocol=PROTOCOL_VERSION, user=caller.info, server_time_ms=now_ms())
+        welcome = WelcomeEvent(
+            protocol=PROTOCOL_VERSION,
+            user=caller.info,
+            server_time_ms=now_ms(),
+            ice_servers=self.ice_servers_for(caller.user_id),
+        )
         await self.sio.emit("session.welcome", dump(welcome), to=caller.sid)
         for hook in self.on_session_start:
             await hook(caller)
@@ -372,6 +387,17 @@ class Hub:
         for start in range(0, len(changes), PRESENCE_BATCH_USERS):
             batch = PresenceBatchEvent(users=changes[start : start + PRESENCE_BATCH_USERS])
             await self.sio.emit("presence.changed", dump(batch), room=PRESENCE_ROOM)
+
+    def ice_servers_for(self, user_id: str) -> list[IceServerInfo]:
+        """The ICE servers ``user_id`` should use, with fresh TURN credentials."""
+        config = self.config
+        return ice_servers_for(
+            user_id,
+            stun_uris=config.stun_uris,
+            turn_uris=config.turn_uris,
+            turn_secret=config.turn_secret,
+            ttl_s=config.turn_ttl_s,
+        )
 
     def presence_list(self) -> list[dict[str, Any]]:
         """Who is online now (``PresenceInfo`` as sent), in the state presence subscribers

@@ -41,6 +41,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from aiortc import RTCIceServer
 from aiortc.mediastreams import MediaStreamTrack
 
 from app.kit.bus import KitChannel
@@ -366,6 +367,16 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         return not self.ended.is_set()
 
     async def _open(self, snapshot: RoomSnapshot) -> None:
+        # The server's STUN/TURN servers, with credentials fresh enough for this room.
+        servers = await self.client.ice_servers()
+        self.mesh.set_ice_servers(
+            [
+                RTCIceServer(
+                    urls=s.urls, username=s.username or None, credential=s.credential or None
+                )
+                for s in servers
+            ]
+        )
         await self.media.start()
         await self.mesh.set_local_audio(self.media.audio)
         await self.mesh.set_local_video(self.media.video)

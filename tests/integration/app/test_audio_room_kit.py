@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from app.kit.bots.audio_room import RoomBot
 from app.kit.bots.call import Answer
 from app.kit.events import AudioRoomAudioVideoEvents, AudioRoomEvents, DefaultAction
@@ -484,3 +486,23 @@ async def test_closing_leaves_no_tasks_behind(parley_room_bot: RoomBotFactory) -
     await bob.close()
     await host.close()  # idempotent
     await wait_until(lambda: our_tasks() == [])
+
+
+@pytest.mark.parley_server(
+    stun_uris=("stun:192.0.2.10:3478",),
+    turn_uris=("turn:192.0.2.10:3478",),
+    turn_secret="turn-secret",
+)
+async def test_a_room_uses_the_servers_ice_servers_with_fresh_turn_credentials(
+    parley_room_bot: RoomBotFactory,
+) -> None:
+    host = await parley_room_bot("host")  # alone: no link, so nothing talks to 192.0.2.10
+    await host.join(ROOM, host=True)
+
+    stun, turn = host.session.mesh.ice_servers
+
+    assert (stun.urls, stun.username, stun.credential) == (["stun:192.0.2.10:3478"], None, None)
+    assert turn.urls == ["turn:192.0.2.10:3478"]
+    assert turn.username is not None
+    assert turn.username.endswith(":host")
+    assert turn.credential

@@ -36,6 +36,7 @@ CODES = {code.value for code in ErrorCode}
 
 # A valid payload per request: the starting point that Hypothesis mutates.
 TEMPLATES: dict[str, dict[str, Any]] = {
+    "session.ice_servers": {},
     "presence.list": {},
     "presence.subscribe": {},
     "presence.unsubscribe": {},
