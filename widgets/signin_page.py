@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -116,6 +117,13 @@ class SignInPage(QWidget):
         self.user_id_edit.returnPressed.connect(self.on_sign_in_button_clicked)
         self.name_edit.returnPressed.connect(self.on_sign_in_button_clicked)
         self.user_id_edit.textEdited.connect(self.on_user_id_edit_text_edited)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """The user ID field takes the focus with its text selected: someone else at the
+        same computer types their ID over the remembered one instead of after it."""
+        super().showEvent(event)
+        self.user_id_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.user_id_edit.selectAll()
 
     @Slot()
     def on_sign_in_button_clicked(self) -> None:

@@ -15,6 +15,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject
 
 from app.kit.bus import EventBus
+from app.kit.call.invitations import USER_OFFLINE
 from app.kit.minimize import MinimizeController
 from app.kit.types import (
     AudioRoomEndEvent,
@@ -110,8 +111,11 @@ class DefaultActions(QObject):
     # --- messages ---------------------------------------------------------------------
 
     def show_kit_error(self, error: KitError) -> None:
-        """``on_error`` of every kit."""
-        self.show_message(error.message or error.code)
+        """``on_error`` of every kit; an invitee who is not online is news, not a failure."""
+        if error.code != USER_OFFLINE:
+            self.show_message(error.message or error.code)
+        elif not self._navigator.toast(error.message):  # a group call goes on: its page
+            self._status.show_notice(error.message)
 
     def remote_camera_failed(self, user: User, kind: DeviceExceptionType | None) -> None:
         text = self.tr("{name}'s camera: {problem}")

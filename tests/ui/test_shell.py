@@ -8,7 +8,7 @@ from pathlib import Path
 import qasync
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import PresenceState
@@ -151,10 +151,17 @@ async def test_the_sign_in_is_remembered(
     assert parley.settings.value(SETTINGS_USER_ID) == "alice"
     assert parley.settings.value(SETTINGS_NAME) == "Alice Martin"
     settings = QSettings(parley.settings.fileName(), QSettings.Format.IniFormat)
-    again = SignInPage(settings)
-    qtbot.addWidget(again)
+    host = QWidget()  # a child, as in the window (a top-level warns offscreen)
+    qtbot.addWidget(host)
+    again = SignInPage(settings, host)
     assert again.user_id_edit.text() == "alice"
     assert again.name_edit.text() == "Alice Martin"
+    # Someone else at the same computer types their own ID: it replaces the remembered
+    # one (the caret used to sit after it: "alicebob").
+    host.show()
+    await wait_until(again.user_id_edit.hasFocus)
+    QTest.keyClicks(again.user_id_edit, "bob")
+    assert again.user_id_edit.text() == "bob"
 
 
 async def test_a_refused_sign_in_shows_why(
@@ -375,3 +382,19 @@ async def test_an_unencrypted_server_on_the_network_is_flagged(
         app.window.grab().save(str(tmp_path / "unencrypted.png"))
     finally:
         await close_app(app)
+
+
+async def test_calling_an_id_nobody_is_signed_in_as_says_so(
+    qtbot: QtBot, parley: Parley, tmp_path: Path
+) -> None:
+    await sign_in(qtbot, parley, "alice", "Alice")
+    home = parley.window.home_page
+
+    QTest.keyClicks(home.callee_edit, "bobb")
+    QTest.mouseClick(home.voice_button, Qt.MouseButton.LeftButton)
+
+    status = parley.window.statusBar()
+    await wait_until(lambda: "not online" in status.currentMessage())
+    assert status.currentMessage() == "bobb is not online — check the user ID."
+    assert parley.window.stack.currentWidget() is home  # nothing rings, nothing opens
+    parley.window.grab().save(str(tmp_path / "offline.png"))

@@ -54,6 +54,9 @@ SessionFactory = Callable[[str, bool, bool], CallSession]
 
 #: The invitation kit's error when this user signed in elsewhere (the protocol's code).
 SIGNED_IN_ELSEWHERE = "logged_in_elsewhere"
+#: ``on_error`` code when invitees are not signed in (or no such user exists: the server
+#: cannot tell them apart).
+USER_OFFLINE = "user_offline"
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,10 @@ class InvitationService:
             await self._error(exc.code.value, exc.message)
             return None
         ringing_ids = [u.user_id for u in sent.users if u.state is InvitationUserState.RECEIVED]
+        offline = [u.user_id for u in sent.users if u.state is InvitationUserState.OFFLINE]
+        if offline:
+            # Nothing else would say it: no phone rings, no answer will come.
+            await self._error(USER_OFFLINE, _not_online(offline))
         callees = tuple(User(u, u) for u in invitees)
         ringing = Ringing(sent.invitation_id, sent.call_id, self.me, callees, is_video, custom_data)
         before = self._now()
@@ -383,3 +390,9 @@ InvitationService._HANDLERS = {
     InvitationEndedEvent: InvitationService._ended,
     ConnectionStateChanged: InvitationService._connection,
 }
+
+
+def _not_online(user_ids: list[str]) -> str:
+    if len(user_ids) == 1:
+        return f"{user_ids[0]} is not online — check the user ID."
+    return f"{', '.join(user_ids)} are not online — check the user IDs."

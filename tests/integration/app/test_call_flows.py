@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from app.kit.bots.call import Answer, Bot
+from app.kit.call.invitations import Phase
 from app.kit.media import MediaOptions
-from app.kit.types import CallEndEvent, CallEndReason
+from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
 
@@ -47,6 +48,22 @@ async def test_declined_call_never_starts(parley_bot: BotFactory) -> None:
     await alice.expect("invitation.on_outgoing_call_declined")
     assert alice.session is None
     assert alice.saw("call.on_call_end") == []
+
+
+async def test_calling_someone_offline_or_a_mistyped_id_says_so(parley_bot: BotFactory) -> None:
+    alice = await parley_bot("alice")
+
+    await alice.call(["bobb"], video=False)  # nobody of that ID is signed in
+
+    error = (await alice.expect("invitation.on_error")).args[0]
+    assert isinstance(error, KitError)
+    assert (error.code, error.message) == (
+        "user_offline",
+        "bobb is not online — check the user ID.",
+    )
+    assert alice.session is None
+    assert alice.kit.invitations is not None
+    assert alice.kit.invitations.phase is Phase.IDLE
 
 
 async def test_group_call_caller_is_in_the_call_at_once(parley_bot: BotFactory) -> None:
