@@ -19,6 +19,10 @@ from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
 
+#: Keys that accept or decline a call ringing here (while its page is shown).
+ACCEPT_KEYS = "Ctrl+Shift+A"
+DECLINE_KEYS = "Ctrl+Shift+D"
+
 
 def invitation_text(widget: QWidget, view: IncomingCallView) -> str:
     """ "Incoming video call…" and its variants."""
@@ -132,6 +136,11 @@ class IncomingCallPage(RingingPage):
         )
         self.accept_button.setObjectName("accept_button")
         self.accept_button.clicked.connect(self.accept_requested)
+        # From the keyboard too; the same keys as the call page's hang-up family.
+        self.add_shortcut(ACCEPT_KEYS, self.accept_requested.emit)
+        self.add_shortcut(DECLINE_KEYS, self.decline_requested.emit)
+        self.accept_button.setToolTip(self.tr("Accept ({keys})").format(keys=ACCEPT_KEYS))
+        self.decline_button.setToolTip(self.tr("Decline ({keys})").format(keys=DECLINE_KEYS))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(CaptionedButton(self.decline_button, self.tr("Decline"), self))

@@ -14,6 +14,9 @@ from widgets.ringing_page import RingingPage
 from widgets.round_button import ButtonRole, CaptionedButton, RoundButton
 from widgets.theme import Colors
 
+#: Keys that stop a call ringing out (the call page hangs up with the same ones).
+CANCEL_KEYS = "Ctrl+Shift+H"
+
 
 class OutgoingCallPage(RingingPage):
     """Emits ``cancel_requested``, ``minimize_requested`` and the three toggles."""
@@ -41,6 +44,8 @@ class OutgoingCallPage(RingingPage):
         )
         self.cancel_button.setObjectName("cancel_button")
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self.add_shortcut(CANCEL_KEYS, self.cancel_requested.emit)
+        self.cancel_button.setToolTip(self.tr("Cancel ({keys})").format(keys=CANCEL_KEYS))
         self._camera_item = CaptionedButton(self.camera_button, self.tr("Camera"), self)
 
         buttons = QHBoxLayout()

@@ -7,11 +7,12 @@ minimize button, the big avatar with a name and a status line, and their layout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from widgets.avatar_view import AvatarView
@@ -96,6 +97,14 @@ class RingingPage(QFrame):
         hint = id_hint(user_id, name)
         self.id_label.setText(hint)
         self.id_label.setVisible(bool(hint))
+
+    def add_shortcut(self, keys: str, slot: Callable[[], object]) -> QShortcut:
+        """``keys`` (e.g. ``"Ctrl+Shift+A"``) run ``slot`` while this page is shown in the
+        active window (a shortcut on a hidden page does not fire)."""
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+        return shortcut
 
     @Slot(object)
     def set_preview_frame(self, frame: npt.NDArray[np.uint8]) -> None:

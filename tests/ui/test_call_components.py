@@ -334,3 +334,31 @@ def test_badge_survives_losing_keyboard_focus(qtbot: QtBot) -> None:
     button.set_badge(3)
     QApplication.sendEvent(button, QFocusEvent(QEvent.Type.FocusOut, Qt.FocusReason.TabFocusReason))
     assert button.badge == 3
+
+
+def test_a_ringing_call_is_answered_declined_or_cancelled_from_the_keyboard(qtbot: QtBot) -> None:
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    # The pages are children of a window, as in the app (a top-level warns offscreen).
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(480, 640)
+    incoming = IncomingCallPage(LIGHT, host)
+    outgoing = OutgoingCallPage(LIGHT, host)
+    outgoing.hide()
+    incoming.set_view(IncomingCallView(call_id="c", caller=User("bob", "Bob"), is_video=False))
+    with qtbot.waitActive(host):
+        host.show()
+        host.activateWindow()
+
+    with qtbot.waitSignal(incoming.accept_requested):
+        QTest.keyClick(host, Qt.Key.Key_A, ctrl_shift)
+    with qtbot.waitSignal(incoming.decline_requested):
+        QTest.keyClick(host, Qt.Key.Key_D, ctrl_shift)
+    assert "Ctrl+Shift+A" in incoming.accept_button.toolTip()
+
+    incoming.hide()  # a hidden page's keys do nothing: only the page shown answers
+    outgoing.show()
+    with qtbot.assertNotEmitted(incoming.accept_requested):
+        QTest.keyClick(host, Qt.Key.Key_A, ctrl_shift)
+    with qtbot.waitSignal(outgoing.cancel_requested):
+        QTest.keyClick(host, Qt.Key.Key_H, ctrl_shift)
