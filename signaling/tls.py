@@ -48,15 +48,19 @@ def is_encrypted(url: str) -> bool:
     return urlsplit(url).scheme in ("https", "wss")
 
 
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` points at this machine (``localhost`` or a loopback address)."""
-    host = urlsplit(url).hostname or ""
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is this machine (``localhost`` or a loopback address)."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine."""
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def plain_to_network(url: str) -> bool:
@@ -70,6 +74,7 @@ __all__ = [
     "client_context",
     "is_encrypted",
     "is_loopback",
+    "is_loopback_host",
     "plain_to_network",
     "server_context",
 ]

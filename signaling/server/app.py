@@ -11,7 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from signaling.auth import verify_token
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import dump
 from signaling.server import (
@@ -102,9 +101,7 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
         try:
             if scheme.lower() != "bearer" or not token:
                 raise SignalingError(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>")
-            identity = verify_token(config.secret, token.strip())
-            if await hub.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
-                raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
+            identity = await hub.identify(token.strip())
         except SignalingError as exc:
             return web.json_response(exc.to_wire(), status=401)
         servers = [dump(s) for s in hub.ice_servers_for(identity.user_id)]

@@ -8,7 +8,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
-import ipaddress
 import logging
 import os
 import resource
@@ -20,7 +19,7 @@ import sys
 from signaling.auth import DEFAULT_TTL_S, mint_token
 from signaling.server.app import start_server
 from signaling.server.hub import ServerConfig
-from signaling.tls import TlsError, server_context
+from signaling.tls import TlsError, is_loopback_host, server_context
 
 DEFAULT_PORT = 8719
 # Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
@@ -33,15 +32,6 @@ _VALUE_OPTIONS = (
     "--tls-key",
     "--turn-secret",
 )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -206,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     secret = args.secret or os.environ.get("PARLEY_SECRET")
     if not secret:
-        if not _is_loopback(args.host):
+        if not is_loopback_host(args.host):
             print(
                 f"parley-server: refusing to listen on {args.host} without a secret; "
                 "give --secret or set PARLEY_SECRET",

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import ValidationError
 
-from signaling.auth import check_secret, verify_token
+from signaling.auth import Identity, check_secret, verify_token
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import (
     MAX_PAYLOAD_BYTES,
@@ -172,9 +172,7 @@ class Hub:
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            identity = verify_token(self.config.secret, token)
-            if await self.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
-                raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
+            identity = await self.identify(token)
         except SignalingError as exc:
             self.metrics.refused_connections[exc.code.value] += 1
             # The client sees this text in its connect_error; keep the code first.
@@ -198,6 +196,14 @@ class Hub:
         # Emits wait until the connect handler has returned: before that the client has
         # not seen its CONNECT packet and would drop them.
         self.spawn(self._after_connect(caller))
+
+    async def identify(self, token: object) -> Identity:
+        """Who ``token`` signs in (a socket's auth, or an HTTP Bearer token):
+        :class:`SignalingError` when it is missing, forged, expired or signed out."""
+        identity = verify_token(self.config.secret, token)
+        if await self.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
+            raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
+        return identity
 
     async def _after_connect(self, caller: Caller) -> None:
         await asyncio.sleep(0)
