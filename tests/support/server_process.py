@@ -46,3 +46,22 @@ class ServerProcess:
             self.process.wait(timeout=10)
         if self.process.stdout:
             self.process.stdout.close()
+
+
+#: Environment variables the CLI reads: a CLI test starts without them.
+CLI_ENV = ("PARLEY_SECRET", "PARLEY_TURN_SECRET", "PARLEY_METRICS_TOKEN", "PARLEY_ALLOWED_ORIGINS")
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``parley-server *args`` to completion (30 s at most), without the CLI's own
+    environment variables unless ``env`` gives them."""
+    full_env = {k: v for k, v in os.environ.items() if k not in CLI_ENV}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "signaling.server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=full_env,
+        check=False,
+    )

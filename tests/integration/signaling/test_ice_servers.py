@@ -7,9 +7,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
-import subprocess
-import sys
 import time
 
 import aiohttp
@@ -21,6 +18,7 @@ from signaling.server.app import RunningServer
 from signaling.server.hub import ServerConfig
 from signaling.server.turn import turn_credentials
 from tests.support.raw_socketio import RawSocket
+from tests.support.server_process import run_cli
 from tests.support.signaling import TEST_SECRET
 
 TURN_SECRET = "turn-static-auth-secret"
@@ -128,25 +126,7 @@ async def test_the_client_renews_old_credentials(server: RunningServer) -> None:
 
 
 def test_the_cli_wants_a_secret_for_turn() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "PARLEY_TURN_SECRET"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "signaling.server.cli",
-            "--port",
-            "0",
-            "--secret",
-            TEST_SECRET,
-            "--turn-uri",
-            "turn:turn.example:3478",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-        check=False,
-    )
+    result = run_cli("--port", "0", "--secret", TEST_SECRET, "--turn-uri", "turn:turn.example:3478")
 
     assert result.returncode == 2
     assert "--turn-uri needs --turn-secret" in result.stderr

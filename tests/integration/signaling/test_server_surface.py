@@ -20,6 +20,7 @@ from signaling.enums import CallType
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer
 from tests.support.processes import die_with_parent
+from tests.support.server_process import run_cli
 from tests.support.signaling import TEST_SECRET, ClientFactory
 
 
@@ -99,21 +100,8 @@ async def test_flood_is_rate_limited_and_connection_survives(make_client: Client
     assert [p.user_id for p in await alice.list_online()] == ["alice"]
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "PARLEY_SECRET"}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "signaling.server.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=full_env,
-        check=False,
-    )
-
-
 def test_cli_token_uses_secret_from_env() -> None:
-    result = _cli(
+    result = run_cli(
         "token",
         "--user-id",
         "alice",
@@ -131,10 +119,10 @@ def test_cli_token_uses_secret_from_env() -> None:
 
 
 def test_cli_refuses_without_secret_or_on_public_host_without_secret() -> None:
-    no_secret = _cli("token", "--user-id", "alice", "--name", "Alice")
+    no_secret = run_cli("token", "--user-id", "alice", "--name", "Alice")
     assert no_secret.returncode == 2
     assert "PARLEY_SECRET" in no_secret.stderr
-    public = _cli("--host", "0.0.0.0", "--port", "0")
+    public = run_cli("--host", "0.0.0.0", "--port", "0")
     assert public.returncode == 2
     assert "refusing to listen on 0.0.0.0 without a secret" in public.stderr
 

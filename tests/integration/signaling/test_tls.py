@@ -21,6 +21,7 @@ from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from signaling.tls import TlsError, client_context, plain_to_network, server_context
 from tests.support.processes import die_with_parent
+from tests.support.server_process import run_cli
 from tests.support.signaling import TEST_SECRET
 from tests.support.test_ca import TestCA
 
@@ -145,20 +146,6 @@ def test_the_cli_serves_https_with_the_given_certificate(ca: TestCA) -> None:
 
 def test_the_cli_wants_both_tls_files(ca: TestCA) -> None:
     files = ca.issue("127.0.0.1")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "signaling.server.cli",
-            "--port",
-            "0",
-            "--tls-cert",
-            str(files.cert),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_cli("--port", "0", "--tls-cert", str(files.cert))
     assert result.returncode == 2
     assert "give both --tls-cert and --tls-key" in result.stderr
