@@ -51,9 +51,12 @@ class Mesh:
         stats_interval: float = 2.0,
         max_rebuilds: int = 3,
         encode_audio_once: bool = True,
+        voice_receive: bool = True,
     ) -> None:
         """``encode_audio_once`` shares one Opus encoder between all links (see
-        :class:`~media.relay.OpusFanout`); turn it off to let each link encode."""
+        :class:`~media.relay.OpusFanout`); turn it off to let each link encode.
+        ``voice_receive=False`` keeps aiortc's own audio receive path on every link
+        (benchmarks measure Parley's against it)."""
         self.local_id = local_id
         self._send_signal = send_signal
         self._on_remote_track = on_remote_track
@@ -62,6 +65,7 @@ class Mesh:
         self._ice_servers = list(ice_servers)
         self._stats_interval = stats_interval
         self._max_rebuilds = max_rebuilds
+        self._voice_receive = voice_receive
         self._links: dict[str, PeerLink] = {}
         # One relay per kind for the mesh's life, so switching sources keeps every
         # subscriber (and, for the shared encoder, continuous RTP timestamps).
@@ -70,6 +74,7 @@ class Mesh:
             MediaKind.VIDEO: TrackRelay("video"),
         }
         self._early: dict[str, list[tuple[float, SignalKind, dict[str, Any]]]] = {}
+        self._loss_out: dict[str, float] = {}
         self._closed = False
 
     @property
@@ -130,9 +135,10 @@ class Mesh:
             ice_servers=self._ice_servers,
             on_track=self._link_track,
             on_state=lambda uid, state: self._link_state(link, uid, state),
-            on_stats=self._on_stats,
+            on_stats=self._link_stats,
             stats_interval=self._stats_interval,
             max_rebuilds=self._max_rebuilds,
+            voice_receive=self._voice_receive,
         )
         self._links[user_id] = link
         for kind in MediaKind:
@@ -147,6 +153,7 @@ class Mesh:
     async def remove_peer(self, user_id: str) -> None:
         """Close the link to ``user_id`` (the remote side sees it close); idempotent."""
         self._early.pop(user_id, None)
+        self._loss_out.pop(user_id, None)
         link = self._links.pop(user_id, None)
         if link is not None:
             await link.close()
@@ -261,6 +268,16 @@ class Mesh:
             held.clear()
         held.append((now, kind, payload))
         del held[:-_EARLY_PER_USER]
+
+    def _link_stats(self, user_id: str, stats: LinkStats) -> None:
+        # One encoder feeds every link, so its FEC is sized for the worst receiver.
+        if user_id in self._links:
+            self._loss_out[user_id] = stats.packet_loss_out
+        audio = self._relays[MediaKind.AUDIO]
+        if isinstance(audio, OpusFanout):
+            audio.set_expected_loss(max(self._loss_out.values(), default=0.0))
+        if self._on_stats is not None:
+            self._on_stats(user_id, stats)
 
     def _link_track(self, user_id: str, track: MediaStreamTrack) -> None:
         if self._on_remote_track is not None:

@@ -41,6 +41,7 @@ from media.peer_support import (
 from media.peer_types import MediaDirections, MediaKind, PeerState, SignalKind
 from media.relay import CountingTrack
 from media.stats import LinkStats, StatsSampler
+from media.voice_receive import install_voice_receive
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,11 @@ class PeerLink:
         stats_interval: float = 2.0,
         max_rebuilds: int = 3,
         rebuild_backoff: float = 0.5,
+        voice_receive: bool = True,
     ) -> None:
+        """``voice_receive=False`` keeps aiortc's own audio jitter buffer and decoder
+        (benchmarks compare against it); by default Opus audio is received through
+        :mod:`media.voice_receive`."""
         if local_id == remote_id:
             raise ValueError("a peer link needs two different user ids")
         self.local_id = local_id
@@ -93,6 +98,7 @@ class PeerLink:
         self._stats_interval = stats_interval
         self._max_rebuilds = max_rebuilds
         self._rebuild_backoff = rebuild_backoff
+        self._voice_receive = voice_receive
 
         self._tracks: dict[MediaKind, MediaStreamTrack | None] = dict.fromkeys(MediaKind)
         self._pc: RTCPeerConnection | None = None
@@ -430,6 +436,12 @@ class PeerLink:
     def _on_pc_track(self, pc: RTCPeerConnection, track: MediaStreamTrack) -> None:
         if pc is not self._pc:
             return
+        if track.kind == MediaKind.AUDIO.value and self._voice_receive:
+            # Before any RTP can arrive: the track event comes with the remote
+            # description, media only after ICE and DTLS.
+            for transceiver in pc.getTransceivers():
+                if transceiver.receiver.track is track:
+                    install_voice_receive(transceiver.receiver, track)
         kind = MediaKind(track.kind)
         if not self.directions.receives(kind):
             # Kept, in case set_directions() asks for this kind later.

@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
 from media.relay import SwitchableTrack
+from media.voice_receive import voice_receive_of
 
 logger = logging.getLogger("media.peer")
 
@@ -85,6 +86,10 @@ async def dispose_pc(pc: RTCPeerConnection) -> None:
         # forever (close() cleared its pairs). Closing, nothing needs consent checks.
         connection.query_consent = NoConsentChecks
     await pc.close()
+    for transceiver in pc.getTransceivers():
+        path = voice_receive_of(transceiver.receiver)
+        if path is not None:
+            path.close()
     # connect() resumes within a turn of the loop of its check list completing, which
     # close() has awaited past; one more turn, then stop whatever consent task it started.
     await asyncio.sleep(0)

@@ -17,18 +17,20 @@ import logging
 from collections.abc import Callable
 from typing import Any, Union
 
-from aiortc.codecs.opus import OpusEncoder
+import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av.audio.frame import AudioFrame
+from av.audio.resampler import AudioResampler
 from av.frame import Frame
 from av.packet import Packet
 
+from media.opus import FRAME_SAMPLES, RATE, VoiceEncoder
 from media.silence import SilenceGate, SilenceSuppression, frame_level_dbfs, track_suppression
 
 logger = logging.getLogger(__name__)
 
-OPUS_TIME_BASE = fractions.Fraction(1, 48_000)
-OPUS_FRAME_SAMPLES = 960  # aiortc's Opus encoder emits 20 ms packets at 48 kHz
+OPUS_TIME_BASE = fractions.Fraction(1, RATE)
+OPUS_FRAME_SAMPLES = FRAME_SAMPLES  # 20 ms packets at 48 kHz
 
 # A string alias: av's Packet is generic for type checkers only.
 MediaItem = Union[Frame, "Packet[Any]"]
@@ -238,6 +240,11 @@ class OpusFanout(TrackRelay):
     browsers (Opus is mandatory-to-implement in WebRTC and aiortc's first choice).
     RTP timestamps stay continuous across :meth:`switch`, as one microphone would.
 
+    The encoder is :class:`media.opus.VoiceEncoder`: mono voice at 32 kbit/s with Opus
+    in-band FEC, whose size follows :meth:`set_expected_loss` (the mesh passes the worst
+    loss its links' receivers report). aiortc's own encoder sends 96 kbit/s stereo with
+    no FEC, so a lost packet could only be concealed.
+
     With ``suppression`` enabled (the default, see :mod:`media.silence`) packets stop
     once the source has been silent for the hangover, apart from a keep-alive packet
     now and then, and start again with the first frame that is not silent. Every frame
@@ -255,7 +262,10 @@ class OpusFanout(TrackRelay):
         suppression: SilenceSuppression | None = None,
     ) -> None:
         super().__init__("audio", source, queue_size=queue_size)
-        self._encoder = OpusEncoder()
+        self._encoder = VoiceEncoder()
+        self._resampler = AudioResampler(
+            format="s16", layout="mono", rate=RATE, frame_size=FRAME_SAMPLES
+        )
         self._pts = 0
         self._default_gate = SilenceGate(suppression or SilenceSuppression())
         self._gate = self._gate_for(source)
@@ -269,6 +279,15 @@ class OpusFanout(TrackRelay):
     def suppressing(self) -> bool:
         """Whether the source is silent past the hangover (only keep-alives go out)."""
         return self._gate.suppressing
+
+    @property
+    def expected_loss(self) -> float:
+        """The packet loss the encoder's FEC is sized for (0..0.5)."""
+        return self._encoder.expected_loss_percent / 100
+
+    def set_expected_loss(self, fraction: float) -> None:
+        """Size the FEC for receivers losing ``fraction`` of the packets."""
+        self._encoder.set_expected_loss(fraction)
 
     def switch(self, source: MediaStreamTrack | None) -> None:
         """Relay ``source`` from its next frame on; the old source's owner stops it."""
@@ -284,7 +303,10 @@ class OpusFanout(TrackRelay):
     def _convert(self, frame: MediaItem) -> list[MediaItem]:
         if not isinstance(frame, AudioFrame):
             return []
-        payloads, _ = self._encoder.encode(frame)
+        payloads = [
+            self._encoder.encode(out.to_ndarray().reshape(-1).astype(np.int16, copy=False))
+            for out in self._resampler.resample(frame)
+        ]
         gate = self._gate
         measure = gate.config.enabled or self.on_packet is not None
         level = frame_level_dbfs(frame) if measure else 0.0

@@ -24,7 +24,9 @@ class LinkStats:
 
     ``rtt_ms`` is ``None`` until the remote side has sent a receiver report;
     ``frame_rate_in`` counts the remote video frames the app read (decoded), and is
-    ``None`` when none were. ``packet_loss`` is the fraction of inbound packets lost.
+    ``None`` when none were. ``packet_loss`` is the fraction of inbound packets lost;
+    ``packet_loss_out`` the fraction of ours the remote side reported lost in its last
+    receiver report (the worst of our streams).
     """
 
     rtt_ms: float | None
@@ -33,10 +35,13 @@ class LinkStats:
     bitrate_out_bps: float
     frame_rate_in: float | None
     interval_s: float
+    packet_loss_out: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.packet_loss <= 1.0:
-            raise ValueError(f"packet_loss must be within [0, 1], got {self.packet_loss}")
+        for name in ("packet_loss", "packet_loss_out"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
         for name in ("bitrate_in_bps", "bitrate_out_bps", "interval_s"):
             value = getattr(self, name)
             if value < 0 or math.isnan(value):
@@ -92,8 +97,25 @@ def rtt_ms_from_report(report: Mapping[str, object]) -> float | None:
     return max(rtts) if rtts else None
 
 
+def loss_out_from_report(report: Mapping[str, object]) -> float:
+    """The largest fraction of our packets a remote receiver reported lost.
+
+    RTCP carries it as an 8-bit fixed-point fraction (RFC 3550 § 6.4.1), which aiortc
+    passes on as is.
+    """
+    fractions = [
+        min(1.0, max(0.0, stats.fractionLost / 256))
+        for stats in report.values()
+        if isinstance(stats, RTCRemoteInboundRtpStreamStats)
+    ]
+    return max(fractions, default=0.0)
+
+
 def summarize(
-    previous: StatsTotals | None, current: StatsTotals, rtt_ms: float | None
+    previous: StatsTotals | None,
+    current: StatsTotals,
+    rtt_ms: float | None,
+    loss_out: float = 0.0,
 ) -> LinkStats:
     """Rates between two totals; with no previous totals, rates since zero."""
     base = previous or StatsTotals(
@@ -119,6 +141,7 @@ def summarize(
         bitrate_out_bps=8 * rate(current.bytes_out - base.bytes_out),
         frame_rate_in=rate(frames) if frames and interval > 0 else None,
         interval_s=interval,
+        packet_loss_out=loss_out,
     )
 
 
@@ -135,6 +158,8 @@ class StatsSampler:
     def sample(self, report: Mapping[str, object], video_frames_in: int, now: float) -> LinkStats:
         """Stats for the interval since the last sample."""
         current = totals_from_report(report, video_frames_in, now)
-        result = summarize(self._previous, current, rtt_ms_from_report(report))
+        result = summarize(
+            self._previous, current, rtt_ms_from_report(report), loss_out_from_report(report)
+        )
         self._previous = current
         return result

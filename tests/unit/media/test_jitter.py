@@ -1,0 +1,203 @@
+"""The voice jitter buffer, driven by simulated packet arrivals on an exact clock."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import pytest
+
+from media.jitter import FRAME_S, Playout, Step, VoiceJitterBuffer
+
+F = FRAME_S
+TICKS = 960
+
+
+@dataclass
+class Slot:
+    time: float
+    playout: Playout
+
+    @property
+    def name(self) -> str:
+        """What was played: 'p7' (packet 7), 'r7' (packet 7 from FEC), 'c' (concealed)."""
+        step = self.playout.step
+        if step is Step.CONCEAL:
+            return "c"
+        return ("p" if step is Step.PACKET else "r") + str(self.playout.timestamp // TICKS)  # type: ignore[operator]
+
+
+def payload(n: int) -> bytes:
+    return f"packet {n}".encode()
+
+
+def simulate(
+    buffer: VoiceJitterBuffer,
+    arrivals: dict[int, float],
+    *,
+    first_seq: int = 0,
+    quiet_after: int | None = None,
+) -> list[Slot]:
+    """Push packet n (sent at n*F) at ``arrivals[n]``; pop like the receive path's clock.
+
+    Packet n carries sequence number ``first_seq + n`` (mod 2**16) and timestamp n*960.
+    ``quiet_after``: frames played from packet n >= this are reported as silence.
+    """
+    events: list[tuple[float, int, int]] = [(t, 0, n) for n, t in arrivals.items()]
+    heapq.heapify(events)
+    slots: list[Slot] = []
+    clock_running = False
+    while events:
+        time, kind, n = heapq.heappop(events)
+        if kind == 0:
+            buffer.push((first_seq + n) % 65536, n * TICKS, payload(n), time)
+            if not clock_running:
+                start = buffer.start_time()
+                if start is not None:
+                    clock_running = True
+                    heapq.heappush(events, (max(start, time), 1, 0))
+            continue
+        playout = buffer.pop(time)
+        if playout is None:
+            clock_running = False
+            start = buffer.start_time()
+            if start is not None:
+                clock_running = True
+                heapq.heappush(events, (max(start, time), 1, 0))
+            continue
+        slot = Slot(time, playout)
+        slots.append(slot)
+        if quiet_after is not None and playout.timestamp is not None:
+            buffer.last_quiet = playout.timestamp // TICKS >= quiet_after
+        heapq.heappush(events, (time + F, 1, 0))
+    return slots
+
+
+def steady(
+    count: int, delay: float = 0.03, jitter: dict[int, float] | None = None
+) -> dict[int, float]:
+    extra = jitter or {}
+    return {n: n * F + delay + extra.get(n, 0.0) for n in range(count)}
+
+
+def played(slots: list[Slot]) -> list[str]:
+    return [slot.name for slot in slots]
+
+
+def test_a_clean_stream_plays_every_packet_in_order_right_after_it_arrives() -> None:
+    buffer = VoiceJitterBuffer()
+    slots = simulate(buffer, steady(50), quiet_after=49)
+    assert played(slots) == [f"p{n}" for n in range(50)]
+    # No spread: each packet waits only the margin.
+    for n, slot in enumerate(slots):
+        assert slot.time - (n * F + 0.03) == pytest.approx(buffer.margin_s, abs=1e-9)
+    assert buffer.stats.concealed == buffer.stats.recovered == buffer.stats.dropped == 0
+
+
+def test_a_loss_while_the_next_packet_is_here_is_rebuilt_from_its_fec_copy() -> None:
+    buffer = VoiceJitterBuffer()
+    arrivals = steady(30)
+    # A burst: packet 10 first lost, the delay then is one frame more (the FEC frame).
+    del arrivals[10]
+    del arrivals[20]
+    slots = simulate(buffer, arrivals, quiet_after=29)
+    names = played(slots)
+    # The first loss is found with nothing after it buffered: concealment while waiting,
+    # then packet 10 rebuilt from packet 11's FEC copy; the delay is now one frame more.
+    assert names[:13] == [*(f"p{n}" for n in range(10)), "c", "r10", "p11"]
+    # So packet 20's loss is found with packet 21 here: rebuilt in its own slot.
+    assert "r20" in names
+    assert names.index("r20") + 1 == names.index("p21")
+    assert names[-1] == "p29"
+    assert names.index("r20") - names.index("r10") == 10
+    assert buffer.stats.recovered == 2
+    assert buffer.stats.late == 0
+
+
+def test_a_late_packet_is_waited_for_with_concealment_and_then_played() -> None:
+    buffer = VoiceJitterBuffer()
+    slots = simulate(buffer, steady(20, jitter={8: 0.015}), quiet_after=19)
+    names = played(slots)
+    assert names[:10] == [*(f"p{n}" for n in range(8)), "c", "p8"]
+    assert [n for n in names if n.startswith("p")] == [f"p{n}" for n in range(20)]
+    assert buffer.stats.late == 0
+
+
+def test_a_packet_arriving_after_its_slot_was_played_is_counted_late() -> None:
+    buffer = VoiceJitterBuffer()
+    # Packet 5 overtaken by packets 6 and 7 and arriving after its slot.
+    slots = simulate(buffer, steady(12, jitter={5: 0.1}), quiet_after=11)
+    names = played(slots)
+    assert "p5" not in names
+    assert buffer.stats.late == 1
+    assert names[-1] == "p11"
+
+
+def test_the_delay_grows_for_a_rough_link_and_comes_back_down_once_it_calms() -> None:
+    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0)
+    # A rough first second (every third packet 60 ms late), then a clean link for 3 s.
+    rough = {n: 0.06 * (n % 3 == 1) for n in range(50)}
+    slots = simulate(buffer, steady(200, jitter=rough), quiet_after=199)
+    waits = {
+        slot.playout.timestamp // TICKS: slot.time - (slot.playout.timestamp // TICKS * F + 0.03)
+        for slot in slots
+        if slot.playout.step is Step.PACKET and slot.playout.timestamp is not None
+    }
+    # A few packets came too late while the delay grew; after that none was lost.
+    assert buffer.stats.stretched >= 2
+    assert buffer.stats.late <= 4
+    assert all(n in waits for n in range(20, 50))
+    assert min(waits[n] for n in range(20, 50)) >= 0.06
+    # Calm again: back to the margin, by dropping the surplus frames.
+    assert buffer.stats.dropped >= 2
+    assert waits[199] <= buffer.margin_s + 1e-9
+
+
+def test_a_quiet_spurt_ends_at_once_and_a_loud_one_after_a_few_concealed_frames() -> None:
+    quiet = VoiceJitterBuffer()
+    slots = simulate(quiet, steady(10), quiet_after=0)
+    assert played(slots) == [f"p{n}" for n in range(10)]
+    assert not quiet.playing
+
+    loud = VoiceJitterBuffer(max_expand=3)
+    slots = simulate(loud, steady(10))
+    assert played(slots) == [*(f"p{n}" for n in range(10)), "c", "c", "c"]
+
+
+def test_a_new_spurt_after_silence_starts_fresh_where_its_packets_are() -> None:
+    buffer = VoiceJitterBuffer()
+    arrivals = {n: n * F + 0.03 for n in range(10)}
+    # The sender suppressed silence: sequence numbers go on, time jumps by 2 s.
+    arrivals.update({n: n * F + 2.0 + 0.03 for n in range(10, 20)})
+    slots = simulate(buffer, arrivals, quiet_after=9)
+    names = played(slots)
+    assert names == [f"p{n}" for n in range(20)]
+    assert slots[10].time >= 2.0 + 10 * F + 0.03
+
+
+def test_sequence_numbers_wrap_without_a_hiccup() -> None:
+    buffer = VoiceJitterBuffer()
+    slots = simulate(buffer, steady(20), first_seq=65530, quiet_after=19)
+    assert played(slots) == [f"p{n}" for n in range(20)]
+
+
+def test_duplicates_are_ignored() -> None:
+    buffer = VoiceJitterBuffer()
+    buffer.push(1, 0, b"a", 0.0)
+    buffer.push(1, 0, b"a", 0.001)
+    assert buffer.buffered == 1
+    assert buffer.stats.duplicates == 1
+
+
+def test_after_a_stall_the_backlog_is_skipped_down_to_the_longest_delay() -> None:
+    buffer = VoiceJitterBuffer()
+    # 0.9 s of packets held up by the network arrive at once.
+    arrivals = {n: n * F + 0.03 for n in range(5)}
+    arrivals.update({n: 1.0 for n in range(5, 49)})
+    arrivals.update({n: n * F + 0.03 for n in range(49, 80)})
+    slots = simulate(buffer, arrivals, quiet_after=79)
+    after = [slot for slot in slots if slot.time >= 1.0]
+    first = after[0].playout.timestamp // TICKS  # type: ignore[operator]
+    assert after[0].time - (first * F + 0.03) <= buffer.max_delay_s
+    assert buffer.stats.dropped == first - 5 >= 15
+    assert played(after) == [f"p{n}" for n in range(first, 80)]
