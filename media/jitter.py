@@ -36,6 +36,14 @@ SEQ_MOD = 1 << 16
 TS_MOD = 1 << 32
 
 
+QUIET_DBFS = -60.0
+"""A frame at or below this level is silence (the senders' suppression threshold)."""
+SOFT_DBFS = -40.0
+"""Below this a frame is a pause between words, where a dropped or added frame is not heard."""
+PATIENCE = 3
+"""A delay change waits this many trim windows for a soft frame, then happens anyway."""
+
+
 class Step(enum.Enum):
     """What to play for one frame slot."""
 
@@ -120,16 +128,17 @@ class VoiceJitterBuffer:
         self._next: int | None = None
         self._ts_last: tuple[int, int] | None = None  # (as on the wire, unwrapped)
         self._delays: deque[float] = deque()
-        self._surplus: deque[float] = deque()
+        self._surplus_run = 0  # slots in a row played a frame or more later than needed
         self._spread_cache: tuple[int, float] | None = None  # (packets received, spread)
         self._since_loss = self._fec_memory
         self._expanded = 0
         self.playing = False
-        self.last_quiet = False
-        """Set by the decoding side: the last frame played was silence. Waiting for a
-        late packet after silence is pointless (concealing silence gives silence, and a
+        self.last_level_dbfs = 0.0
+        """Set by the decoding side: the level of the last frame played. After silence
+        waiting for a late packet is pointless (concealing silence gives silence, and a
         lone keep-alive packet of a quiet sender is not followed by anything), so the
-        spurt ends there instead."""
+        spurt ends there instead; and the delay is changed, by a frame dropped or
+        concealment added, where speech is soft rather than mid-word."""
         self.stats = JitterStats()
 
     # -- input -------------------------------------------------------------------------
@@ -177,8 +186,9 @@ class VoiceJitterBuffer:
                 return None
             self.playing = True
             self._expanded = 0
-            self._surplus.clear()
+            self._surplus_run = 0
             self._next = min(self._packets)
+            self._skip_stale(now)
         assert self._next is not None
         assert self._highest is not None
         seq = self._next
@@ -188,7 +198,7 @@ class VoiceJitterBuffer:
         if self._highest > seq:
             return self._lost(seq)
         # Nothing at or after the slot: wait for it, playing concealment meanwhile.
-        if self._expanded >= self.max_expand or self.last_quiet:
+        if self._expanded >= self.max_expand or self.last_level_dbfs <= QUIET_DBFS:
             self.playing = False
             return None
         self._expanded += 1
@@ -205,26 +215,30 @@ class VoiceJitterBuffer:
     def _play(self, seq: int, packet: _Packet, now: float) -> Playout:
         target = self.target_delay_s()
         delay = self._delay_of(packet, now)
-        if delay < target - self.frame_s / 2:
+        soft = self.last_level_dbfs <= SOFT_DBFS
+        if delay < target - self.frame_s / 2 and (soft or delay < target - 2 * self.frame_s):
             # The link got rougher than the delay allows: wait one frame more, with
             # concealment now and this packet in the next slot.
-            self._surplus.clear()
+            self._surplus_run = 0
             self.stats.concealed += 1
             self.stats.stretched += 1
             return Playout(Step.CONCEAL)
         skipped: list[bytes] = []
+        # (A millisecond of slack: timer ticks are never exact.)
+        surplus = delay - target >= self.frame_s - 0.001
+        self._surplus_run = self._surplus_run + 1 if surplus else 0
         if delay > self.max_delay_s:
             # A stall flushed a backlog: catch up at once, keeping the newest frames.
             while self._delay_of(packet, now) > target and (later := self._packets.get(seq + 1)):
                 skipped.append(self._take(seq).payload)
                 seq, packet = seq + 1, later
-            self._surplus.clear()
-        elif self._surplus_lasted(delay - target) and seq + 1 in self._packets:
+            self._surplus_run = 0
+        elif self._may_trim(soft) and seq + 1 in self._packets:
             # Every packet of the last window was a frame or more early: drop one.
             skipped.append(self._take(seq).payload)
             seq += 1
             packet = self._packets[seq]
-            self._surplus.clear()
+            self._surplus_run = 0
         self.stats.dropped += len(skipped)
         self._take(seq)
         self._next = seq + 1
@@ -248,11 +262,26 @@ class VoiceJitterBuffer:
         self.stats.concealed += 1
         return Playout(Step.CONCEAL)
 
-    def _surplus_lasted(self, surplus: float) -> bool:
-        self._surplus.append(surplus)
-        if len(self._surplus) > self._trim_window:
-            self._surplus.popleft()
-        return len(self._surplus) == self._trim_window and min(self._surplus) >= self.frame_s
+    def _skip_stale(self, now: float) -> None:
+        """At a spurt's start, drop packets that a stall made too late to be worth playing.
+
+        After the spurt stopped mid-speech (nothing came for a few frames) the held-up
+        packets often come all at once; the listener has heard concealment and silence
+        in their place, and playing them now would only add their lateness to the delay.
+        """
+        assert self._next is not None
+        limit = self.target_delay_s() + self.frame_s
+        while (packet := self._packets.get(self._next)) is not None and (
+            self._next + 1 in self._packets and self._delay_of(packet, now) > limit
+        ):
+            self._take(self._next)
+            self._next += 1
+            self.stats.dropped += 1
+
+    def _may_trim(self, soft: bool) -> bool:
+        if self._surplus_run < self._trim_window:
+            return False
+        return soft or self._surplus_run >= PATIENCE * self._trim_window
 
     def _delay_of(self, packet: _Packet, now: float) -> float:
         """How much later than the fastest recent packets would have it ``packet`` plays."""

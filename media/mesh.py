@@ -30,6 +30,9 @@ OnRemoteTrack = Callable[[str, MediaKind, MediaStreamTrack], None]
 OnPeerState = Callable[[str, PeerState], None]
 OnPeerStats = Callable[[str, LinkStats], None]
 
+LOSS_MEMORY = 0.8
+"""What is left of a link's reported loss one stats interval later (FEC sizing)."""
+
 # Early signals for users not yet added: enough for an offer and its candidates.
 _EARLY_PER_USER = 16
 _EARLY_USERS = 64
@@ -270,9 +273,13 @@ class Mesh:
         del held[:-_EARLY_PER_USER]
 
     def _link_stats(self, user_id: str, stats: LinkStats) -> None:
-        # One encoder feeds every link, so its FEC is sized for the worst receiver.
+        # One encoder feeds every link, so its FEC is sized for the worst receiver. One
+        # receiver report covers about a second: at a few percent loss many say 0, and
+        # FEC switched off then would leave the next losses nothing to be rebuilt from,
+        # so a reported loss is remembered and fades (halving in about three reports).
         if user_id in self._links:
-            self._loss_out[user_id] = stats.packet_loss_out
+            remembered = self._loss_out.get(user_id, 0.0) * LOSS_MEMORY
+            self._loss_out[user_id] = max(stats.packet_loss_out, remembered)
         audio = self._relays[MediaKind.AUDIO]
         if isinstance(audio, OpusFanout):
             audio.set_expected_loss(max(self._loss_out.values(), default=0.0))

@@ -35,11 +35,10 @@ from media.opus import RATE, OpusError, VoiceDecoder
 logger = logging.getLogger(__name__)
 
 TIME_BASE = fractions.Fraction(1, RATE)
-MAX_CATCH_UP = 3
-"""Slots played at once when the loop was late; past that the missed time is skipped."""
-
-QUIET_DBFS = -60.0
-"""A frame at or below this level is silence (the sender's suppression threshold)."""
+MAX_CATCH_UP = 10
+"""Slots played at once when the loop was late (the mixer keeps only the newest of them,
+but the clock stays where it was, so the delay does not grow); past that the missed time
+is skipped."""
 
 # aiortc keeps these private (name-mangled); one place names them.
 _JITTER_ATTR = "_RTCRtpReceiver__jitter_buffer"
@@ -127,7 +126,7 @@ class VoiceReceivePath:
         except OpusError:
             logger.debug("undecodable Opus packet; concealing it", exc_info=True)
             samples = self._decoder.conceal()
-        self.buffer.last_quiet = audio_level_dbfs(samples) <= QUIET_DBFS
+        self.buffer.last_level_dbfs = audio_level_dbfs(samples)
         frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = RATE
         # The sender's clock, as aiortc's decoder gives it: a silent gap stays a gap.

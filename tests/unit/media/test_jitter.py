@@ -37,11 +37,13 @@ def simulate(
     *,
     first_seq: int = 0,
     quiet_after: int | None = None,
+    pause_every: int | None = None,
 ) -> list[Slot]:
     """Push packet n (sent at n*F) at ``arrivals[n]``; pop like the receive path's clock.
 
     Packet n carries sequence number ``first_seq + n`` (mod 2**16) and timestamp n*960.
-    ``quiet_after``: frames played from packet n >= this are reported as silence.
+    ``quiet_after``: frames played from packet n >= this are reported as silence;
+    ``pause_every``: every so many packets one is a soft pause between words.
     """
     events: list[tuple[float, int, int]] = [(t, 0, n) for n, t in arrivals.items()]
     heapq.heapify(events)
@@ -67,8 +69,14 @@ def simulate(
             continue
         slot = Slot(time, playout)
         slots.append(slot)
-        if quiet_after is not None and playout.timestamp is not None:
-            buffer.last_quiet = playout.timestamp // TICKS >= quiet_after
+        if playout.timestamp is not None:
+            n = playout.timestamp // TICKS
+            level = -20.0
+            if pause_every is not None and n % pause_every == 0:
+                level = -50.0
+            if quiet_after is not None and n >= quiet_after:
+                level = -90.0
+            buffer.last_level_dbfs = level
         heapq.heappush(events, (time + F, 1, 0))
     return slots
 
@@ -137,7 +145,7 @@ def test_the_delay_grows_for_a_rough_link_and_comes_back_down_once_it_calms() ->
     buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0)
     # A rough first second (every third packet 60 ms late), then a clean link for 3 s.
     rough = {n: 0.06 * (n % 3 == 1) for n in range(50)}
-    slots = simulate(buffer, steady(200, jitter=rough), quiet_after=199)
+    slots = simulate(buffer, steady(200, jitter=rough), quiet_after=199, pause_every=10)
     waits = {
         slot.playout.timestamp // TICKS: slot.time - (slot.playout.timestamp // TICKS * F + 0.03)
         for slot in slots
@@ -148,9 +156,25 @@ def test_the_delay_grows_for_a_rough_link_and_comes_back_down_once_it_calms() ->
     assert buffer.stats.late <= 4
     assert all(n in waits for n in range(20, 50))
     assert min(waits[n] for n in range(20, 50)) >= 0.06
-    # Calm again: back to the margin, by dropping the surplus frames.
+    # Calm again: back to the margin, by dropping the surplus frames, each right after
+    # a pause between words (the packet before the dropped one was soft).
     assert buffer.stats.dropped >= 2
     assert waits[199] <= buffer.margin_s + 1e-9
+    drops = [slot for slot in slots if slot.playout.skipped]
+    assert drops
+    for slot in drops:
+        previous = slots[slots.index(slot) - 1].playout.timestamp
+        assert previous is not None
+        assert (previous // TICKS) % 10 == 0
+
+
+def test_without_a_pause_the_delay_still_comes_down_after_a_few_seconds() -> None:
+    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0)
+    rough = {n: 0.06 * (n % 3 == 1) for n in range(50)}
+    slots = simulate(buffer, steady(400, jitter=rough), quiet_after=399)
+    assert buffer.stats.dropped >= 2
+    last = slots[-1]
+    assert last.time - (399 * F + 0.03) <= buffer.margin_s + 1e-9
 
 
 def test_a_quiet_spurt_ends_at_once_and_a_loud_one_after_a_few_concealed_frames() -> None:
