@@ -40,6 +40,10 @@ QUIET_DBFS = -60.0
 """A frame at or below this level is silence (the senders' suppression threshold)."""
 SOFT_DBFS = -40.0
 """Below this a frame is a pause between words, where a dropped or added frame is not heard."""
+MAX_ONSET_LOSS = 3
+"""Packets lost at the start of a talk spurt that are still rebuilt or concealed."""
+LARGE_SURPLUS_FRAMES = 3
+"""A delay this many frames above the target for a whole trim window is cut at once."""
 PATIENCE = 3
 """A delay change waits this many trim windows for a soft frame, then happens anyway."""
 
@@ -112,6 +116,7 @@ class VoiceJitterBuffer:
         window_s: float = 4.0,
         trim_window_s: float = 1.0,
         fec_memory_s: float = 5.0,
+        warm_up_s: float = 0.5,
     ) -> None:
         self.frame_s = frame_s
         self.margin_s = margin_s
@@ -120,14 +125,22 @@ class VoiceJitterBuffer:
         self.max_expand = max_expand
         """Concealed frames played in a row with nothing buffered before a spurt is over."""
         self._frame_ticks = round(frame_s * CLOCK_RATE)
-        self._window = max(8, round(window_s / frame_s))
+        self.window_s = window_s
+        self.warm_up_s = warm_up_s
+        """A stream's first packets come in a burst (queued while the connection was
+        set up, measured up to 140 ms late): they say nothing about the link's spread,
+        and would hold the delay up for a whole window, so only the fastest of them
+        counts."""
+        self._first_arrival: float | None = None
         self._trim_window = max(4, round(trim_window_s / frame_s))
         self._fec_memory = max(1, round(fec_memory_s / frame_s))
         self._packets: dict[int, _Packet] = {}
         self._highest: int | None = None  # extended sequence numbers
         self._next: int | None = None
         self._ts_last: tuple[int, int] | None = None  # (as on the wire, unwrapped)
-        self._delays: deque[float] = deque()
+        # (arrival, arrival - send time) of the packets of the last window_s: by time,
+        # not count, so a hiccup before a silence does not outlive the silence.
+        self._delays: deque[tuple[float, float, bool]] = deque()  # (…, warmed up)
         self._surplus_run = 0  # slots in a row played a frame or more later than needed
         self._spread_cache: tuple[int, float] | None = None  # (packets received, spread)
         self._since_loss = self._fec_memory
@@ -152,8 +165,11 @@ class VoiceJitterBuffer:
             return
         ts = self._unwrap_ts(timestamp)
         # Late packets count most here: they are what the delay must grow for.
-        self._delays.append(arrival - ts / CLOCK_RATE)
-        if len(self._delays) > self._window:
+        if self._first_arrival is None:
+            self._first_arrival = arrival
+        warm = arrival - self._first_arrival >= self.warm_up_s
+        self._delays.append((arrival, arrival - ts / CLOCK_RATE, warm))
+        while self._delays[0][0] < arrival - self.window_s:
             self._delays.popleft()
         if self._next is not None and seq < self._next:
             self.stats.late += 1
@@ -187,7 +203,12 @@ class VoiceJitterBuffer:
             self.playing = True
             self._expanded = 0
             self._surplus_run = 0
-            self._next = min(self._packets)
+            first = min(self._packets)
+            # Senders that stop during silence keep their sequence numbers consecutive,
+            # so a few missing just before the new spurt are its first packets, lost:
+            # rebuilt (the onset of a word matters), not skipped.
+            if self._next is None or not 0 <= first - self._next <= MAX_ONSET_LOSS:
+                self._next = first
             self._skip_stale(now)
         assert self._next is not None
         assert self._highest is not None
@@ -227,13 +248,16 @@ class VoiceJitterBuffer:
         # (A millisecond of slack: timer ticks are never exact.)
         surplus = delay - target >= self.frame_s - 0.001
         self._surplus_run = self._surplus_run + 1 if surplus else 0
-        if delay > self.max_delay_s:
-            # A stall flushed a backlog: catch up at once, keeping the newest frames.
+        far_behind = delay - target >= LARGE_SURPLUS_FRAMES * self.frame_s
+        may_trim = self._may_trim(soft)
+        if delay > self.max_delay_s or (far_behind and may_trim):
+            # A stall flushed a backlog (or the burst a connection starts with was played
+            # as it came): catch up at once, keeping the newest frames.
             while self._delay_of(packet, now) > target and (later := self._packets.get(seq + 1)):
                 skipped.append(self._take(seq).payload)
                 seq, packet = seq + 1, later
             self._surplus_run = 0
-        elif self._may_trim(soft) and seq + 1 in self._packets:
+        elif may_trim and seq + 1 in self._packets:
             # Every packet of the last window was a frame or more early: drop one.
             skipped.append(self._take(seq).payload)
             seq += 1
@@ -288,7 +312,7 @@ class VoiceJitterBuffer:
         return now - packet.timestamp / CLOCK_RATE - self._fastest()
 
     def _fastest(self) -> float:
-        return min(self._delays)
+        return min(delay for _, delay, _ in self._delays)
 
     def _take(self, seq: int) -> _Packet:
         return self._packets.pop(seq)
@@ -298,8 +322,9 @@ class VoiceJitterBuffer:
         (recomputed every few packets: it is asked for every slot)."""
         if self._spread_cache is None or self.stats.received - self._spread_cache[0] >= 8:
             spread = 0.0
-            if len(self._delays) >= 2:
-                ordered = sorted(self._delays)
+            measured = [delay for _, delay, warm in self._delays if warm]
+            if len(measured) >= 2:
+                ordered = sorted(measured)
                 p95 = ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
                 spread = p95 - ordered[0]
             self._spread_cache = (self.stats.received, spread)

@@ -24,7 +24,8 @@ class Slot:
         step = self.playout.step
         if step is Step.CONCEAL:
             return "c"
-        return ("p" if step is Step.PACKET else "r") + str(self.playout.timestamp // TICKS)  # type: ignore[operator]
+        n = int(self.playout.payload.split()[-1])
+        return f"p{n}" if step is Step.PACKET else f"r{n - 1}"
 
 
 def payload(n: int) -> bytes:
@@ -38,12 +39,15 @@ def simulate(
     first_seq: int = 0,
     quiet_after: int | None = None,
     pause_every: int | None = None,
+    silence: tuple[int, float] | None = None,
 ) -> list[Slot]:
     """Push packet n (sent at n*F) at ``arrivals[n]``; pop like the receive path's clock.
 
     Packet n carries sequence number ``first_seq + n`` (mod 2**16) and timestamp n*960.
     ``quiet_after``: frames played from packet n >= this are reported as silence;
-    ``pause_every``: every so many packets one is a soft pause between words.
+    ``pause_every``: every so many packets one is a soft pause between words;
+    ``silence=(n, s)``: the sender stopped for ``s`` seconds before packet n (its clock,
+    so the timestamps, ran on; sequence numbers did not).
     """
     events: list[tuple[float, int, int]] = [(t, 0, n) for n, t in arrivals.items()]
     heapq.heapify(events)
@@ -52,7 +56,10 @@ def simulate(
     while events:
         time, kind, n = heapq.heappop(events)
         if kind == 0:
-            buffer.push((first_seq + n) % 65536, n * TICKS, payload(n), time)
+            ts = n * TICKS
+            if silence is not None and n >= silence[0]:
+                ts += round(silence[1] * 48_000)
+            buffer.push((first_seq + n) % 65536, ts, payload(n), time)
             if not clock_running:
                 start = buffer.start_time()
                 if start is not None:
@@ -69,8 +76,8 @@ def simulate(
             continue
         slot = Slot(time, playout)
         slots.append(slot)
-        if playout.timestamp is not None:
-            n = playout.timestamp // TICKS
+        if playout.step is not Step.CONCEAL:
+            n = int(playout.payload.split()[-1])
             level = -20.0
             if pause_every is not None and n % pause_every == 0:
                 level = -50.0
@@ -142,7 +149,7 @@ def test_a_packet_arriving_after_its_slot_was_played_is_counted_late() -> None:
 
 
 def test_the_delay_grows_for_a_rough_link_and_comes_back_down_once_it_calms() -> None:
-    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0)
+    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0, warm_up_s=0.0)
     # A rough first second (every third packet 60 ms late), then a clean link for 3 s.
     rough = {n: 0.06 * (n % 3 == 1) for n in range(50)}
     slots = simulate(buffer, steady(200, jitter=rough), quiet_after=199, pause_every=10)
@@ -169,7 +176,7 @@ def test_the_delay_grows_for_a_rough_link_and_comes_back_down_once_it_calms() ->
 
 
 def test_without_a_pause_the_delay_still_comes_down_after_a_few_seconds() -> None:
-    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0)
+    buffer = VoiceJitterBuffer(trim_window_s=0.4, window_s=1.0, fec_memory_s=1.0, warm_up_s=0.0)
     rough = {n: 0.06 * (n % 3 == 1) for n in range(50)}
     slots = simulate(buffer, steady(400, jitter=rough), quiet_after=399)
     assert buffer.stats.dropped >= 2
@@ -193,7 +200,7 @@ def test_a_new_spurt_after_silence_starts_fresh_where_its_packets_are() -> None:
     arrivals = {n: n * F + 0.03 for n in range(10)}
     # The sender suppressed silence: sequence numbers go on, time jumps by 2 s.
     arrivals.update({n: n * F + 2.0 + 0.03 for n in range(10, 20)})
-    slots = simulate(buffer, arrivals, quiet_after=9)
+    slots = simulate(buffer, arrivals, quiet_after=9, silence=(10, 2.0))
     names = played(slots)
     assert names == [f"p{n}" for n in range(20)]
     assert slots[10].time >= 2.0 + 10 * F + 0.03
@@ -225,3 +232,26 @@ def test_after_a_stall_the_backlog_is_skipped_down_to_the_longest_delay() -> Non
     assert after[0].time - (first * F + 0.03) <= buffer.max_delay_s
     assert buffer.stats.dropped == first - 5 >= 15
     assert played(after) == [f"p{n}" for n in range(first, 80)]
+
+
+def test_the_burst_a_connection_starts_with_does_not_raise_the_delay() -> None:
+    buffer = VoiceJitterBuffer()
+    # The first eight packets were queued during set-up and arrive together.
+    arrivals = steady(100)
+    arrivals.update({n: 0.03 + 7 * F for n in range(8)})
+    slots = simulate(buffer, arrivals, quiet_after=99, pause_every=10)
+    assert buffer.target_delay_s() == pytest.approx(buffer.margin_s)
+    assert buffer.stats.stretched == 0
+    assert slots[-1].time - (99 * F + 0.03) <= buffer.margin_s + 1e-9
+
+
+def test_packets_lost_at_the_start_of_a_spurt_are_rebuilt_not_skipped() -> None:
+    buffer = VoiceJitterBuffer()
+    arrivals = {n: n * F + 0.03 for n in range(10)}
+    # After a silence (sequence numbers go on, time jumps) the new spurt's first packet
+    # is lost; the second carries its FEC copy.
+    arrivals.update({n: n * F + 2.03 for n in range(11, 20)})
+    slots = simulate(buffer, arrivals, quiet_after=9, silence=(10, 2.0))
+    names = played(slots)
+    assert names[10] == "r10"
+    assert names[11:] == [f"p{n}" for n in range(11, 20)]
