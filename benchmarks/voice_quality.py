@@ -191,7 +191,7 @@ async def run_side(args: argparse.Namespace) -> None:
     command = await asyncio.to_thread(sys.stdin.readline)  # "go" (Alice) or "stop" (Bob)
     if args.role == "alice":
         speech = np.load(args.speech)
-        start = len(sent) * 960 + 960
+        start = len(sent) * 960  # inject() mixes into the next frame rendered
         mic.inject(speech)
         await asyncio.sleep(len(speech) / RATE + 0.5)
         print(json.dumps({"event": "done", "speech_start": start}), flush=True)

@@ -38,7 +38,7 @@ TS_MOD = 1 << 32
 
 QUIET_DBFS = -60.0
 """A frame at or below this level is silence (the senders' suppression threshold)."""
-SOFT_DBFS = -40.0
+SOFT_DBFS = -45.0
 """Below this a frame is a pause between words, where a dropped or added frame is not heard."""
 MAX_ONSET_LOSS = 3
 """Packets lost at the start of a talk spurt that are still rebuilt or concealed."""
@@ -225,6 +225,16 @@ class VoiceJitterBuffer:
         self._expanded += 1
         self.stats.concealed += 1
         return Playout(Step.CONCEAL)
+
+    def waiting_for_next(self) -> bool:
+        """Playing, and the next packet is missing with nothing after it (the next
+        :meth:`pop` would conceal while waiting for it)."""
+        return (
+            self.playing
+            and self._next is not None
+            and self._next not in self._packets
+            and (self._highest is None or self._highest <= self._next)
+        )
 
     @property
     def buffered(self) -> int:

@@ -40,6 +40,10 @@ MAX_CATCH_UP = 10
 but the clock stays where it was, so the delay does not grow); past that the missed time
 is skipped."""
 
+GRACE_S = 0.006
+"""How long past its slot a missing packet is still waited for before concealment."""
+GRACE_STEP_S = 0.002
+
 # aiortc keeps these private (name-mangled); one place names them.
 _JITTER_ATTR = "_RTCRtpReceiver__jitter_buffer"
 _CODECS_ATTR = "_RTCRtpReceiver__codecs"
@@ -105,6 +109,14 @@ class VoiceReceivePath:
             # The loop stalled: play the last few slots, skip the time before them.
             self._slot = now - MAX_CATCH_UP * self.buffer.frame_s
         while self._slot <= now:
+            if self.buffer.waiting_for_next() and now < self._slot + GRACE_S:
+                # The packet may be in the socket already, a few turns of the loop from
+                # the buffer (aiortc hands it on through several awaits): look again
+                # shortly rather than conceal it; the mixer's pre-buffer covers the wait.
+                self._timer = self._loop.call_at(
+                    min(now + GRACE_STEP_S, self._slot + GRACE_S), self._tick
+                )
+                return
             step = self.buffer.pop(self._slot)
             if step is None:
                 self._schedule_start()

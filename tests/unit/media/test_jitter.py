@@ -255,3 +255,16 @@ def test_packets_lost_at_the_start_of_a_spurt_are_rebuilt_not_skipped() -> None:
     names = played(slots)
     assert names[10] == "r10"
     assert names[11:] == [f"p{n}" for n in range(11, 20)]
+
+
+def test_waiting_for_next_says_when_the_next_slot_would_be_concealed_for_a_late_packet() -> None:
+    buffer = VoiceJitterBuffer()
+    assert not buffer.waiting_for_next()  # not playing
+    buffer.push(0, 0, payload(0), 0.0)
+    buffer.push(1, TICKS, payload(1), 0.02)
+    assert buffer.pop(0.02) is not None
+    assert not buffer.waiting_for_next()  # packet 1 is here
+    assert buffer.pop(0.04) is not None
+    assert buffer.waiting_for_next()  # packet 2 is due and nothing came after it
+    buffer.push(3, 3 * TICKS, payload(3), 0.061)
+    assert not buffer.waiting_for_next()  # packet 2 is lost: the next pop rebuilds it
