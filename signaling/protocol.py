@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from signaling.enums import CallType, InvitationEndReason, InvitationUserState, PresenceState
 from signaling.protocol_audio import (
@@ -167,9 +168,12 @@ class CancelInvitationRequest(WireModel):
 
 
 class RtcCandidate(WireModel):
+    """A browser's ``RTCIceCandidateInit`` (what ``candidate.toJSON()`` gives), as is."""
+
     candidate: Annotated[str, StringConstraints(max_length=1024)]
     sdpMid: Annotated[str, StringConstraints(max_length=64)] | None = None  # noqa: N815 - browser's RTCIceCandidateInit names
     sdpMLineIndex: Annotated[int, Field(ge=0, le=64)] | None = None  # noqa: N815
+    usernameFragment: Annotated[str, StringConstraints(max_length=256)] | None = None  # noqa: N815
 
 
 class RtcDescription(WireModel):
@@ -208,6 +212,30 @@ class RtcSignalRequest(WireModel):
     to: Id
     kind: SignalKind
     payload: RtcDescription | RtcCandidate | RtcRenegotiate
+
+    @model_validator(mode="before")
+    @classmethod
+    def _payload_for_kind(cls, data: Any) -> Any:
+        # The payload is read as the model its kind names, so a mistake is reported
+        # against that model's fields ("payload.candidate: ...") rather than against
+        # whichever member of the union pydantic tried last.
+        if not isinstance(data, dict) or not isinstance(data.get("payload"), dict):
+            return data
+        kind = data.get("kind")
+        model = _SIGNAL_PAYLOADS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            return data  # a bad kind is reported by the field's own validation
+        try:
+            payload = model.model_validate(data["payload"])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(["payload", *(str(part) for part in first["loc"])])
+            raise PydanticCustomError(
+                "signal_payload",
+                "{where}: {problem}",
+                {"where": where, "problem": first["msg"]},
+            ) from None
+        return {**data, "payload": payload}
 
     @model_validator(mode="after")
     def _payload_fits_kind(self) -> RtcSignalRequest:

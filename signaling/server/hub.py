@@ -324,9 +324,11 @@ class Hub:
             return model.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "payload"
+            where = ".".join(str(p) for p in first["loc"])
+            # An error about the request as a whole names its own field in its message.
+            problem = f"{where}: {first['msg']}" if where else first["msg"]
             raise SignalingError(
-                ErrorCode.BAD_REQUEST, f"{where}: {first['msg']} ({exc.error_count()} error(s))"
+                ErrorCode.BAD_REQUEST, f"{problem} ({exc.error_count()} error(s))"
             ) from None
 
     # --- helpers for handlers -------------------------------------------------------

@@ -379,7 +379,9 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         )
         await self.media.start()
         await self.mesh.set_local_audio(self.media.audio)
-        await self.mesh.set_local_video(self.media.video)
+        # Video only while the camera is on: a camera turned on later renegotiates,
+        # rather than every voice call sending black frames for nothing.
+        await self.mesh.set_local_video(self.media.video if self.media.camera_on else None)
         self.start_time_ms = self._snapshot_start_ms = snapshot.start_time_ms
         self.chat.load_history(snapshot.messages)
         await self._apply_members(snapshot.members)

@@ -8,6 +8,7 @@ from app.kit.media import MediaOptions
 from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
+from media.peer_types import MediaKind
 
 
 def end_reason(bot: Bot) -> CallEndReason:
@@ -192,6 +193,31 @@ async def test_camera_toggle_and_remote_device_state(parley_bot: BotFactory) -> 
     alice_session = alice.session
     assert alice_session is not None
     assert alice_session.media.camera_on is True
+
+
+async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
+    parley_bot: BotFactory,
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    await alice.call(["bob"], video=False)
+    await alice.expect("call.user.on_enter")
+    await bob.expect("call.user.on_enter")
+    a, b = alice.session, bob.session
+    assert a is not None
+    assert b is not None
+    await wait_until(lambda: "alice" in b.media.playback.keys and "bob" in a.media.playback.keys)
+    link = a.mesh.peers["bob"]
+    assert a.media.camera_on is False
+    assert link.track(MediaKind.VIDEO) is None
+    assert b.members["alice"].video is None
+    # Turning the camera on renegotiates, and Bob gets Alice's video.
+    await alice.kit.controller.audio_video.turn_camera_on(True)
+    await wait_until(lambda: b.members["alice"].video is not None)
+    assert link.track(MediaKind.VIDEO) is not None
+    # Off again: the link stops sending video.
+    await alice.kit.controller.audio_video.turn_camera_on(False)
+    await wait_until(lambda: link.track(MediaKind.VIDEO) is None)
 
 
 async def test_local_device_failure_reaches_the_other_side(parley_bot: BotFactory) -> None:

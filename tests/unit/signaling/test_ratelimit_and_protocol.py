@@ -93,6 +93,49 @@ def test_signal_payload_must_fit_kind() -> None:
         )
 
 
+def test_a_browsers_own_candidate_json_is_accepted_as_is() -> None:
+    # What RTCIceCandidate.toJSON() gives in Chromium and Firefox.
+    browser = {
+        "candidate": "candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx "
+        "raddr 10.0.0.2 rport 46154 generation 0 ufrag EsAw network-cost 999",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+        "usernameFragment": "EsAw",
+    }
+    request = RtcSignalRequest.model_validate(
+        {"room_id": "r", "to": "b", "kind": "candidate", "payload": browser}
+    )
+    assert request.payload.model_dump() == browser
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "named"),
+    [
+        ("candidate", {"candidat": "x"}, "payload.candidate: Field required"),
+        ("candidate", {"candidate": 5}, "payload.candidate: Input should be a valid string"),
+        ("candidate", {"candidate": "x", "ufrag": "y"}, "payload.ufrag: Extra inputs"),
+        ("offer", {"type": "offer"}, "payload.sdp: Field required"),
+        ("renegotiate", {"reason": 7}, "payload.reason: Input should be a valid string"),
+    ],
+)
+def test_a_wrong_signal_payload_is_reported_against_its_kinds_fields(
+    kind: str, payload: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        RtcSignalRequest.model_validate(
+            {"room_id": "r", "to": "b", "kind": kind, "payload": payload}
+        )
+    assert named in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", [[], {}, 7, None, "hologram"])
+def test_a_bad_signal_kind_is_a_validation_error_whatever_its_type(kind: object) -> None:
+    with pytest.raises(ValidationError, match="kind"):
+        RtcSignalRequest.model_validate(
+            {"room_id": "r", "to": "b", "kind": kind, "payload": {"type": "offer", "sdp": "v"}}
+        )
+
+
 def test_every_error_code_has_a_number_and_names_are_unique() -> None:
     assert {c.value for c in ErrorCode} <= set(ERROR_CODE_NUMBERS)
     assert len(set(ERROR_CODE_NUMBERS.values())) == len(ERROR_CODE_NUMBERS)
