@@ -16,7 +16,10 @@ pulls (10 ms blocks), silence where nothing was queued. PESQ-WB (ITU-T P.862.2, 
 microphone handed out a frame to the moment Bob's receiver handed out its audio
 (network, jitter buffer and decoding; ``mouth_to_ear.py`` adds the playback). Chromium's
 receiver (the anchor the goals name) is measured only where ``chromium`` is installed;
-it is not on this machine, and the JSON says so. Prints one JSON line.
+it is not on this machine, and the JSON says so. In its place the same run computes the
+ceiling any receiver of this sender could reach (``ideal_pesq_wb``: the encoder's packets
+dropped at random offline, each loss decoded from the next packet's FEC where it came,
+no timing at all). Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -397,6 +400,33 @@ def score(result: dict[str, Any], speech: Int16Array) -> dict[str, Any]:
     }
 
 
+def ideal_pesq(speech: Int16Array, loss_percent: float, seed: int) -> float:
+    """The ceiling for any receiver of this sender: Parley's encoder (FEC sized for the
+    loss), packets dropped at random, every loss decoded from the next packet's FEC copy
+    when that one came, concealed otherwise, no delay changes and no timing at all."""
+    from pesq import pesq
+
+    from media.opus import FRAME_SAMPLES, VoiceDecoder, VoiceEncoder
+
+    encoder, decoder = VoiceEncoder(expected_loss=loss_percent / 100), VoiceDecoder()
+    count = len(speech) // FRAME_SAMPLES
+    packets = [
+        encoder.encode(speech[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES]) for i in range(count)
+    ]
+    lost = np.random.default_rng(seed).random(count) < loss_percent / 100
+    out = []
+    for i, packet in enumerate(packets):
+        if not lost[i]:
+            out.append(decoder.decode(packet))
+        elif i + 1 < count and not lost[i + 1]:
+            out.append(decoder.recover(packets[i + 1]))
+        else:
+            out.append(decoder.conceal())
+    reference = resample(speech, RATE, PESQ_RATE)
+    degraded = align(reference, resample(np.concatenate(out), RATE, PESQ_RATE))
+    return round(float(pesq(PESQ_RATE, reference, degraded, "wb")), 2)
+
+
 async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     for tool in ("ip", "nft", "espeak-ng"):
         if shutil.which(tool) is None:
@@ -408,11 +438,14 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
     losses = [float(x) for x in args.losses.split(",")]
     receivers = args.receivers.split(",")
     results: dict[str, dict[str, Any]] = {r: {} for r in receivers}
+    ideal: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="pvq-") as tmp:
         workdir = Path(tmp)
         speech = speech_sample(workdir)
         speech_file = workdir / "speech.npy"
         np.save(speech_file, speech)
+        for loss in losses:
+            ideal[f"{loss:g}"] = [ideal_pesq(speech, loss, seed) for seed in range(args.repeat)]
         lab_up()
         try:
             for loss in losses:
@@ -437,6 +470,7 @@ async def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "speech_s": round(len(speech) / RATE, 1),
         "goals_pesq_wb": GOALS,
         "results": results,
+        "ideal_pesq_wb": ideal,
         "goal_met": goal_met,
         "anchor_chromium": None
         if shutil.which("chromium") is None

@@ -5,6 +5,7 @@
     python3 scripts/dev.py test    # lint, types and the full test suite, headless
     python3 scripts/dev.py server  # only parley-server (extra arguments are passed on)
     python3 scripts/dev.py lock    # re-resolve requirements.lock after pyproject.toml changed
+    python3 scripts/dev.py bench NAME [ARGS]  # run benchmarks/NAME.py with what it needs
 
 Standard library only, so it works on a fresh machine: it installs the Debian packages
 it needs when run as root (or prints the exact apt line when not), makes `.venv`,
@@ -28,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".parley-installed"
 LOCK = ROOT / "requirements.lock"
+# The benchmarks' own extra (PESQ), locked on top of requirements.lock.
+BENCH_LOCK = ROOT / "requirements-bench.lock"
+BENCH_STAMP = VENV / ".parley-bench-installed"
 # Build requirements of the editable install, locked with everything else (no isolated
 # build environment fetching whatever setuptools is newest that day).
 BUILD_REQUIREMENTS = ROOT / "scripts" / "build-requirements.in"
@@ -129,6 +133,11 @@ def ensure_system_packages(packages: list[str]) -> None:
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env)
 
 
+# What the benchmarks need beyond the suite: a compiler for `pesq` (a C extension
+# published as source only), and the voice lab's nftables and speech synthesizer.
+APT_BENCH = ["gcc", "python3-dev", "nftables", "espeak-ng", "iproute2"]
+
+
 def venv_python() -> Path:
     return VENV / "bin" / "python"
 
@@ -221,25 +230,29 @@ def cmd_run(extra: list[str]) -> NoReturn:
 
 
 def cmd_lock(extra: list[str]) -> int:
-    """Resolve pyproject.toml (with the test extra) for every platform and Python >= 3.11."""
+    """Resolve pyproject.toml (with the test extra) for every platform and Python >= 3.11,
+    then the bench extra on top of it."""
     python = TOOLS_VENV / "bin" / "python"
     if not python.exists():
         run([sys.executable, "-m", "venv", str(TOOLS_VENV)])
     run([str(python), "-m", "pip", "install", "-q", UV])
+    compile_ = [
+        str(TOOLS_VENV / "bin" / "uv"),
+        "pip",
+        "compile",
+        "--quiet",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "--generate-hashes",
+        "--custom-compile-command",
+        "python3 scripts/dev.py lock",
+    ]
     run(
         [
-            str(TOOLS_VENV / "bin" / "uv"),
-            "pip",
-            "compile",
-            "--quiet",
-            "--universal",
-            "--python-version",
-            "3.11",
-            "--generate-hashes",
+            *compile_,
             "--extra",
             "test",
-            "--custom-compile-command",
-            "python3 scripts/dev.py lock",
             "--output-file",
             str(LOCK),
             str(ROOT / "pyproject.toml"),
@@ -249,7 +262,44 @@ def cmd_lock(extra: list[str]) -> int:
         cwd=ROOT,
     )
     say(f"wrote {LOCK.relative_to(ROOT)}")
+    run(
+        [
+            *compile_,
+            "--extra",
+            "test",
+            "--extra",
+            "bench",
+            "--constraint",
+            str(LOCK),
+            "--output-file",
+            str(BENCH_LOCK),
+            str(ROOT / "pyproject.toml"),
+            str(BUILD_REQUIREMENTS),
+            *extra,
+        ],
+        cwd=ROOT,
+    )
+    say(f"wrote {BENCH_LOCK.relative_to(ROOT)}")
     return 0
+
+
+def cmd_bench(extra: list[str]) -> int:
+    """Run ``benchmarks/NAME.py`` with the suite's packages plus the bench extra."""
+    if not extra or not (ROOT / "benchmarks" / f"{extra[0]}.py").exists():
+        names = sorted(p.stem for p in (ROOT / "benchmarks").glob("[a-z]*.py"))
+        say(f"usage: python3 scripts/dev.py bench NAME [ARGS]; NAME is one of: {', '.join(names)}")
+        return 2
+    ensure_system_packages(APT_RUN + APT_TEST + APT_BENCH)
+    ensure_venv()
+    digest = _digest(BENCH_LOCK, LOCK)
+    if not BENCH_STAMP.exists() or BENCH_STAMP.read_text().strip() != digest:
+        say("installing the benchmarks' locked extra (pesq builds from source)")
+        pip = [str(venv_python()), "-m", "pip", "--disable-pip-version-check", "-q"]
+        run([*pip, "install", "--require-hashes", "--no-deps", "-r", str(BENCH_LOCK)])
+        BENCH_STAMP.write_text(digest)
+    os.chdir(ROOT)
+    script = ROOT / "benchmarks" / f"{extra[0]}.py"
+    return subprocess.run([str(venv_python()), str(script), *extra[1:]], check=False).returncode
 
 
 def cmd_server(extra: list[str]) -> NoReturn:
@@ -263,6 +313,7 @@ def main() -> int:
         "test": cmd_test,
         "server": cmd_server,
         "lock": cmd_lock,
+        "bench": cmd_bench,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)

@@ -199,8 +199,7 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
             return
         self.media.set_camera(on)
         self.changed(Change.DEVICES)
-        # Sent only while on (see RoomSession): turning it on or off renegotiates.
-        await self.mesh.set_local_video(self.media.video if on else None)
+        await self.sync_video_sending()
         await self._report_devices(camera=on)
         await self.channel.publish(lambda e: e.audio_video.on_camera_state_changed, on)
 

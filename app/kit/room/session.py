@@ -379,9 +379,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         )
         await self.media.start()
         await self.mesh.set_local_audio(self.media.audio)
-        # Video only while the camera is on: a camera turned on later renegotiates,
-        # rather than every voice call sending black frames for nothing.
-        await self.mesh.set_local_video(self.media.video if self.media.camera_on else None)
+        await self.sync_video_sending()
         self.start_time_ms = self._snapshot_start_ms = snapshot.start_time_ms
         self.chat.load_history(snapshot.messages)
         await self._apply_members(snapshot.members)
@@ -582,6 +580,14 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         except SignalingError as exc:
             log.warning("%s signal to %s failed: %s", kind.value, to, exc)
 
+    async def sync_video_sending(self) -> None:
+        """Send video to the links only while the camera is on.
+
+        A voice call with the camera off sends no black frames; turning the camera on
+        (or off) renegotiates the links (see :meth:`media.mesh.Mesh.set_local_track`).
+        """
+        await self.mesh.set_local_video(self.media.video if self.media.camera_on else None)
+
     def _on_remote_track(self, user_id: str, kind: MediaKind, track: MediaStreamTrack) -> None:
         if self.ended.is_set():
             return
@@ -589,6 +595,9 @@ class RoomSession(Generic[E, Reason, EndEvent]):
             self.media.play(user_id, track)
             return
         self.media.show(user_id, track)
+        if self.media.camera_on != (self.mesh.local_track(MediaKind.VIDEO) is not None):
+            # Local media that shows what it receives (the echo user) just got a picture.
+            self.tasks.spawn(self.sync_video_sending(), f"{self.kind} {self.room_id} video")
         if self._update_member(user_id, video=track):
             self.changed(Change.MEMBERS)
 

@@ -6,7 +6,15 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from media.opus import FRAME_SAMPLES, RATE, OpusError, VoiceDecoder, VoiceEncoder, packet_samples
+from media.opus import (
+    DEFAULT_BITRATE,
+    FRAME_SAMPLES,
+    RATE,
+    OpusError,
+    VoiceDecoder,
+    VoiceEncoder,
+    packet_samples,
+)
 
 Int16Array = npt.NDArray[np.int16]
 
@@ -50,8 +58,9 @@ def test_voice_goes_through_encoder_and_decoder_in_20_ms_packets() -> None:
     packets = [encoder.encode(frame) for frame in frames(signal)]
     assert len(packets) == 50
     assert all(packet_samples(p) == FRAME_SAMPLES for p in packets)
-    # ~32 kbit/s: 80 bytes a packet on average, give or take the VBR.
-    assert 40 <= np.mean([len(p) for p in packets]) <= 130
+    # The bitrate asked for, give or take the VBR: 160 bytes a packet at 64 kbit/s.
+    expected = DEFAULT_BITRATE / 8 / 50
+    assert 0.6 * expected <= np.mean([len(p) for p in packets]) <= 1.3 * expected
     out = decoded(packets, set(), "none")
     assert out.shape == signal.shape
     level_in = np.sqrt(np.mean(signal.astype(np.float64) ** 2))
