@@ -160,6 +160,20 @@ class PeerLink:
         if self.is_offerer:
             await self._negotiate()
 
+    async def ask_for_new_connection(self) -> None:
+        """As the answerer of a link made again, ask the offerer to replace its connection.
+
+        The offerer's old connection may not have noticed that ours closed (a closed
+        DTLS session is not always reported) and would renegotiate on it, which a new
+        connection cannot answer. An offerer's link made again needs no such request:
+        its first offer carries a new ``session``, which makes the other side replace
+        its connection (see ``docs/protocol.md`` § Peer links).
+        """
+        if self.is_offerer or self._closing:
+            return
+        self.renegotiations_requested += 1
+        await self._send(SignalKind.RENEGOTIATE, {"reason": "restart"})
+
     async def set_track(self, kind: MediaKind, track: MediaStreamTrack | None) -> None:
         """Attach, replace or remove the local track of ``kind``.
 

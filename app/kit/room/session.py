@@ -36,7 +36,7 @@ import logging
 import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -79,6 +79,17 @@ R = RoomStateChangedReason
 #: How long a close waits for an end already under way to publish its event.
 END_GRACE_S = 5.0
 _STOP = object()  # tells the inbox worker the session has ended
+RELINK_DELAY_S = 1.0
+"""How long after a member's link closed a new one is made (doubling, up to
+RELINK_MAX_S, while it keeps closing): long enough for a "left" event to come first."""
+RELINK_MAX_S = 30.0
+
+
+@dataclass(frozen=True)
+class _Relink:
+    """Inbox item: the link to ``user_id`` closed while both stay in the room."""
+
+    user_id: str
 
 
 class Change(StrEnum):
@@ -190,6 +201,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         self.join_refusal: KitError | None = None
         # Local device failures before the room was joined, reported once joined.
         self._unreported: list[tuple[MediaDevice, DeviceExceptionType]] = []
+        self._relinks: dict[str, int] = {}  # links made again since the last connected
         self._minimized = False
         #: Seconds-since-epoch * 1000 when the room started (the first join's snapshot).
         self.start_time_ms = 0
@@ -442,6 +454,14 @@ class RoomSession(Generic[E, Reason, EndEvent]):
             await self.chat.received(event.message)
         elif isinstance(event, RoomStateChanged):
             await self._room_state(event)
+        elif isinstance(event, _Relink):
+            member = self._members.get(event.user_id)
+            if member is not None and event.user_id not in self.mesh.peers:
+                log.info("%s %s: linking to %s again", self.kind, self.room_id, event.user_id)
+                await self._member_joined(member, fresh=False)
+                link = self.mesh.peers.get(event.user_id)
+                if link is not None:
+                    await link.ask_for_new_connection()
         else:
             await self._handle_other(event)
 
@@ -606,6 +626,18 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         if member is not None and member.connection is not state:
             self._update_member(user_id, connection=state)
             self.changed(Change.MEMBERS)
+        if state is PeerState.CONNECTED:
+            self._relinks.pop(user_id, None)
+        elif state.is_final and member is not None and not self.ended.is_set():
+            # The other side closed its connection (a browser client may, and stay), or
+            # the link gave up: while both stay in the room, link again.
+            self.tasks.spawn(self._relink_later(user_id), f"{self.kind} relink {user_id}")
+
+    async def _relink_later(self, user_id: str) -> None:
+        tries = self._relinks.get(user_id, 0)
+        self._relinks[user_id] = tries + 1
+        await asyncio.sleep(min(RELINK_MAX_S, RELINK_DELAY_S * 2**tries))
+        self._inbox.put_nowait(_Relink(user_id))
 
     def on_level(self, user_id: str, dbfs: float, speaking: bool) -> None:
         """A level reading from the local media's meter (about 10 a second per user)."""

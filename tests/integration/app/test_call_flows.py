@@ -8,7 +8,7 @@ from app.kit.media import MediaOptions
 from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
-from media.peer_types import MediaKind
+from media.peer_types import MediaKind, PeerState
 
 
 def end_reason(bot: Bot) -> CallEndReason:
@@ -218,6 +218,43 @@ async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
     # Off again: the link stops sending video.
     await alice.kit.controller.audio_video.turn_camera_on(False)
     await wait_until(lambda: link.track(MediaKind.VIDEO) is None)
+
+
+async def test_a_link_the_other_side_closed_is_made_again_while_both_stay(
+    parley_bot: BotFactory,
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    await alice.call(["bob"], video=False)
+    await alice.expect("call.user.on_enter")
+    await bob.expect("call.user.on_enter")
+    a, b = alice.session, bob.session
+    assert a is not None
+    assert b is not None
+    await wait_until(lambda: "alice" in b.media.playback.keys)
+    old = b.mesh.peers["alice"]
+    await wait_until(
+        lambda: (
+            old.state is PeerState.CONNECTED and a.mesh.peers["bob"].state is PeerState.CONNECTED
+        )
+    )
+    # Bob's connection closes under him, as a browser client's would (pc.close()).
+    pc = old._pc
+    assert pc is not None
+    await pc.close()
+    await wait_until(lambda: old.closed)
+    # Both sides link again, and Alice's audio plays at Bob's once more.
+    await wait_until(
+        lambda: (
+            b.mesh.peers.get("alice") not in (None, old)
+            and b.mesh.peers["alice"].state is PeerState.CONNECTED
+            and a.mesh.peers.get("bob") is not None
+            and a.mesh.peers["bob"].state is PeerState.CONNECTED
+        ),
+        timeout=20,
+    )
+    await wait_until(lambda: "alice" in b.media.playback.keys, timeout=10)
+    assert a.members["bob"].connection is PeerState.CONNECTED
 
 
 async def test_local_device_failure_reaches_the_other_side(parley_bot: BotFactory) -> None:
