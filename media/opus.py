@@ -122,14 +122,39 @@ def packet_samples(payload: bytes) -> int:
     )
 
 
-class VoiceDecoder:
+class _LibopusObject:
+    """A libopus state (an encoder or a decoder) freed once, by :meth:`close` or on GC."""
+
+    _destroy = ""  # the libopus function that frees it
+
+    def __init__(self, handle: int) -> None:
+        self._handle: int | None = handle
+
+    def close(self) -> None:
+        """Free the libopus state (also done when the object is garbage-collected)."""
+        if self._handle is not None:
+            getattr(_library(), self._destroy)(self._handle)
+            self._handle = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _live(self) -> int:
+        if self._handle is None:
+            raise OpusError(f"{type(self).__name__} is closed")
+        return self._handle
+
+
+class VoiceDecoder(_LibopusObject):
     """One Opus stream's decoder: packets, concealment of a lost one, and its FEC copy."""
+
+    _destroy = "opus_decoder_destroy"
 
     def __init__(self) -> None:
         error = ctypes.c_int(0)
         handle = _library().opus_decoder_create(RATE, 1, ctypes.byref(error))
         _check(error.value, "opus_decoder_create")
-        self._handle: int | None = handle
+        super().__init__(handle)
         self._pcm = (ctypes.c_int16 * (RATE * 120 // 1000))()  # the longest Opus packet
         self.last_frame_samples = FRAME_SAMPLES
         """The duration of the last decoded packet; concealment repeats it."""
@@ -152,21 +177,10 @@ class VoiceDecoder:
         """Audio in place of a packet that never came (libopus's packet-loss concealment)."""
         return self._copy(self._decode(None, 0, samples or self.last_frame_samples))
 
-    def close(self) -> None:
-        """Free the decoder (also done when it is garbage-collected)."""
-        if self._handle is not None:
-            _library().opus_decoder_destroy(self._handle)
-            self._handle = None
-
-    def __del__(self) -> None:
-        self.close()
-
     def _decode(self, payload: bytes | None, fec: int, frame_size: int) -> int:
-        if self._handle is None:
-            raise OpusError("decoder is closed")
         return _check(
             _library().opus_decode(
-                self._handle,
+                self._live(),
                 payload,
                 len(payload) if payload else 0,
                 self._pcm,
@@ -180,14 +194,16 @@ class VoiceDecoder:
         return np.ctypeslib.as_array(self._pcm)[:samples].copy()
 
 
-class VoiceEncoder:
+class VoiceEncoder(_LibopusObject):
     """A mono voice encoder with in-band FEC whose expected loss can change while it runs."""
+
+    _destroy = "opus_encoder_destroy"
 
     def __init__(self, bitrate: int = DEFAULT_BITRATE, *, expected_loss: float = 0.1) -> None:
         error = ctypes.c_int(0)
         handle = _library().opus_encoder_create(RATE, 1, _APPLICATION_VOIP, ctypes.byref(error))
         _check(error.value, "opus_encoder_create")
-        self._handle: int | None = handle
+        super().__init__(handle)
         self._out = ctypes.create_string_buffer(MAX_PACKET_BYTES)
         self._ctl(_SET_BITRATE, bitrate)
         self._ctl(_SET_SIGNAL, _SIGNAL_VOICE)
@@ -209,14 +225,13 @@ class VoiceEncoder:
 
     def encode(self, samples: Int16Array) -> bytes:
         """One 20 ms frame of mono int16 samples (960) as an Opus packet."""
-        if self._handle is None:
-            raise OpusError("encoder is closed")
+        handle = self._live()
         if samples.shape != (FRAME_SAMPLES,):
             raise ValueError(f"need {FRAME_SAMPLES} mono samples, got shape {samples.shape}")
         frame = np.ascontiguousarray(samples, dtype=np.int16)
         size = _check(
             _library().opus_encode(
-                self._handle,
+                handle,
                 frame.ctypes.data_as(ctypes.POINTER(ctypes.c_int16)),
                 FRAME_SAMPLES,
                 self._out,
@@ -226,20 +241,10 @@ class VoiceEncoder:
         )
         return self._out.raw[:size]
 
-    def close(self) -> None:
-        """Free the encoder (also done when it is garbage-collected)."""
-        if self._handle is not None:
-            _library().opus_encoder_destroy(self._handle)
-            self._handle = None
-
-    def __del__(self) -> None:
-        self.close()
-
     def _ctl(self, request: int, value: int) -> None:
-        if self._handle is None:
-            raise OpusError("encoder is closed")
+        handle = self._live()
         lib: Any = _library()
         _check(
-            lib.opus_encoder_ctl(ctypes.c_void_p(self._handle), request, ctypes.c_int(value)),
+            lib.opus_encoder_ctl(ctypes.c_void_p(handle), request, ctypes.c_int(value)),
             f"opus_encoder_ctl({request})",
         )

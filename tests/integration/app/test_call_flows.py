@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.kit.bots.call import Answer, Bot
 from app.kit.call.invitations import Phase
+from app.kit.call.session import CallSession
 from app.kit.media import MediaOptions
 from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
@@ -195,9 +196,9 @@ async def test_camera_toggle_and_remote_device_state(parley_bot: BotFactory) -> 
     assert alice_session.media.camera_on is True
 
 
-async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
-    parley_bot: BotFactory,
-) -> None:
+async def voice_call(parley_bot: BotFactory) -> tuple[Bot, CallSession, CallSession]:
+    """Alice calls Bob (voice), he answers: Alice's bot and both call sessions, once
+    each hears the other."""
     alice = await parley_bot("alice")
     bob = await parley_bot("bob", on_invited=Answer.ANSWER)
     await alice.call(["bob"], video=False)
@@ -207,6 +208,13 @@ async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
     assert a is not None
     assert b is not None
     await wait_until(lambda: "alice" in b.media.playback.keys and "bob" in a.media.playback.keys)
+    return alice, a, b
+
+
+async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
+    parley_bot: BotFactory,
+) -> None:
+    alice, a, b = await voice_call(parley_bot)
     link = a.mesh.peers["bob"]
     assert a.media.camera_on is False
     assert link.track(MediaKind.VIDEO) is None
@@ -223,15 +231,7 @@ async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
 async def test_a_link_the_other_side_closed_is_made_again_while_both_stay(
     parley_bot: BotFactory,
 ) -> None:
-    alice = await parley_bot("alice")
-    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
-    await alice.call(["bob"], video=False)
-    await alice.expect("call.user.on_enter")
-    await bob.expect("call.user.on_enter")
-    a, b = alice.session, bob.session
-    assert a is not None
-    assert b is not None
-    await wait_until(lambda: "alice" in b.media.playback.keys)
+    _, a, b = await voice_call(parley_bot)
     old = b.mesh.peers["alice"]
     await wait_until(
         lambda: (
