@@ -10,15 +10,19 @@ works like the receivers of browsers (WebRTC's NetEq), in small:
   later ones are already here is lost: it is rebuilt from the FEC copy inside the next
   packet when that one is here, otherwise concealed. A packet that is missing with
   nothing after it is probably late: a concealed frame is played *in its place* and the
-  packet is still expected (the delay grows by one frame, as NetEq's "expand"); when the
-  packet after it comes first, that concealed frame stood for the lost one.
+  packet is still expected (the delay grows by one frame, as NetEq's "expand"); if the
+  packet after it comes first, the lost one is then rebuilt from its FEC copy. A talk
+  spurt's lost first packets are rebuilt too (sequence numbers do not stop during a
+  sender's silence, so a gap before a spurt is loss).
 * The delay adapts both ways. A talk spurt starts playing once its first packet has
   waited out the arrival spread measured over the last seconds (the 95th percentile of
-  how much later than the fastest packet packets arrive), so on a clean link audio plays
-  within a few milliseconds of arriving. While packets are being lost one frame more is
-  kept, so the next packet (and the FEC copy it carries) is there when a loss is found.
-  When every packet of the last second would still have been on time one frame later,
-  one frame is dropped.
+  how much later than the fastest packet packets arrive, plus a margin), so on a clean
+  link audio plays within a few milliseconds of arriving. While packets are being lost
+  one frame more is kept, so the next packet (and the FEC copy it carries) is there when
+  a loss is found. A link that gets rougher mid-spurt gets concealed frames added; once
+  every packet of the last second would still have been on time a frame later, one is
+  dropped. Both wait for a soft frame (a pause between words) for up to a few seconds;
+  a stall's backlog, or a delay three frames too high, is cut at once.
 
 The buffer is pure (no clock, no I/O): times are passed in, so tests drive it exactly.
 """

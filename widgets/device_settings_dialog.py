@@ -13,6 +13,7 @@ import numpy.typing as npt
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QHideEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QGridLayout,
@@ -113,6 +114,8 @@ class DeviceSettingsDialog(QDialog):
     microphone_chosen = Signal(str)
     speaker_chosen = Signal(str)
     """A device id, or ``SYSTEM_DEFAULT`` (empty) for the system's choice."""
+    voice_processing_toggled = Signal(bool)
+    """The "cancel echo and background noise" box was ticked or cleared."""
     test_sound_requested = Signal()
     preview_started = Signal()
     """The dialog is on screen: open the camera and microphone."""
@@ -190,7 +193,19 @@ class DeviceSettingsDialog(QDialog):
                 _keep_size(self.microphone_hint, lines=1)
                 grid.addWidget(self.level_bar, row, 1, 1, 2)
                 grid.addWidget(self.microphone_hint, row + 1, 1, 1, 2)
-                row += 2
+                self.voice_processing_box = QCheckBox(
+                    self.tr("Cancel echo and background noise"), self
+                )
+                self.voice_processing_box.setObjectName("voice_processing")
+                self.voice_processing_box.setToolTip(
+                    self.tr(
+                        "Removes what your speakers play from your microphone, so the "
+                        "others do not hear themselves, and evens out noise and loudness."
+                    )
+                )
+                self.voice_processing_box.toggled.connect(self.voice_processing_toggled)
+                grid.addWidget(self.voice_processing_box, row + 2, 1, 1, 2)
+                row += 3
         self.test_sound_button = QPushButton(self.tr("Play test sound"), self)
         self.test_sound_button.setMinimumWidth(self.test_sound_button.sizeHint().width())
         self.test_sound_button.clicked.connect(self.test_sound_requested)
@@ -247,6 +262,9 @@ class DeviceSettingsDialog(QDialog):
     def set_view(self, view: DeviceSettingsView) -> None:
         """Show the device lists of ``view``."""
         self._view = view
+        self.voice_processing_box.blockSignals(True)
+        self.voice_processing_box.setChecked(view.voice_processing)
+        self.voice_processing_box.blockSignals(False)
         empty_texts = {
             DeviceKind.CAMERA: self.tr("No camera"),
             DeviceKind.MICROPHONE: self.tr("No microphone"),

@@ -28,6 +28,7 @@ from media.playback import AudioPlayback, NullOutput
 from media.silence import SilenceSuppression, set_track_suppression
 from media.slot import TrackSlot
 from media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
+from media.voice_processing import ProcessedMicrophone, VoiceProcessor
 
 log = logging.getLogger("parley.media")
 
@@ -50,6 +51,10 @@ class MediaOptions:
     # Stop sending microphone packets while it is silent (media.silence); off sends
     # every 20 ms frame to every peer.
     suppress_silence: bool = True
+    # Echo cancellation, noise suppression and automatic gain on a real microphone
+    # (media.voice_processing), the far end taken from what this media plays. Synthetic
+    # microphones are never processed: their tones are what tests listen for.
+    voice_processing: bool = True
 
 
 class MediaFactory(Protocol):
@@ -90,6 +95,9 @@ class LocalMedia:
         # Throttled to ~10 Hz per remote user by the meter itself.
         self.levels = LevelMeter(self._level)
         self.playback.add_source_listener(lambda key, block: self._feed(key, block))
+        self.voice = VoiceProcessor(enabled=self.options.voice_processing)
+        # The echo canceller's far end: the mixed audio as the output plays it.
+        self.playback.add_tap(lambda block, _played_at: self.voice.render(block))
         self._started = False
         self._closed = False
 
@@ -135,7 +143,7 @@ class LocalMedia:
             on_error=lambda kind: self.report_device_failure("microphone", kind),
         )
         track.start()
-        return track
+        return ProcessedMicrophone(track, self.voice)
 
     def _open_camera(self) -> MediaStreamTrack:
         res = self.options.video_preset.resolution

@@ -239,6 +239,7 @@ def connect_device_settings(dialog: DeviceSettingsDialog, devices: DevicesPresen
     devices.test_sound_changed.connect(dialog.set_test_sound_playing)
     dialog.camera_chosen.connect(devices.choose_camera)
     dialog.microphone_chosen.connect(devices.choose_microphone)
+    dialog.voice_processing_toggled.connect(devices.set_voice_processing)
     dialog.speaker_chosen.connect(devices.choose_speaker)
     dialog.test_sound_requested.connect(devices.play_test_sound)
     dialog.preview_started.connect(devices.start_preview)

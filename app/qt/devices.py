@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +162,14 @@ class DevicesPresenter(QObject):
     @Slot(str)
     def choose_speaker(self, device_id: str) -> None:
         self._choose(DeviceKind.SPEAKER, device_id)
+
+    @Slot(bool)
+    def set_voice_processing(self, on: bool) -> None:
+        """Echo cancellation and noise suppression on or off (saved with the choices)."""
+        if self._draft.voice_processing == on:
+            return
+        self._draft = replace(self._draft, voice_processing=on)
+        self.devices_changed.emit(self.view)
 
     @Slot()
     def play_test_sound(self) -> None:

@@ -162,6 +162,26 @@ async def test_choosing_a_device_emits_and_ok_saves_it(open_dialog: Opener) -> N
     await setup.close()
 
 
+async def test_the_echo_cancellation_box_is_saved_with_the_devices(open_dialog: Opener) -> None:
+    setup = open_dialog(lister=lambda: DeviceSnapshot())
+    dialog, presenter = setup.dialog, setup.presenter
+    box = dialog.voice_processing_box
+    assert box.isVisible()
+    assert box.isChecked()  # on by default
+    box.click()
+    assert presenter.draft.voice_processing is False
+    assert presenter.view.voice_processing is False
+    assert setup.storage.data == {}, "nothing is saved before OK"
+    saved: list[MediaOptions] = []
+    presenter.saved.connect(saved.append)
+    dialog.ok_button.click()
+    assert saved[0].voice_processing is False
+    assert setup.storage.data["voice_processing"] == "off"
+    # A dialog opened on saved choices shows them.
+    again = open_dialog(lister=lambda: DeviceSnapshot(), storage=setup.storage)
+    assert not again.dialog.voice_processing_box.isChecked()
+
+
 @pytest.mark.audio
 async def test_cancel_drops_the_choice(open_dialog: Opener) -> None:
     require_virtual_audio()

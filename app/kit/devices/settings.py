@@ -73,10 +73,17 @@ class DeviceChoices:
     camera: str = SYSTEM_DEFAULT
     microphone: str = SYSTEM_DEFAULT
     speaker: str = SYSTEM_DEFAULT
+    voice_processing: bool = True
+    """Echo cancellation and noise suppression on the microphone (on unless turned off)."""
 
     def to_dict(self) -> dict[str, str]:
         """The plain dict that is persisted."""
-        return {"camera": self.camera, "microphone": self.microphone, "speaker": self.speaker}
+        return {
+            "camera": self.camera,
+            "microphone": self.microphone,
+            "speaker": self.speaker,
+            "voice_processing": "on" if self.voice_processing else "off",
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> DeviceChoices:
@@ -86,11 +93,20 @@ class DeviceChoices:
             value = data.get(key)
             return value if isinstance(value, str) else SYSTEM_DEFAULT
 
-        return cls(text("camera"), text("microphone"), text("speaker"))
+        return cls(
+            text("camera"),
+            text("microphone"),
+            text("speaker"),
+            voice_processing=data.get("voice_processing") != "off",
+        )
 
     def with_choice(self, kind: DeviceKind, device_id: str) -> DeviceChoices:
         """A copy with ``kind`` set to ``device_id``."""
-        return replace(self, **{kind.value: device_id})
+        if kind is DeviceKind.CAMERA:
+            return replace(self, camera=device_id)
+        if kind is DeviceKind.MICROPHONE:
+            return replace(self, microphone=device_id)
+        return replace(self, speaker=device_id)
 
     def of(self, kind: DeviceKind) -> str:
         """The id chosen for ``kind``."""
@@ -199,6 +215,7 @@ class DeviceSettings:
         speaker = self.speaker(choices)
         return replace(
             base,
+            voice_processing=(choices or self._choices).voice_processing,
             camera_index=base.camera_index if camera is None else camera.index,
             microphone=(
                 base.microphone
@@ -239,6 +256,7 @@ class DeviceSettings:
                 DeviceKind.SPEAKER, self._devices.speakers, choices.speaker, self._listed
             ),
             listed=self._listed,
+            voice_processing=choices.voice_processing,
         )
 
     # -- hot-plug ------------------------------------------------------------------------

@@ -202,6 +202,8 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         # Local device failures before the room was joined, reported once joined.
         self._unreported: list[tuple[MediaDevice, DeviceExceptionType]] = []
         self._relinks: dict[str, int] = {}  # links made again since the last connected
+        # Members who entered (True) or left (False) while we were re-joining.
+        self._seen_while_rejoining: dict[str, bool] = {}
         self._minimized = False
         #: Seconds-since-epoch * 1000 when the room started (the first join's snapshot).
         self.start_time_ms = 0
@@ -471,8 +473,14 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         """The members of a (re-)join snapshot. A known member it lacks left while we were
         away; unless the room was made anew (a restarted server), then they are most
         likely re-joining too and are put away."""
+        # Events that came while we were re-joining are newer than the snapshot (the
+        # server sends a room's events only to its members, so only after our re-join):
+        # a member who entered or left meanwhile stays as that event said.
+        newer = self._seen_while_rejoining
         present = {info.user_id for info in infos}
         for user_id in [uid for uid in self._members if uid not in present]:
+            if newer.get(user_id) is True:
+                continue
             if room_lived_on:
                 await self._member_left(user_id)
             else:
@@ -480,7 +488,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         for info in infos:
             if info.user_id == self.me.id:
                 self._local_info(info)
-            else:
+            elif newer.get(info.user_id) is not False:
                 await self._member_entered(Member.from_info(info))
         await self._members_changed()
 
@@ -491,6 +499,8 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         user_id = member.user.id
         if user_id == self.me.id or self.ended.is_set():
             return
+        if self.reconnecting:
+            self._seen_while_rejoining[user_id] = True
         self._come_back(user_id)
         old = self._members.get(user_id)
         fresh = old is None
@@ -501,6 +511,8 @@ class RoomSession(Generic[E, Reason, EndEvent]):
             await self.channel.publish(lambda e: e.user.on_enter, member.user)
 
     async def _member_left(self, user_id: str) -> None:
+        if self.reconnecting:
+            self._seen_while_rejoining[user_id] = False
         self._come_back(user_id)
         member = self._members.pop(user_id, None)
         if member is None:
@@ -566,10 +578,11 @@ class RoomSession(Generic[E, Reason, EndEvent]):
             self.reconnecting = True
             self.changed(Change.STATE)
         elif event.reason is R.RECONNECTED:
-            self.reconnecting = False
             room = event.extended_data.get("room")
             if isinstance(room, RoomSnapshot):
                 await self._resync(room)
+            self.reconnecting = False
+            self._seen_while_rejoining.clear()
             self.changed(Change.STATE)
         elif event.reason is R.KICK_OUT:
             kicker = event.extended_data.get("kicker_user_id")

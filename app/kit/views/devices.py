@@ -102,6 +102,8 @@ class DeviceSettingsView:
     speakers: DeviceListView = DeviceListView(DeviceKind.SPEAKER, offers_default=True)
     listed: bool = True
     """False until the devices have been listed once (empty lists then mean "unknown")."""
+    voice_processing: bool = True
+    """Whether echo cancellation and noise suppression are on for the microphone."""
 
     def __post_init__(self) -> None:
         for kind, devices in (

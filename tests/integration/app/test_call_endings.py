@@ -19,8 +19,11 @@ from app.testing import BotFactory, TokenFactory, wait_until
 from media.peer_types import PeerState
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
+from signaling.client_events import RoomStateChanged
 from signaling.enums import RoomStateChangedReason
+from signaling.protocol import MemberInfo, RoomSnapshot, UserEnteredEvent, UserLeftEvent
 from signaling.server.app import RunningServer
+from signaling.wire import UserInfo
 from tests.support.server_process import ServerProcess
 from tests.support.signaling import TEST_SECRET
 
@@ -243,3 +246,54 @@ async def test_who_left_while_you_were_offline_is_gone_when_you_are_back(
     assert session is not None
     assert set(session.members) == {"alice"}
     assert not bob.saw("call.on_call_end")
+
+
+async def test_a_member_who_comes_back_while_we_rejoin_is_not_put_away(
+    parley_bot: BotFactory,
+) -> None:
+    """After a server restart, Bob's "entered" can overtake the snapshot of our own
+    re-join (taken before he was back): he must stay, not be put away by it."""
+    alice = await parley_bot("alice")
+    await parley_bot("bob", on_invited=Answer.ANSWER)
+    call_id = await alice.call(["bob"], video=False)
+    assert call_id is not None
+    await alice.expect("call.user.on_enter")
+    a = alice.session
+    assert a is not None
+    bob_info = MemberInfo(user_id="bob", name="Bob", microphone=True, camera=False, joined_at_ms=2)
+    alice_info = MemberInfo(
+        user_id="alice", name="Alice", microphone=True, camera=False, joined_at_ms=1
+    )
+    restarted = RoomSnapshot(
+        room_id=call_id,
+        kind="call",
+        start_time_ms=a.start_time_ms + 60_000,  # a new room: the server restarted
+        members=[alice_info],
+        properties={},
+        messages=[],
+    )
+    for event in (
+        RoomStateChanged(call_id, RoomStateChangedReason.RECONNECTING),
+        UserEnteredEvent(room_id=call_id, member=bob_info),
+        RoomStateChanged(call_id, RoomStateChangedReason.RECONNECTED, 0, {"room": restarted}),
+    ):
+        a._on_client_event(event)
+    await wait_until(lambda: not a.reconnecting)
+    assert not a.members["bob"].away
+    # And the reverse: one who left while we re-joined is not brought back by it.
+    left = UserLeftEvent(room_id=call_id, user=UserInfo(user_id="bob", name="Bob"), reason="left")
+    with_bob = RoomSnapshot(
+        room_id=call_id,
+        kind="call",
+        start_time_ms=restarted.start_time_ms,
+        members=[alice_info, bob_info],
+        properties={},
+        messages=[],
+    )
+    for later in (
+        RoomStateChanged(call_id, RoomStateChangedReason.RECONNECTING),
+        left,
+        RoomStateChanged(call_id, RoomStateChangedReason.RECONNECTED, 0, {"room": with_bob}),
+    ):
+        a._on_client_event(later)
+    await wait_until(lambda: "bob" not in a.members)

@@ -86,6 +86,7 @@ async def test_choices_are_saved_as_a_plain_dict_and_restored() -> None:
         "camera": "HD Pro Webcam C920",
         "microphone": "Jabra Evolve2 65 (ALSA)",
         "speaker": "",
+        "voice_processing": "on",
     }
     restored, _ = await settings_with(devices, storage)
     assert restored.choices == choices
@@ -103,6 +104,16 @@ def test_choices_are_persisted_in_qsettings(tmp_path: Path) -> None:
     again = QSettingsStorage(QSettings(path, QSettings.Format.IniFormat)).load()
     assert DeviceChoices.from_dict(again) == choices
     assert "[devices]" in Path(path).read_text()
+
+
+def test_voice_processing_is_on_unless_saved_off() -> None:
+    off = DeviceChoices(voice_processing=False)
+    assert off.to_dict()["voice_processing"] == "off"
+    assert DeviceChoices.from_dict(off.to_dict()) == off
+    assert DeviceChoices.from_dict({"voice_processing": "on"}).voice_processing is True
+    # Choices saved before the setting existed, or unreadable: on.
+    assert DeviceChoices.from_dict({"camera": "x"}).voice_processing is True
+    assert DeviceChoices.from_dict({"voice_processing": 0}).voice_processing is True
 
 
 def test_unreadable_saved_values_mean_the_defaults() -> None:
