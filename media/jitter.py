@@ -44,6 +44,10 @@ QUIET_DBFS = -60.0
 """A frame at or below this level is silence (the senders' suppression threshold)."""
 SOFT_DBFS = -45.0
 """Below this a frame is a pause between words, where a dropped or added frame is not heard."""
+MAX_PACKETS = 250
+"""At most this many packets (5 s) are held; past it the oldest go."""
+MAX_CONCEALED_RUN = 5
+"""A gap longer than this many packets is skipped rather than concealed frame by frame."""
 MAX_ONSET_LOSS = 3
 """Packets lost at the start of a talk spurt that are still rebuilt or concealed."""
 LARGE_SURPLUS_FRAMES = 3
@@ -181,6 +185,10 @@ class VoiceJitterBuffer:
         self._packets[seq] = _Packet(ts, payload, arrival)
         if self._highest is None or seq > self._highest:
             self._highest = seq
+        if len(self._packets) > MAX_PACKETS:
+            # A sender far ahead of playout (or a hostile one): keep the newest.
+            del self._packets[min(self._packets)]
+            self.stats.dropped += 1
 
     # -- playout -----------------------------------------------------------------------
 
@@ -221,7 +229,7 @@ class VoiceJitterBuffer:
         if packet is not None:
             return self._play(seq, packet, now)
         if self._highest > seq:
-            return self._lost(seq)
+            return self._lost(seq, now)
         # Nothing at or after the slot: wait for it, playing concealment meanwhile.
         if self._expanded >= self.max_expand or self.last_level_dbfs <= QUIET_DBFS:
             self.playing = False
@@ -285,11 +293,17 @@ class VoiceJitterBuffer:
         self.stats.played += 1
         return Playout(Step.PACKET, packet.payload, tuple(skipped), packet.timestamp)
 
-    def _lost(self, seq: int) -> Playout:
+    def _lost(self, seq: int, now: float) -> Playout:
         # From now on one frame more is kept (see target_delay_s), so the next loss
         # finds the following packet, and its FEC copy, already here.
         self._since_loss = 0
         self._expanded = 0
+        nearest = min(self._packets)
+        if nearest - seq > MAX_CONCEALED_RUN:
+            # A long gap (a burst of loss, a sender that jumped its sequence numbers):
+            # concealing all of it would only play guesses; go on where audio is.
+            self._next = nearest
+            return self._play(nearest, self._packets[nearest], now)
         self._next = seq + 1
         following = self._packets.get(seq + 1)
         if following is not None:

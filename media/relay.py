@@ -36,17 +36,17 @@ OPUS_FRAME_SAMPLES = FRAME_SAMPLES  # 20 ms packets at 48 kHz
 MediaItem = Union[Frame, "Packet[Any]"]
 
 
-class CountingTrack(MediaStreamTrack):
-    """Passes another track's frames through and calls ``on_frame`` for each one."""
+class PassThroughTrack(MediaStreamTrack):
+    """Hands on another track's frames, each through :meth:`_pass`; ends with it, and
+    stopping it stops the source."""
 
-    def __init__(self, source: MediaStreamTrack, on_frame: Callable[[], None]) -> None:
+    def __init__(self, source: MediaStreamTrack) -> None:
         super().__init__()
         self.kind = source.kind
         self.source = source
-        self._on_frame = on_frame
 
     async def recv(self) -> MediaItem:
-        """The source's next frame."""
+        """The source's next frame, as :meth:`_pass` makes it."""
         if self.readyState != "live":
             raise MediaStreamError
         try:
@@ -54,13 +54,27 @@ class CountingTrack(MediaStreamTrack):
         except MediaStreamError:
             self.stop()
             raise
-        self._on_frame()
+        return self._pass(frame)
+
+    def _pass(self, frame: MediaItem) -> MediaItem:
         return frame
 
     def stop(self) -> None:
         """End this track and the source it wraps."""
         super().stop()
         self.source.stop()
+
+
+class CountingTrack(PassThroughTrack):
+    """Passes another track's frames through and calls ``on_frame`` for each one."""
+
+    def __init__(self, source: MediaStreamTrack, on_frame: Callable[[], None]) -> None:
+        super().__init__(source)
+        self._on_frame = on_frame
+
+    def _pass(self, frame: MediaItem) -> MediaItem:
+        self._on_frame()
+        return frame
 
 
 class SwitchableTrack(MediaStreamTrack):

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 from av.audio.frame import AudioFrame
 
-from media.relay import MediaItem
+from media.relay import MediaItem, PassThroughTrack
 
 RATE = 48_000
 CHUNK = RATE // 100
@@ -105,25 +105,14 @@ class VoiceProcessor:
         return self._apm
 
 
-class ProcessedMicrophone(MediaStreamTrack):
+class ProcessedMicrophone(PassThroughTrack):
     """A microphone track whose frames go through a :class:`VoiceProcessor`."""
 
-    kind = "audio"
-
     def __init__(self, source: MediaStreamTrack, processor: VoiceProcessor) -> None:
-        super().__init__()
-        self.source = source
+        super().__init__(source)
         self.processor = processor
 
-    async def recv(self) -> MediaItem:
-        """The source's next frame, processed (48 kHz mono int16 out)."""
-        if self.readyState != "live":
-            raise MediaStreamError
-        try:
-            frame = await self.source.recv()
-        except MediaStreamError:
-            self.stop()
-            raise
+    def _pass(self, frame: MediaItem) -> MediaItem:
         if (
             not self.processor.enabled
             or not isinstance(frame, AudioFrame)
@@ -140,11 +129,6 @@ class ProcessedMicrophone(MediaStreamTrack):
         out.pts = frame.pts
         out.time_base = frame.time_base
         return out
-
-    def stop(self) -> None:
-        """End this track and the microphone it wraps."""
-        super().stop()
-        self.source.stop()
 
 
 def _chunks(rest: Int16Array, samples: Int16Array) -> tuple[Int16Array, list[Int16Array]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from media.jitter import FRAME_S, Playout, Step, VoiceJitterBuffer
+from media.jitter import FRAME_S, MAX_CONCEALED_RUN, MAX_PACKETS, Playout, Step, VoiceJitterBuffer
 
 F = FRAME_S
 TICKS = 960
@@ -268,3 +268,22 @@ def test_waiting_for_next_says_when_the_next_slot_would_be_concealed_for_a_late_
     assert buffer.waiting_for_next()  # packet 2 is due and nothing came after it
     buffer.push(3, 3 * TICKS, payload(3), 0.061)
     assert not buffer.waiting_for_next()  # packet 2 is lost: the next pop rebuilds it
+
+
+def test_a_long_gap_is_skipped_not_concealed_frame_by_frame() -> None:
+    buffer = VoiceJitterBuffer()
+    arrivals = {n: n * F + 0.03 for n in range(10)}
+    # 20 packets lost in a row (or a sender that jumped its sequence numbers).
+    arrivals.update({n: n * F + 0.03 for n in range(30, 40)})
+    slots = simulate(buffer, arrivals, quiet_after=39)
+    names = played(slots)
+    assert names[-10:] == [f"p{n}" for n in range(30, 40)]
+    assert names.count("c") <= MAX_CONCEALED_RUN
+
+
+def test_a_sender_far_ahead_cannot_fill_the_buffer_without_bound() -> None:
+    buffer = VoiceJitterBuffer()
+    for n in range(3 * MAX_PACKETS):
+        buffer.push(n, n * TICKS, payload(n), 0.0)
+    assert buffer.buffered == MAX_PACKETS
+    assert buffer.stats.dropped == 2 * MAX_PACKETS
