@@ -384,7 +384,7 @@ def delays_ms(result: dict[str, Any], speech: Int16Array) -> list[float]:
 
 
 def score(result: dict[str, Any], speech: Int16Array) -> dict[str, Any]:
-    from pesq import pesq  # type: ignore[import-untyped]
+    from pesq import pesq
 
     played = played_audio(result["lengths"], result["times"], result["audio"])
     reference = resample(speech, RATE, PESQ_RATE)
