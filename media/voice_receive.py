@@ -64,8 +64,6 @@ class VoiceReceivePath:
         self._slot = 0.0
         self._pts = 0
         self._closed = False
-        self.frames_out = 0
-        """Frames queued on the track (played, recovered and concealed)."""
 
     # The interface aiortc's receiver calls: JitterBuffer.add.
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
@@ -145,7 +143,6 @@ class VoiceReceivePath:
         frame.pts = self._pts if step.timestamp is None else step.timestamp
         frame.time_base = TIME_BASE
         self._pts = frame.pts + len(samples)
-        self.frames_out += 1
         self._queue.put_nowait(frame)
         return len(samples)
 
