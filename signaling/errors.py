@@ -25,6 +25,12 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     LIMIT_EXCEEDED = "limit_exceeded"
     INTERNAL = "internal"
+    # The sign-in API (/v1/login, /v1/signup, /v1/refresh).
+    INVALID_CREDENTIALS = "invalid_credentials"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    USER_EXISTS = "user_exists"
+    INVITE_INVALID = "invite_invalid"
+    REGISTRATION_CLOSED = "registration_closed"
     # Client-side only: the request never got an answer.
     TIMEOUT = "timeout"
     NOT_CONNECTED = "not_connected"

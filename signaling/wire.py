@@ -10,7 +10,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from signaling.errors import ErrorCode, SignalingError
 
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 64
@@ -55,3 +57,13 @@ class WireModel(BaseModel):
 class UserInfo(WireModel):
     user_id: Id
     name: Name
+
+
+def bad_request(exc: ValidationError) -> SignalingError:
+    """The ``bad_request`` error for a payload a model refused, naming its first bad field
+    (never its value: it may be a password)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    # An error about the request as a whole names its own field in its message.
+    problem = f"{where}: {first['msg']}" if where else first["msg"]
+    return SignalingError(ErrorCode.BAD_REQUEST, f"{problem} ({exc.error_count()} error(s))")

@@ -7,13 +7,14 @@ Both must exist before Qt or PortAudio initialise, which is why this happens in
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 from tests.support import pulse
 from tests.unit._seeds import MISSING, seeds_dir
 
-pytest_plugins = ["tests.support.signaling", "tests.support.watchdog"]
+pytest_plugins = ["tests.support.signaling", "tests.support.accounts", "tests.support.watchdog"]
 
 _virtual_audio: pulse.VirtualAudio | None = None
 
@@ -22,6 +23,8 @@ def pytest_configure(config: pytest.Config) -> None:
     global _virtual_audio
     # Offscreen unless a test run asks for a real (Xvfb) display explicitly.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Servers started by the tests keep their accounts and secret here, not in $HOME.
+    os.environ["PARLEY_DATA_DIR"] = tempfile.mkdtemp(prefix="parley-test-data-")
     if os.environ.get("PARLEY_TEST_AUDIO", "pulse") == "pulse":
         _virtual_audio = pulse.start_virtual_audio()
 

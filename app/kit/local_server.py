@@ -45,8 +45,6 @@ ENV_SERVER_URL = "PARLEY_SERVER_URL"
 ENV_SECRET = "PARLEY_SECRET"
 ENV_CA_FILE = "PARLEY_CA_FILE"
 SECRET_FILE_NAME = "local-secret"
-# 36 random bytes are exactly 48 url-safe characters.
-_SECRET_BYTES = 36
 _PROBE_TIMEOUT_S = 1.0
 
 
@@ -93,39 +91,12 @@ def config_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def load_or_create_secret(path: Path) -> str:
     """The local secret stored at ``path``, created (0600, 48 random chars) if absent."""
-    import secrets
+    from signaling.secret_file import load_or_create_secret as load
 
-    with contextlib.suppress(FileNotFoundError):
-        return _read_secret(path)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(_SECRET_BYTES)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="ascii") as file:
-            file.write(secret + "\n")
-        # link() refuses an existing target: two instances starting at once agree on
-        # whichever secret was linked first, and nobody ever reads a half-written file.
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return _read_secret(path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return secret
-
-
-def _read_secret(path: Path) -> str:
-    from signaling.auth import check_secret
-
-    secret = path.read_text(encoding="ascii").strip()
-    try:
-        check_secret(secret)
+        return load(path)
     except ValueError as exc:
-        raise ServerError(f"{path} does not hold a usable secret ({exc}); delete it") from None
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)  # someone loosened it; a readable secret lets others sign in as us
-    return secret
+        raise ServerError(str(exc)) from None
 
 
 async def probe_parley(host: str, port: int, timeout_s: float = _PROBE_TIMEOUT_S) -> bool:

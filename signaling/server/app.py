@@ -12,7 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from signaling.errors import ErrorCode, SignalingError
-from signaling.protocol import dump
+from signaling.protocol import PROTOCOL_VERSION, dump
+from signaling.protocol_accounts import Registration, ServerInfo
 from signaling.server import (
     handlers_invitations,
     handlers_media,
@@ -22,7 +23,9 @@ from signaling.server import (
     handlers_seats,
     handlers_session,
 )
+from signaling.server.accounts import AccountDb
 from signaling.server.guard import GuardedServer
+from signaling.server.http_accounts import AccountsApi
 from signaling.server.http_idle import IdleConnectionSweeper
 from signaling.server.hub import Hub, ServerConfig
 from signaling.server.metrics import resident_bytes
@@ -39,8 +42,11 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 SWEEPER = web.AppKey("sweeper", IdleConnectionSweeper)
 
 
-def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.Application, Hub]:
-    """An aiohttp application serving the Parley protocol, and its hub."""
+def build_app(
+    config: ServerConfig, store: Store | None = None, accounts: AccountDb | None = None
+) -> tuple[web.Application, Hub]:
+    """An aiohttp application serving the Parley protocol, and its hub; with
+    ``accounts`` also the sign-in API (``/v1/login`` ...)."""
     sio = GuardedServer(
         sign_in_timeout_s=config.sign_in_timeout_s,
         max_queued_bytes=config.max_queued_bytes,
@@ -53,6 +59,7 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
         engineio_logger=False,
     )
     hub = Hub(sio, store or MemoryStore(), config)
+    hub.accounts = accounts
     handlers_session.register(hub)
     handlers_rooms.register(hub)
     invitations = handlers_invitations.register(hub)
@@ -89,7 +96,22 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
         text = hub.metrics.render(gauges)
         return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
+    async def server_info(request: web.Request) -> web.Response:
+        """``GET /v1/server``: whether this server has accounts, and who may sign up."""
+        info = ServerInfo(
+            protocol=PROTOCOL_VERSION,
+            accounts=accounts is not None,
+            registration=config.registration if accounts else Registration.CLOSED,
+        )
+        return web.json_response({"ok": True, **dump(info)})
+
+    api = AccountsApi(hub, accounts) if accounts is not None else None
+    if api is not None:
+        api.add_routes(app)
+
     async def on_shutdown(app: web.Application) -> None:
+        if api is not None:
+            api.close()
         sweeper.stop()
         await invitations.close()
         await seats.close()
@@ -108,6 +130,7 @@ def build_app(config: ServerConfig, store: Store | None = None) -> tuple[web.App
         return web.json_response({"ok": True, "ice_servers": servers})
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/v1/server", server_info)
     app.router.add_get("/v1/ice-servers", ice_servers)
     app.router.add_get("/metrics", metrics)
     app.on_shutdown.append(on_shutdown)
@@ -147,10 +170,12 @@ async def start_server(
     store: Store | None = None,
     *,
     ssl_context: ssl.SSLContext | None = None,
+    accounts: AccountDb | None = None,
 ) -> RunningServer:
     """Start listening (``port=0`` picks a free port) and return the running server;
-    with ``ssl_context`` (:func:`signaling.tls.server_context`) it serves https/wss."""
-    app, hub = build_app(config, store)
+    with ``ssl_context`` (:func:`signaling.tls.server_context`) it serves https/wss,
+    with ``accounts`` the sign-in API."""
+    app, hub = build_app(config, store, accounts)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     if runner.server is not None:

@@ -1,4 +1,5 @@
-"""``parley-server``: run the signaling server, or mint a token for a user."""
+"""``parley-server``: run the signaling server; manage its accounts and invite codes;
+mint a token for a user (integrators)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,26 @@ import gc
 import logging
 import os
 import resource
-import secrets
 import signal
+import sqlite3
 import ssl
 import sys
+from pathlib import Path
 
 from signaling.auth import DEFAULT_TTL_S, mint_token
+from signaling.protocol_accounts import Registration
+from signaling.secret_file import load_or_create_secret, read_secret
+from signaling.server.accounts import AccountDb
 from signaling.server.app import start_server
+from signaling.server.cli_accounts import (
+    ACCOUNTS_FILE,
+    SECRET_FILE,
+    add_commands,
+    default_data_dir,
+    run_command,
+)
 from signaling.server.hub import ServerConfig
-from signaling.tls import TlsError, is_loopback_host, server_context
+from signaling.tls import TlsError, server_context
 
 DEFAULT_PORT = 8719
 # Options whose value may start with "-" (1 in 64 token_urlsafe secrets does): argparse
@@ -31,17 +43,41 @@ _VALUE_OPTIONS = (
     "--tls-cert",
     "--tls-key",
     "--turn-secret",
+    "--data-dir",
 )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="parley-server",
-        description="Parley's signaling server. `parley-server token ...` mints a client token.",
+        description="Parley's signaling server, with its accounts. `parley-server user ...` "
+        "and `parley-server invite` manage them; `parley-server token ...` mints a token.",
     )
+    data_dir_help = (
+        "where the server keeps its accounts (accounts.db) and its own secret "
+        "(default: ${PARLEY_DATA_DIR}, else $XDG_DATA_HOME/parley-server)"
+    )
+    parser.add_argument("--data-dir", help=data_dir_help)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0 picks one)")
-    parser.add_argument("--secret", help="token secret (default: $PARLEY_SECRET)")
+    parser.add_argument(
+        "--secret",
+        help="the secret tokens are signed with (default: $PARLEY_SECRET, else the one the "
+        "server keeps in its data directory); give one only to share it with a service "
+        "that mints tokens itself",
+    )
+    parser.add_argument(
+        "--registration",
+        choices=[r.value for r in Registration],
+        default=os.environ.get("PARLEY_REGISTRATION", Registration.INVITE.value),
+        help="who may create an account: anyone (open), whoever has an invite code "
+        "(invite, the default) or only the admin (closed)",
+    )
+    parser.add_argument(
+        "--trust-forwarded-for",
+        action="store_true",
+        help="behind a reverse proxy: take clients' addresses from X-Forwarded-For",
+    )
     parser.add_argument(
         "--allowed-origin",
         action="append",
@@ -87,8 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True)
     token.add_argument("--ttl", type=int, default=DEFAULT_TTL_S, help="lifetime in seconds")
     token.add_argument(
-        "--secret", dest="token_secret", help="token secret (default: $PARLEY_SECRET)"
+        "--secret",
+        dest="token_secret",
+        help="token secret (default: $PARLEY_SECRET, else the server's own)",
     )
+    for command in (token, *add_commands(sub)):
+        # Also after the command ("parley-server user list --data-dir D").
+        command.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_dir_help)
     return parser
 
 
@@ -162,13 +203,17 @@ def _allowed_origins(given: list[str] | None) -> tuple[str, ...]:
 
 
 async def _serve(
-    host: str, port: int, config: ServerConfig, tls: ssl.SSLContext | None = None
+    host: str,
+    port: int,
+    config: ServerConfig,
+    tls: ssl.SSLContext | None,
+    accounts: AccountDb,
 ) -> None:
     _tune_garbage_collector()
     _raise_open_file_limit()
     _return_freed_memory()
     collector = asyncio.get_running_loop().create_task(_collect_young_garbage())
-    server = await start_server(config, host, port, ssl_context=tls)
+    server = await start_server(config, host, port, ssl_context=tls, accounts=accounts)
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -182,36 +227,30 @@ async def _serve(
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``parley-server`` console script."""
     args = _parser().parse_args(_joined_values(sys.argv[1:] if argv is None else argv))
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    if args.command in ("user", "invite"):
+        return run_command(args, data_dir)
     if args.command == "token":
-        secret = args.token_secret or args.secret or os.environ.get("PARLEY_SECRET")
-        if not secret:
-            print("parley-server token: give --secret or set PARLEY_SECRET", file=sys.stderr)
-            return 2
         try:
+            secret = args.token_secret or args.secret or os.environ.get("PARLEY_SECRET")
+            secret = secret or read_secret(data_dir / SECRET_FILE)
             print(mint_token(secret, args.user_id, args.name, args.ttl))
+        except FileNotFoundError:
+            print(
+                "parley-server token: give --secret, set PARLEY_SECRET, or start the server "
+                f"once so that it makes its own (in {data_dir})",
+                file=sys.stderr,
+            )
+            return 2
         except ValueError as exc:
             print(f"parley-server token: {exc}", file=sys.stderr)
             return 2
         return 0
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    secret = args.secret or os.environ.get("PARLEY_SECRET")
-    if not secret:
-        if not is_loopback_host(args.host):
-            print(
-                f"parley-server: refusing to listen on {args.host} without a secret; "
-                "give --secret or set PARLEY_SECRET",
-                file=sys.stderr,
-            )
-            return 2
-        # A fresh secret per start: a fixed one would be public, and any web page or
-        # local program could mint tokens with it. A developer gets it to mint tokens.
-        secret = secrets.token_urlsafe(48)
-        print(
-            "parley-server: no secret given; this run's secret (for `parley-server token"
-            f" --secret`) is {secret}",
-            file=sys.stderr,
-        )
     try:
+        # The server's own secret, made on its first start: tokens are signed here alone.
+        secret = args.secret or os.environ.get("PARLEY_SECRET")
+        secret = secret or load_or_create_secret(data_dir / SECRET_FILE)
         turn_secret = args.turn_secret or os.environ.get("PARLEY_TURN_SECRET", "")
         if args.turn_uri and not turn_secret:
             raise ValueError("--turn-uri needs --turn-secret (or $PARLEY_TURN_SECRET)")
@@ -222,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
             stun_uris=tuple(args.stun_uri),
             turn_uris=tuple(args.turn_uri),
             turn_secret=turn_secret,
+            registration=Registration(args.registration),
+            trust_forwarded_for=args.trust_forwarded_for,
         )
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -235,10 +276,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve(args.host, args.port, config, tls))
+        accounts = AccountDb(data_dir / ACCOUNTS_FILE)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"parley-server: cannot open {data_dir / ACCOUNTS_FILE}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"parley-server: accounts in {accounts.path} (registration {config.registration})",
+        file=sys.stderr,
+    )
+    try:
+        asyncio.run(_serve(args.host, args.port, config, tls, accounts))
     except OSError as exc:
         print(f"parley-server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        accounts.close()
     return 0
 
 

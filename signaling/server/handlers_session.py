@@ -4,7 +4,6 @@ fresh ICE servers."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from signaling.protocol import EmptyRequest, SignOutRequest, dump
@@ -22,7 +21,7 @@ def register(hub: Hub) -> None:
     @hub.handle("session.sign_out")
     async def sign_out(hub: Hub, caller: Caller, req: SignOutRequest) -> dict[str, Any]:
         if req.everywhere:
-            await hub.store.revoke_user(caller.user_id, time.time())
+            await hub.sign_out_everywhere(caller.user_id, keep_sid=caller.sid)
         elif caller.token_id:
             await hub.store.revoke_token(caller.token_id, caller.expires_at)
         else:

@@ -35,12 +35,15 @@ from signaling.protocol import (
     WireModel,
     dump,
 )
+from signaling.protocol_accounts import Registration
+from signaling.server.accounts import AccountDb
 from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
 from signaling.server.outbox import MAX_QUEUED_BYTES
 from signaling.server.ratelimit import LogBudget, TokenBucket
 from signaling.server.turn import ice_servers_for
 from signaling.store import Session, Store
+from signaling.wire import bad_request
 
 log = logging.getLogger("parley.server")
 
@@ -89,6 +92,13 @@ class ServerConfig:
     turn_uris: tuple[str, ...] = ()
     turn_secret: str = ""
     turn_ttl_s: int = 3600
+    # The sign-in API (/v1/login ...; needs an account database): who may create an
+    # account, how long an access token lives (a refresh token renews it).
+    registration: Registration = Registration.INVITE
+    access_ttl_s: int = 15 * 60
+    # Behind a reverse proxy every request comes from the proxy: take the client's
+    # address (for the sign-in limits) from the last X-Forwarded-For entry instead.
+    trust_forwarded_for: bool = False
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
@@ -139,6 +149,8 @@ class Hub:
         self._presence_flush: asyncio.TimerHandle | None = None
         self._presence_sent_at = float("-inf")
         self._tasks: set[asyncio.Task[None]] = set()
+        #: The account database when the sign-in API is served (``build_app``).
+        self.accounts: AccountDb | None = None
         # Hooks the domain modules register for session start and end.
         self.on_session_start: list[Callable[[Caller], Awaitable[None]]] = []
         self.on_session_end: list[Callable[[Caller, bool], Awaitable[None]]] = []
@@ -204,6 +216,17 @@ class Hub:
         if await self.store.is_revoked(identity.user_id, identity.token_id, identity.issued_at):
             raise SignalingError(ErrorCode.TOKEN_REVOKED, "this token was signed out")
         return identity
+
+    async def sign_out_everywhere(self, user_id: str, *, keep_sid: str = "") -> None:
+        """End every sign-in of ``user_id``: tokens issued until now are refused from now
+        on, refresh tokens are deleted, and a live session is closed (but ``keep_sid``,
+        which closes itself once it has its answer)."""
+        await self.store.revoke_user(user_id, time.time())
+        if self.accounts is not None:
+            await asyncio.to_thread(self.accounts.end_all_sign_ins, user_id)
+        session = await self.store.session_of(user_id)
+        if session is not None and session.sid != keep_sid and session.sid in self._callers:
+            self.spawn(self.sio.disconnect(session.sid))
 
     async def _after_connect(self, caller: Caller) -> None:
         await asyncio.sleep(0)
@@ -323,13 +346,7 @@ class Hub:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            # An error about the request as a whole names its own field in its message.
-            problem = f"{where}: {first['msg']}" if where else first["msg"]
-            raise SignalingError(
-                ErrorCode.BAD_REQUEST, f"{problem} ({exc.error_count()} error(s))"
-            ) from None
+            raise bad_request(exc) from None
 
     # --- helpers for handlers -------------------------------------------------------
 

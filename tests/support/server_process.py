@@ -52,9 +52,11 @@ class ServerProcess:
 CLI_ENV = ("PARLEY_SECRET", "PARLEY_TURN_SECRET", "PARLEY_METRICS_TOKEN", "PARLEY_ALLOWED_ORIGINS")
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``parley-server *args`` to completion (30 s at most), without the CLI's own
-    environment variables unless ``env`` gives them."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``parley-server *args`` to completion (30 s at most) with ``stdin`` as its input,
+    without the CLI's own environment variables unless ``env`` gives them."""
     full_env = {k: v for k, v in os.environ.items() if k not in CLI_ENV}
     full_env.update(env or {})
     return subprocess.run(
@@ -62,6 +64,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=30,
+        input=stdin,
         env=full_env,
         check=False,
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
+import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import jwt
@@ -20,7 +21,7 @@ from signaling.enums import CallType
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer
 from tests.support.processes import die_with_parent
-from tests.support.server_process import run_cli
+from tests.support.server_process import CLI_ENV, run_cli
 from tests.support.signaling import TEST_SECRET, ClientFactory
 
 
@@ -118,13 +119,13 @@ def test_cli_token_uses_secret_from_env() -> None:
     assert 0 < claims["exp"] - time.time() <= 61
 
 
-def test_cli_refuses_without_secret_or_on_public_host_without_secret() -> None:
-    no_secret = run_cli("token", "--user-id", "alice", "--name", "Alice")
+def test_token_without_any_secret_says_where_one_comes_from(tmp_path: Path) -> None:
+    no_secret = run_cli(
+        "token", "--user-id", "alice", "--name", "Alice", "--data-dir", str(tmp_path / "none")
+    )
     assert no_secret.returncode == 2
     assert "PARLEY_SECRET" in no_secret.stderr
-    public = run_cli("--host", "0.0.0.0", "--port", "0")
-    assert public.returncode == 2
-    assert "refusing to listen on 0.0.0.0 without a secret" in public.stderr
+    assert "start the server once" in no_secret.stderr
 
 
 def test_cli_serves_and_stops_on_sigterm() -> None:
@@ -156,7 +157,7 @@ def test_cli_serves_and_stops_on_sigterm() -> None:
 def _serve_briefly(*args: str) -> tuple[str, str]:
     """Start ``parley-server --port 0 *args`` without $PARLEY_SECRET, wait until it
     listens, stop it; its first stdout line and its stderr."""
-    env = {k: v for k, v in os.environ.items() if k != "PARLEY_SECRET"}
+    env = {k: v for k, v in os.environ.items() if k not in CLI_ENV}
     process = subprocess.Popen(
         [sys.executable, "-m", "signaling.server.cli", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -174,19 +175,27 @@ def _serve_briefly(*args: str) -> tuple[str, str]:
     return line, stderr
 
 
-def test_without_a_secret_each_loopback_start_makes_its_own() -> None:
-    secrets_printed = []
+def test_without_a_secret_the_server_keeps_its_own_and_token_uses_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
     for _ in range(2):
-        line, stderr = _serve_briefly()
-        assert line.startswith("parley-server listening on http://127.0.0.1:")
-        match = re.search(r"this run's secret .* is (\S+)", stderr)
-        assert match, stderr
-        secrets_printed.append(match.group(1))
+        line, stderr = _serve_briefly("--data-dir", str(data))
+        assert line.startswith("parley-server listening on http://127.0.0.1:"), stderr
+        assert f"accounts in {data / 'accounts.db'}" in stderr
+    secret_file = data / "secret"
+    secret = secret_file.read_text().strip()
+    assert len(secret) >= 32
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert secret not in stderr  # never printed: it stays on the server
 
-    first, second = secrets_printed
-    assert first != second
-    assert len(first) >= 32
-    assert mint_token(first, "alice", "Alice")  # usable to mint tokens for this run
+    minted = run_cli("token", "--user-id", "alice", "--name", "Alice", "--data-dir", str(data))
+    assert minted.returncode == 0, minted.stderr
+    assert verify_token(secret, minted.stdout.strip()).user_id == "alice"
+
+
+def test_a_public_address_needs_no_secret_flag_any_more(tmp_path: Path) -> None:
+    line, stderr = _serve_briefly("--host", "0.0.0.0", "--data-dir", str(tmp_path))
+    assert line.startswith("parley-server listening on http://0.0.0.0:"), stderr
 
 
 def test_a_secret_that_starts_with_a_dash_is_accepted() -> None:

@@ -1,0 +1,345 @@
+"""The sign-in API against a real server with a real account database: sign in, sign up
+with an invite code, refresh (rotating, a replay ends the sign-in), log out, log out
+everywhere; wrong passwords limited; every bad body refused with a clear code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from signaling.accounts_client import AccessTokens, AccountsClient
+from signaling.client import SignalingClient
+from signaling.client_events import ConnectionState, ConnectionStateChanged
+from signaling.errors import ErrorCode, SignalingError
+from signaling.protocol_accounts import Registration
+from signaling.server.accounts import AccountDb, default_hasher
+from signaling.server.app import start_server
+from tests.support.accounts import PASSWORD, AccountsServer, start_accounts_server
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def post(url: str, path: str, body: object) -> tuple[int, dict[str, object], dict[str, str]]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(url + path, data=data) as response,
+    ):
+        return response.status, await response.json(content_type=None), dict(response.headers)
+
+
+async def test_a_password_signs_in_and_its_access_token_opens_a_session(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice", "Alice Liddell")
+    pair = await AccountsClient(accounts_server.url).login("alice", PASSWORD)
+
+    assert pair.user.user_id == "alice"
+    assert pair.user.name == "Alice Liddell"
+    assert pair.expires_in == 15 * 60
+    client = SignalingClient(accounts_server.url, pair.access_token)
+    try:
+        me = await client.connect()
+        assert (me.user_id, me.name) == ("alice", "Alice Liddell")
+    finally:
+        await client.close()
+
+
+async def test_a_wrong_password_and_an_unknown_id_get_the_same_answer(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice")
+    wrong = await post(accounts_server.url, "/v1/login", {"user_id": "alice", "password": "nope"})
+    unknown = await post(
+        accounts_server.url, "/v1/login", {"user_id": "nobody", "password": "nope"}
+    )
+
+    assert wrong[0] == unknown[0] == 401
+    assert (
+        wrong[1]
+        == unknown[1]
+        == {
+            "ok": False,
+            "error": {
+                "code": "invalid_credentials",
+                "message": "the user ID or the password is wrong",
+            },
+        }
+    )
+
+
+async def test_guessing_a_password_locks_the_account_with_a_retry_after(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice")
+    client = AccountsClient(accounts_server.url)
+    for _ in range(5):  # the free mistakes
+        with pytest.raises(SignalingError) as wrong:
+            await client.login("alice", "guess")
+        assert wrong.value.code is ErrorCode.INVALID_CREDENTIALS
+    with pytest.raises(SignalingError):
+        await client.login("alice", "guess")  # the sixth locks it for a second
+
+    status, body, headers = await post(
+        accounts_server.url, "/v1/login", {"user_id": "alice", "password": PASSWORD}
+    )
+    assert status == 429
+    error = body["error"]
+    assert isinstance(error, dict)
+    assert error["code"] == "too_many_attempts"
+    assert error["retry_after"] == 1
+    assert headers["Retry-After"] == "1"
+    # Someone else is not locked by it.
+    accounts_server.add("bob")
+    assert (await client.login("bob", PASSWORD)).user.user_id == "bob"
+    await asyncio.sleep(1.1)
+    assert (await client.login("alice", PASSWORD)).user.user_id == "alice"
+
+
+async def test_a_refresh_token_is_spent_once_and_a_replay_ends_the_sign_in(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice")
+    client = AccountsClient(accounts_server.url)
+    first = await client.login("alice", PASSWORD)
+    second = await client.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    assert second.access_token != first.access_token
+
+    with pytest.raises(SignalingError) as replay:
+        await client.refresh(first.refresh_token)  # a stolen copy used after its owner
+    assert replay.value.code is ErrorCode.TOKEN_REVOKED
+    with pytest.raises(SignalingError) as ended:
+        await client.refresh(second.refresh_token)
+    assert ended.value.code is ErrorCode.UNAUTHORIZED
+    # Another device's sign-in is untouched.
+    other = await client.login("alice", PASSWORD)
+    assert (await client.refresh(other.refresh_token)).user.user_id == "alice"
+
+
+async def test_logout_ends_one_sign_in_and_everywhere_ends_them_all(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice")
+    client = AccountsClient(accounts_server.url)
+    laptop = await client.login("alice", PASSWORD)
+    phone = await client.login("alice", PASSWORD)
+    desk = await client.login("alice", PASSWORD)
+
+    await client.logout(laptop.refresh_token)
+    await client.logout(laptop.refresh_token)  # twice is fine
+    with pytest.raises(SignalingError):
+        await client.refresh(laptop.refresh_token)
+    phone = await client.refresh(phone.refresh_token)
+
+    live = SignalingClient(accounts_server.url, desk.access_token)
+    await live.connect()
+    try:
+        await client.logout(phone.refresh_token, everywhere=True)
+        await live.wait_for(
+            ConnectionStateChanged, lambda e: e.state is not ConnectionState.CONNECTED, 5
+        )
+        for pair in (phone, desk):
+            with pytest.raises(SignalingError):
+                await client.refresh(pair.refresh_token)
+        # The access tokens issued before are refused too.
+        again = SignalingClient(accounts_server.url, desk.access_token)
+        with pytest.raises(SignalingError) as refused:
+            await again.connect()
+        assert refused.value.code is ErrorCode.TOKEN_REVOKED
+    finally:
+        await live.close()
+
+
+@pytest.mark.parley_server(registration=Registration.INVITE)
+async def test_an_invite_code_creates_one_account_and_is_spent_only_by_success(
+    accounts_server: AccountsServer,
+) -> None:
+    client = AccountsClient(accounts_server.url)
+    code = accounts_server.db.create_invite(uses=1)
+    accounts_server.add("taken")
+
+    with pytest.raises(SignalingError) as no_code:
+        await client.sign_up("bob", "Bob", "long enough")
+    assert no_code.value.code is ErrorCode.REGISTRATION_CLOSED
+    with pytest.raises(SignalingError) as bad_code:
+        await client.sign_up("bob", "Bob", "long enough", "not-a-real-code")
+    assert bad_code.value.code is ErrorCode.INVITE_INVALID
+    with pytest.raises(SignalingError) as taken:
+        await client.sign_up("taken", "Someone", "long enough", code)
+    assert taken.value.code is ErrorCode.USER_EXISTS
+    with pytest.raises(SignalingError) as short:
+        await client.sign_up("bob", "Bob", "short", code)
+    assert short.value.code is ErrorCode.BAD_REQUEST
+    assert "password" in short.value.message
+
+    pair = await client.sign_up("bob", "Bob Builder", "long enough", code)
+    assert (pair.user.user_id, pair.user.name) == ("bob", "Bob Builder")
+    assert (await client.login("bob", "long enough")).user.name == "Bob Builder"
+    with pytest.raises(SignalingError) as used_up:
+        await client.sign_up("carol", "Carol", "long enough", code)
+    assert used_up.value.code is ErrorCode.INVITE_INVALID
+    assert [u.user_id for u in accounts_server.db.users()] == ["bob", "taken"]
+
+
+@pytest.mark.parley_server(registration=Registration.OPEN)
+async def test_open_registration_needs_no_code(accounts_server: AccountsServer) -> None:
+    client = AccountsClient(accounts_server.url)
+    assert (await client.server_info()).registration is Registration.OPEN
+    assert (await client.sign_up("dave", "", "long enough")).user.name == "dave"
+
+
+@pytest.mark.parley_server(registration=Registration.CLOSED)
+async def test_closed_registration_refuses_even_a_valid_code(
+    accounts_server: AccountsServer,
+) -> None:
+    client = AccountsClient(accounts_server.url)
+    code = accounts_server.db.create_invite()
+    with pytest.raises(SignalingError) as closed:
+        await client.sign_up("erin", "Erin", "long enough", code)
+    assert closed.value.code is ErrorCode.REGISTRATION_CLOSED
+    assert accounts_server.db.users() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        pytest.param(b"not json", 400, "bad_request", id="not-json"),
+        pytest.param(b"[1, 2]", 400, "bad_request", id="array"),
+        pytest.param(b"[" * 5000 + b"]" * 5000, 413, "payload_too_large", id="deep-nesting"),
+        pytest.param(
+            b'{"user_id": "a", "password": "' + b"x" * 9000 + b'"}',
+            413,
+            "payload_too_large",
+            id="huge",
+        ),
+        pytest.param(
+            {"user_id": "a", "password": "x" * 1025}, 400, "bad_request", id="long-password"
+        ),
+        pytest.param({"user_id": 5, "password": "x"}, 400, "bad_request", id="wrong-type"),
+        pytest.param({"user_id": "a b", "password": "x"}, 400, "bad_request", id="bad-id"),
+        pytest.param(
+            {"user_id": "a", "password": "x", "admin": True}, 400, "bad_request", id="extra-key"
+        ),
+        pytest.param({}, 400, "bad_request", id="empty"),
+    ],
+)
+async def test_a_bad_login_body_gets_a_clear_error_and_changes_nothing(
+    accounts_server: AccountsServer, body: object, status: int, code: str
+) -> None:
+    accounts_server.add("a")
+    answer = await post(accounts_server.url, "/v1/login", body)
+    assert answer[0] == status
+    error = answer[1]["error"]
+    assert isinstance(error, dict)
+    assert error["code"] == code
+    assert "x" * 20 not in str(error["message"])  # a password is never echoed
+    assert (await AccountsClient(accounts_server.url).login("a", PASSWORD)).user.user_id == "a"
+
+
+@pytest.mark.parametrize("path", ["/v1/refresh", "/v1/logout", "/v1/signup"])
+async def test_other_endpoints_refuse_bad_bodies_too(
+    accounts_server: AccountsServer, path: str
+) -> None:
+    for body in (b"{", {"refresh_token": "a b"}, {"refresh_token": "x" * 200}, {"extra": 1}):
+        status, answer, _ = await post(accounts_server.url, path, body)
+        assert status == 400, (path, body, answer)
+
+
+async def test_access_tokens_renew_before_expiry_and_never_spend_a_token_twice(
+    accounts_server: AccountsServer,
+) -> None:
+    accounts_server.add("alice")
+    client = AccountsClient(accounts_server.url)
+    now = [0.0]
+    rotated: list[str] = []
+    tokens = AccessTokens(
+        client, await client.login("alice", PASSWORD), rotated.append, clock=lambda: now[0]
+    )
+    first = await tokens.access_token()
+    assert await tokens.access_token() == first
+    assert rotated == []
+
+    now[0] = 15 * 60 - 30  # within a minute of expiry
+    renewed = await asyncio.gather(*(tokens.access_token() for _ in range(5)))
+    assert len(set(renewed)) == 1
+    assert renewed[0] != first
+    assert rotated == [tokens.refresh_token]  # one refresh for five callers
+    assert (await client.refresh(tokens.refresh_token)).user.user_id == "alice"  # still alive
+
+
+async def test_a_session_outlives_its_access_token_and_reconnects_with_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "accounts.db"
+    first = await start_accounts_server(path, access_ttl_s=1)
+    port = first.server.port
+    first.add("alice")
+    accounts = AccountsClient(first.url)
+    tokens = AccessTokens(accounts, await accounts.login("alice", PASSWORD))
+    client = SignalingClient(
+        first.url, tokens.access_token, backoff_initial_s=0.1, backoff_max_s=0.3
+    )
+    await client.connect()
+    second: AccountsServer | None = None
+    try:
+        await asyncio.sleep(1.5)  # the token it signed in with has expired
+        online = await client.subscribe_presence()  # the session goes on
+        assert [u.user_id for u in online] == ["alice"]
+        spent = tokens.refresh_token
+        await first.server.stop()
+        await client.wait_for(
+            ConnectionStateChanged, lambda e: e.state is ConnectionState.RECONNECTING, 5
+        )
+        first.db.close()
+        second = await start_accounts_server(path, port=port, access_ttl_s=1)
+        await client.wait_for(
+            ConnectionStateChanged, lambda e: e.state is ConnectionState.CONNECTED, 10
+        )
+        assert tokens.refresh_token != spent  # it signed in again with a renewed token
+    finally:
+        await client.close()
+        if second is not None:
+            await second.server.stop()
+            second.db.close()
+
+
+def test_passwords_are_hashed_with_argon2id_and_codes_stored_only_as_digests(
+    tmp_path: Path,
+) -> None:
+    db = AccountDb(tmp_path / "data" / "accounts.db", default_hasher())
+    db.add_user("alice", "Alice", PASSWORD)
+    code = db.create_invite()
+    refresh = db.issue_refresh_token("alice")
+    db.close()
+
+    raw = sqlite3.connect(tmp_path / "data" / "accounts.db")
+    (stored,) = raw.execute("SELECT password_hash FROM users").fetchone()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    dump = "\n".join(raw.iterdump())
+    raw.close()
+    for secret in (PASSWORD, code, refresh):
+        assert secret not in dump
+    assert oct((tmp_path / "data").stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "data" / "accounts.db").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_a_server_without_accounts_says_so(tmp_path: Path) -> None:
+    from signaling.server.hub import ServerConfig
+    from tests.support.signaling import TEST_SECRET
+
+    server = await start_server(ServerConfig(secret=TEST_SECRET))
+    try:
+        info = await AccountsClient(server.url).server_info()
+        assert (info.accounts, info.registration) == (False, Registration.CLOSED)
+        with pytest.raises(SignalingError) as refused:
+            await AccountsClient(server.url).login("alice", PASSWORD)
+        assert refused.value.code is ErrorCode.NOT_CONNECTED
+        assert "does not answer like a Parley server with accounts" in refused.value.message
+    finally:
+        await server.stop()
