@@ -122,6 +122,12 @@ QPushButton[kind="primary"]:hover {{ background: {accent_hover}; }}
 QPushButton[kind="primary"]:disabled {{
     background: {surface_alt}; color: {muted}; border: 1px dashed {border};
 }}
+QPushButton[kind="segment"] {{ border-radius: 0; font-weight: 600; color: {muted}; }}
+QPushButton[kind="segment"]:checked {{
+    background: {selection}; color: {text}; border-color: {accent};
+}}
+QPushButton#mode_local {{ border-top-left-radius: 8px; border-bottom-left-radius: 8px; }}
+QPushButton#mode_server {{ border-top-right-radius: 8px; border-bottom-right-radius: 8px; }}
 QListView {{
     background: {surface}; border: 1px solid {border}; border-radius: 10px; padding: 4px;
     outline: none;

@@ -17,8 +17,7 @@ from app.kit.account import Account, AccountEvent, LinkChanged, LinkState, Signe
 from app.kit.audio_room.kit import AudioRoomKit
 from app.kit.call.service import CallConfigFactory, CallInvitationService
 from app.kit.config import CallInvitationConfig
-from app.kit.connect import ServerInfo
-from app.kit.local_server import ServerHandle
+from app.kit.connect import SignInTarget
 from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.tasks import TaskKeeper
 from app.kit.types import User
@@ -45,7 +44,7 @@ class AccountKits:
     def __init__(
         self,
         account: Account,
-        server: ServerHandle,
+        server: SignInTarget,
         calls: CallInvitationService,
         rooms: AudioRoomKit,
         tasks: TaskKeeper,
@@ -77,8 +76,7 @@ class AccountKits:
         client = self.account.client
         if client is None:
             return  # signed out again meanwhile
-        server = self._server
-        info = ServerInfo(server.url, lambda: server.mint_token(user_id, name), server.ca_file)
+        info = self._server.server_info(user_id, name)
         settings = self.settings
         await self.calls.init(
             User(user_id, name),

@@ -10,8 +10,10 @@ When the hosting instance quits, the others lose the server and their clients re
 binds first hosts, the others see its ``/healthz`` and simply reconnect to it. Room and
 presence state start empty on the new host; clients sign in again and re-join their rooms.
 
-``PARLEY_LOCAL_PORT`` moves the local server (tests); ``PARLEY_SERVER_URL`` with
-``PARLEY_SECRET`` uses a remote or self-hosted server instead.
+``PARLEY_LOCAL_PORT`` moves the local server (tests). ``PARLEY_SERVER_URL`` (``--server``)
+names a server with accounts: the sign-in page offers it under *A server* and asks for a
+password (``app.kit.remote_account``). With ``PARLEY_SECRET`` as well (integrators, tests)
+the app mints its own tokens for that server instead, as the local server's windows do.
 
 Importing this module is cheap (the standard library only): the window reads
 :class:`ServerMode` before anything else. The network stack (aiohttp, the server,
@@ -129,6 +131,8 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     remote_url: str | None = None
     remote_secret: str | None = None
+    #: A server whose accounts the sign-in page offers (``--server`` without a secret).
+    account_url: str | None = None
     secret_path: Path | None = None
     #: A CA file (PEM) to verify a remote server's certificate with, instead of the
     #: system's trust store (a self-hosted server with its own CA).
@@ -149,10 +153,13 @@ class ServerSettings:
             port = int(env.get(ENV_PORT, DEFAULT_PORT))
         except ValueError:
             raise ServerError(f"{ENV_PORT} must be a port number") from None
+        url = server_url or env.get(ENV_SERVER_URL) or None
+        secret = env.get(ENV_SECRET) or None
         return cls(
             port=port,
-            remote_url=server_url or env.get(ENV_SERVER_URL) or None,
-            remote_secret=env.get(ENV_SECRET) or None,
+            remote_url=url if secret else None,
+            remote_secret=secret if url else None,
+            account_url=None if secret else url,
             secret_path=config_dir(env) / SECRET_FILE_NAME,
             ca_file=ca_file or env.get(ENV_CA_FILE) or None,
         )

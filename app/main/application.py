@@ -16,11 +16,14 @@ from PySide6.QtWidgets import QApplication
 
 from app.kit.account import Account, ClientFactory
 from app.kit.local_server import (
+    ENV_CA_FILE,
+    ENV_SECRET,
     ENV_SERVER_URL,
     ServerError,
     ServerHandle,
     ServerMode,
     ServerSettings,
+    config_dir,
     open_server,
 )
 from app.kit.tasks import TaskKeeper
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     from app.kit.bots import Bot
     from app.kit.bus import EventBus
     from app.kit.call.service import CallInvitationService
+    from app.kit.connect import SignInTarget
     from app.kit.devices.settings import DeviceSettings
     from app.kit.history.recorder import CallHistory
     from app.kit.lifecycle import AccountKits
@@ -60,14 +64,9 @@ ENV_DATA_DIR = "PARLEY_DATA_DIR"
 
 def make_client_factory(server: ServerHandle) -> ClientFactory:
     """Clients for ``server``; each mints a fresh token whenever it (re)connects."""
-    from signaling.client import SignalingClient
+    from app.kit.connect import SignInTarget
 
-    def make(user_id: str, name: str) -> SignalingClient:
-        return SignalingClient(
-            server.url, lambda: server.mint_token(user_id, name), ca_file=server.ca_file
-        )
-
-    return make
+    return SignInTarget(server).make_client
 
 
 class Application:
@@ -79,11 +78,14 @@ class Application:
         self.tasks = TaskKeeper("parley")
         self.settings = self.options.settings or QSettings()
         self.colors: Colors = apply_theme(qt_app, self.options.theme)
-        remote = bool(self.options.server or self.options.server_url)
-        remote = remote or bool(os.environ.get(ENV_SERVER_URL))
+        # The server opened at start is remote when given, or named with its secret
+        # (a --server without one is offered on the sign-in page; the local one opens).
+        url = self.options.server_url or os.environ.get(ENV_SERVER_URL)
+        remote = bool(self.options.server) or bool(url and os.environ.get(ENV_SECRET))
         self.bridge = AccountBridge(self.tasks, remote=remote)
         self.window = MainWindow(self.settings, self.colors)
         self.server: ServerHandle | None = None
+        self.target: SignInTarget | None = None
         self.account: Account | None = None
         # Built once the server is open (after the first page is on screen).
         self.bus: EventBus | None = None
@@ -127,6 +129,8 @@ class Application:
         for _ in range(2):
             await asyncio.sleep(0)
         options = self.options
+        page = self.window.signin_page
+        ca_file = options.ca_file or os.environ.get(ENV_CA_FILE) or None
         try:
             if isinstance(options.server, ServerHandle):
                 self.server = options.server
@@ -136,21 +140,31 @@ class Application:
                 settings = ServerSettings.from_env(
                     server_url=options.server_url, ca_file=options.ca_file
                 )
+                if settings.account_url and not options.user_id:
+                    page.offer_server(settings.account_url)
                 self.server = await open_server(settings)
         except ServerError as exc:
             self.bridge.fail(str(exc))
             await self._fatal(str(exc))
             return False
-        self.account = Account(
-            make_client_factory(self.server), on_server_lost=self.server.take_over
-        )
-        self._build(self.account, self.server)
+        from app.kit.connect import SignInTarget
+        from app.kit.credentials import open_credentials_async
+        from app.kit.remote_account import RemoteAccounts
+
+        target = self.target = SignInTarget(self.server)
+        self.account = Account(target.make_client, on_server_lost=target.server_lost)
+        credentials = options.credentials or await open_credentials_async(config_dir())
+        self._build(self.account, target)
         # Everything that listens to the bridge is wired: sign-ins (waiting or new) go on.
-        self.bridge.attach(self.account, self.server)
+        self.bridge.attach(
+            self.account, self.server, target, RemoteAccounts(credentials), ca_file=ca_file
+        )
         if self.server.mode is ServerMode.HOSTING and options.echo:
             self.tasks.spawn(self._start_echo(self.server), "start the echo user")
         if options.user_id:
             self.bridge.sign_in(options.user_id, options.name)
+        elif (kept := page.remembered_server_sign_in()) is not None:
+            self.bridge.resume_remote(*kept)
         return True
 
     async def run(self) -> int:
@@ -227,7 +241,7 @@ class Application:
 
     # --- building ---------------------------------------------------------------------
 
-    def _build(self, account: Account, server: ServerHandle) -> None:
+    def _build(self, account: Account, server: SignInTarget) -> None:
         """Both kits, their presenters and pages, the history and the device settings."""
         from app.kit.audio_room.kit import AudioRoomKit
         from app.kit.bus import EventBus

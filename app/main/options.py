@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from app.kit.call.service import CallConfigFactory
     from app.kit.config import CallInvitationConfig
+    from app.kit.credentials import Credentials
     from app.kit.media import MediaOptions
 
 __all__ = ["MenuPopper", "Options", "parse_args"]
@@ -45,6 +46,9 @@ class Options:
     ca_file: str | None = None
     #: A server already open, or how to open one (tests): instead of the local server.
     server: ServerHandle | Callable[[], Awaitable[ServerHandle]] | None = None
+    #: Where sign-ins to servers are kept (tests: a file in a temporary folder); the
+    #: desktop's keyring, else a private file, by default.
+    credentials: Credentials | None = None
     #: The settings store (device choices, the last sign-in); the user's own by default.
     settings: QSettings | None = None
     #: Where the call history lives; ``$PARLEY_DATA_DIR`` or the platform's app data.
@@ -74,7 +78,9 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
     parser.add_argument(
         "--server",
         metavar="URL",
-        help="use this parley-server (its secret in $PARLEY_SECRET) instead of the local one",
+        help="sign in to this parley-server with your account there (the sign-in page "
+        "offers it under 'A server'); with $PARLEY_SECRET the app mints its own tokens for "
+        "it instead",
     )
     parser.add_argument(
         "--ca-file",

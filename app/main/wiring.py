@@ -53,6 +53,9 @@ def wire_shell(window: MainWindow, bridge: AccountBridge) -> None:
     """The window and the sign-in page, before the server is open."""
     page = window.signin_page
     page.sign_in_requested.connect(bridge.sign_in)
+    page.remote_sign_in_requested.connect(bridge.sign_in_remote)
+    bridge.resume_started.connect(page.show_resuming)
+    bridge.notice.connect(window.show_notice)
     bridge.sign_in_failed.connect(page.show_sign_in_failed)
     bridge.server_status_changed.connect(window.set_server_status)
     bridge.link_changed.connect(window.set_link_state)

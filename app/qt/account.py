@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -32,7 +33,12 @@ from app.kit.account import (
     UserPresenceChanged,
 )
 from app.kit.local_server import ServerHandle, ServerMode, ServerPhase, ServerStatus
+from app.kit.sign_in_request import RemoteSignIn
 from app.kit.tasks import TaskKeeper
+
+if TYPE_CHECKING:
+    from app.kit.connect import SignInTarget
+    from app.kit.remote_account import RemoteAccounts, RemoteSession
 
 log = logging.getLogger("parley.qt.account")
 
@@ -54,7 +60,12 @@ class AccountBridge(QObject):
     """``(SignInProblem, detail)``."""
     signed_out = Signal()
     server_status_changed = Signal(ServerStatus)
-    """Opening the server began, ended (how and where) or failed (why)."""
+    """Opening the server began, ended (how and where) or failed (why); or the account
+    signs in to another server."""
+    resume_started = Signal()
+    """A sign-in kept from the last run is being used (the page waits for it)."""
+    notice = Signal(str)
+    """Something the user should know that is not an error (where a sign-in is kept)."""
 
     def __init__(
         self, tasks: TaskKeeper, *, remote: bool = False, parent: QObject | None = None
@@ -67,13 +78,27 @@ class AccountBridge(QObject):
         self._unsubscribe: Callable[[], None] | None = None
         self._waiting: list[asyncio.Future[None]] = []
         self._status = ServerStatus(ServerPhase.STARTING, remote=remote)
+        self._target: SignInTarget | None = None
+        self._remote: RemoteAccounts | None = None
+        self._ca_file: str | None = None
 
-    def attach(self, account: Account, server: ServerHandle) -> None:
+    def attach(
+        self,
+        account: Account,
+        server: ServerHandle,
+        target: SignInTarget | None = None,
+        remote: RemoteAccounts | None = None,
+        *,
+        ca_file: str | None = None,
+    ) -> None:
         """The server is open and everything that listens to this bridge is wired:
-        requests that waited for it go on."""
+        requests that waited for it go on. With ``target`` and ``remote`` the account
+        can also sign in to a server's account (:meth:`sign_in_remote`), verifying its
+        certificate with ``ca_file`` when given."""
         if self._status.phase is not ServerPhase.STARTING:
             raise RuntimeError("the bridge already has its server, or it failed")
         self._account, self._server = account, server
+        self._target, self._remote, self._ca_file = target, remote, ca_file
         self._unsubscribe = account.subscribe(self._on_account_event)
         server.subscribe(self._on_mode_changed)
         self._set_status(self._ready(server))
@@ -99,8 +124,19 @@ class AccountBridge(QObject):
         )
 
     def _on_mode_changed(self, mode: ServerMode) -> None:
-        if self._server is not None:
+        if self._server is not None and (self._target is None or self._target.remote is None):
             self._set_status(self._ready(self._server))
+
+    def _remote_status(self, session: RemoteSession) -> ServerStatus:
+        from signaling.tls import plain_to_network
+
+        return ServerStatus(
+            ServerPhase.READY,
+            True,
+            ServerMode.REMOTE,
+            session.url,
+            unencrypted=plain_to_network(session.url),
+        )
 
     def _set_status(self, status: ServerStatus) -> None:
         self._status = status
@@ -160,6 +196,7 @@ class AccountBridge(QObject):
         if account is None:
             self.sign_in_failed.emit(SignInProblem.UNREACHABLE, self._status.error)
             return
+        self._use_remote(None)
         try:
             await account.sign_in(user_id, name)
         except SignInError as exc:
@@ -167,6 +204,65 @@ class AccountBridge(QObject):
         except Exception as exc:
             self.sign_in_failed.emit(SignInProblem.FAILED, str(exc) or type(exc).__name__)
             raise
+
+    @Slot(RemoteSignIn)
+    def sign_in_remote(self, request: RemoteSignIn) -> None:
+        """Sign in to (or sign up on) a server's account with a password;
+        :attr:`signed_in` or :attr:`sign_in_failed` follows."""
+        self._tasks.spawn(self._sign_in_remote(request), "sign in to a server")
+
+    @Slot(str, str)
+    def resume_remote(self, url: str, user_id: str) -> None:
+        """Sign in again to ``url`` as ``user_id`` with the sign-in the keyring kept;
+        nothing happens when there is none (the page asks for the password)."""
+        self._tasks.spawn(self._resume_remote(url, user_id), "resume a sign-in")
+
+    async def _sign_in_remote(self, request: RemoteSignIn) -> None:
+        account = await self._wait_for_account()
+        if account is None or self._remote is None:
+            self.sign_in_failed.emit(SignInProblem.UNREACHABLE, self._status.error)
+            return
+        try:
+            session = await self._remote.sign_in(request, self._ca_file)
+        except SignInError as exc:
+            self.sign_in_failed.emit(exc.problem, exc.detail)
+            return
+        await self._sign_in_to(account, session)
+
+    async def _resume_remote(self, url: str, user_id: str) -> None:
+        account = await self._wait_for_account()
+        if account is None or self._remote is None:
+            return
+        try:
+            session = await self._remote.resume(
+                url, user_id, self._ca_file, on_found=self.resume_started.emit
+            )
+        except SignInError as exc:
+            self.sign_in_failed.emit(exc.problem, exc.detail)
+            return
+        if session is not None:
+            await self._sign_in_to(account, session)
+
+    async def _sign_in_to(self, account: Account, session: RemoteSession) -> None:
+        self._use_remote(session)
+        try:
+            await account.sign_in(session.user_id, session.name)
+        except SignInError as exc:
+            self._use_remote(None)
+            self.sign_in_failed.emit(exc.problem, exc.detail)
+            return
+        if self._remote is not None and self._remote.credentials.warning:
+            self.notice.emit(self._remote.credentials.warning)
+
+    def _use_remote(self, session: RemoteSession | None) -> None:
+        if self._target is None:
+            return
+        was = self._target.remote
+        self._target.use_remote(session)
+        if session is not None:
+            self._set_status(self._remote_status(session))
+        elif was is not None and self._server is not None:
+            self._set_status(self._ready(self._server))
 
     @Slot()
     def sign_out(self) -> None:
@@ -178,6 +274,11 @@ class AccountBridge(QObject):
             await self._account.sign_out()  # SignedOut follows
         else:
             self.signed_out.emit()
+        session = self._target.remote if self._target is not None else None
+        if session is not None and self._remote is not None:
+            # Ends the sign-in on the server too and forgets the kept refresh token.
+            await self._remote.end(session)
+            self._use_remote(None)
 
     def detach(self) -> None:
         """Stop forwarding account events (before the account closes at shutdown)."""

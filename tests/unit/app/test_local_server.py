@@ -89,7 +89,14 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
         {"PARLEY_SERVER_URL": "http://example.invalid:8719", "PARLEY_SECRET": "x" * 40}
     )
     assert remote.remote_url == "http://example.invalid:8719"
-    assert ServerSettings.from_env(env, server_url="http://other").remote_url == "http://other"
+    with_secret = {**env, "PARLEY_SECRET": "x" * 40}
+    assert ServerSettings.from_env(with_secret, server_url="http://other").remote_url == (
+        "http://other"
+    )
+    # Without its secret a server is one to sign in to with an account; the local
+    # server opens as usual.
+    accounts = ServerSettings.from_env(env, server_url="https://parley.example")
+    assert (accounts.remote_url, accounts.account_url) == (None, "https://parley.example")
     with pytest.raises(ServerError, match="PARLEY_LOCAL_PORT"):
         ServerSettings.from_env({"PARLEY_LOCAL_PORT": "eighty"})
 
@@ -136,7 +143,7 @@ async def test_a_port_taken_by_something_else_is_a_clear_error(
         await runner.cleanup()
 
 
-async def test_a_remote_server_needs_its_secret(tmp_path: Path) -> None:
+async def test_a_remote_server_opened_at_start_needs_its_secret(tmp_path: Path) -> None:
     with pytest.raises(ServerError, match="PARLEY_SECRET"):
         await open_server(ServerSettings(remote_url="http://example.invalid"))
     with pytest.raises(ServerError, match="at least 32 bytes"):
