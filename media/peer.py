@@ -26,7 +26,7 @@ from aiortc import (
 )
 from aiortc.exceptions import InvalidStateError
 from aiortc.mediastreams import MediaStreamTrack
-from aiortc.rtcconfiguration import RTCBundlePolicy
+from aiortc.rtcconfiguration import RTCBundlePolicy, RTCIceTransportPolicy
 
 from media import ice
 from media.peer_support import (
@@ -34,6 +34,7 @@ from media.peer_support import (
     attach,
     call_safely,
     dispose_pc,
+    has_turn,
     parse_candidate,
     require_sdp,
     sdp_direction,
@@ -49,6 +50,10 @@ SendSignal = Callable[[str, SignalKind, dict[str, Any]], Awaitable[None]]
 OnTrack = Callable[[str, MediaStreamTrack], None]
 OnState = Callable[[str, PeerState], None]
 OnStats = Callable[[str, LinkStats], None]
+
+#: How long a new connection may take to come up (gathering included: with no trickle
+#: ICE, candidates are all gathered before the offer) before the offerer replaces it.
+CONNECT_TIMEOUT_S = 10.0
 
 _PC_STATES = {
     "new": PeerState.NEW,
@@ -81,10 +86,12 @@ class PeerLink:
         max_rebuilds: int = 3,
         rebuild_backoff: float = 0.5,
         voice_receive: bool = True,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
     ) -> None:
         """``voice_receive=False`` keeps aiortc's own audio jitter buffer and decoder
         (benchmarks compare against it); by default Opus audio is received through
-        :mod:`media.voice_receive`."""
+        :mod:`media.voice_receive`. A connection that is not up ``connect_timeout``
+        seconds after it was made is replaced (see :data:`CONNECT_TIMEOUT_S`)."""
         if local_id == remote_id:
             raise ValueError("a peer link needs two different user ids")
         self.local_id = local_id
@@ -99,6 +106,10 @@ class PeerLink:
         self._max_rebuilds = max_rebuilds
         self._rebuild_backoff = rebuild_backoff
         self._voice_receive = voice_receive
+        self._connect_timeout = connect_timeout
+        self._connect_timer: asyncio.TimerHandle | None = None
+        #: Gather relay candidates only (after a connection timed out with TURN known).
+        self.relay_only = False
 
         self._tracks: dict[MediaKind, MediaStreamTrack | None] = dict.fromkeys(MediaKind)
         self._pc: RTCPeerConnection | None = None
@@ -262,6 +273,7 @@ class PeerLink:
         await asyncio.shield(self._closing_task)
 
     async def _close(self, final_state: PeerState) -> None:
+        self._disarm_connect_timer()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -393,12 +405,46 @@ class PeerLink:
         # MAX_BUNDLE: every kind shares one transport, so a kind added mid-call does not
         # gather and check a second set of candidates.
         config = RTCConfiguration(
-            iceServers=list(self._ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+            iceServers=list(self._ice_servers),
+            bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+            iceTransportPolicy=(
+                RTCIceTransportPolicy.RELAY if self.relay_only else RTCIceTransportPolicy.ALL
+            ),
         )
         pc = RTCPeerConnection(config)
         pc.on("connectionstatechange", lambda: self._on_pc_state(pc))
         pc.on("track", lambda track: self._on_pc_track(pc, track))
+        self._arm_connect_timer(pc)
         return pc
+
+    def _arm_connect_timer(self, pc: RTCPeerConnection) -> None:
+        """aioice reports a connection whose candidate pairs all fail only after ~64 s;
+        the offerer gives it ``connect_timeout`` seconds and then makes a new one (the
+        answerer's follows the new offer), relayed when a TURN server is known."""
+        self._disarm_connect_timer()
+        if self.is_offerer and self._connect_timeout > 0:
+            self._connect_timer = asyncio.get_running_loop().call_later(
+                self._connect_timeout, self._on_connect_timeout, pc
+            )
+
+    def _disarm_connect_timer(self) -> None:
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
+
+    def _on_connect_timeout(self, pc: RTCPeerConnection) -> None:
+        self._connect_timer = None
+        if pc is not self._pc or self._closing or pc.connectionState == "connected":
+            return
+        relay = any(has_turn(server) for server in self._ice_servers)
+        logger.info(
+            "%s: not connected after %.0f s; %s",
+            self,
+            self._connect_timeout,
+            "trying the TURN relay alone" if relay else "making a new connection",
+        )
+        self.relay_only = self.relay_only or relay
+        self._spawn(self._rebuild())
 
     async def _replace_pc(self) -> None:
         """Swap in a fresh connection; the caller holds the lock."""
@@ -419,6 +465,7 @@ class PeerLink:
             return
         state = _PC_STATES.get(pc.connectionState, PeerState.CONNECTING)
         if state is PeerState.CONNECTED:
+            self._disarm_connect_timer()
             self._rebuilds = 0
             self._sampler.reset()
             self._set_state(state)

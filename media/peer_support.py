@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-from aiortc import RTCIceCandidate, RTCPeerConnection, RTCRtpTransceiver
+from aiortc import RTCIceCandidate, RTCIceServer, RTCPeerConnection, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
@@ -27,6 +27,12 @@ _DIRECTIONS = {
     (False, True): "recvonly",
     (False, False): "inactive",
 }
+
+
+def has_turn(server: RTCIceServer) -> bool:
+    """Whether ``server`` names a TURN server (``turn:`` or ``turns:``)."""
+    urls = [server.urls] if isinstance(server.urls, str) else list(server.urls)
+    return any(url.startswith(("turn:", "turns:")) for url in urls)
 
 
 def sdp_direction(send: bool, receive: bool) -> str:

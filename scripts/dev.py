@@ -68,7 +68,8 @@ APT_RUN = [
     "libx11-xcb1",
     "fonts-dejavu-core",
 ]
-# Virtual sound devices and screen for the suite, and Node for the conformance client.
+# Virtual sound devices and screen for the suite, Node for the conformance client, and
+# the NAT lab's namespaces, NAT rules and TURN server.
 APT_TEST = [
     "pulseaudio",
     "pulseaudio-utils",
@@ -77,6 +78,9 @@ APT_TEST = [
     "xauth",
     "nodejs",
     "npm",
+    "iproute2",
+    "nftables",
+    "coturn",
 ]
 
 

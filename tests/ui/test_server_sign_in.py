@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.kit.credentials import Credentials, FileStore
@@ -253,11 +253,14 @@ def test_tab_runs_down_the_page_as_it_is_drawn(qtbot: QtBot, tmp_path: Path) -> 
     page.set_mode(MODE_SERVER)
     page.create_check.setChecked(True)
     order = []
-    widget = page.server_edit
+    widget: QWidget | None = page.server_edit
     for _ in range(6):
+        assert widget is not None
         order.append(widget.objectName())
         widget = widget.nextInFocusChain()
-        while not widget.isVisibleTo(page) or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
+        while widget is not None and (
+            not widget.isVisibleTo(page) or widget.focusPolicy() == Qt.FocusPolicy.NoFocus
+        ):
             widget = widget.nextInFocusChain()
     assert order == [
         "server_edit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -354,3 +355,40 @@ async def test_an_offer_from_a_restarted_offerer_replaces_the_connection(
     assert bob.link.state is PeerState.CONNECTED
     assert second.state is PeerState.CONNECTED
     assert bob.states.count(PeerState.CLOSED) == 0
+
+
+async def test_a_connection_that_never_comes_up_is_replaced_after_the_timeout(
+    network: SignalNetwork, sinks: Callable[[], FrameSink], closer: Closer
+) -> None:
+    # Bob's answers are lost on the way: without its own timeout the offerer would wait
+    # for aioice to give up (~64 s).
+    alice = await make_side(
+        "alice",
+        "bob",
+        network,
+        sinks,
+        closer,
+        connect_timeout=1.0,
+        max_rebuilds=1,
+        rebuild_backoff=0.1,
+    )
+    bob = await make_side("bob", "alice", network, sinks, closer)
+    network.attach("alice", lambda *_: asyncio.sleep(0))  # alice hears nothing
+    await bob.link.start()
+    await alice.link.start()
+
+    await wait_for(lambda: alice.link.state is PeerState.RECONNECTING, 3.0, "a rebuild")
+    await wait_for(lambda: alice.link.state is PeerState.FAILED, 4.0, "giving up")
+    assert alice.link.offers_sent == 2  # the first connection's, and its replacement's
+    assert not alice.link.relay_only  # no TURN server known: the same kind again
+
+
+async def test_a_connection_that_comes_up_in_time_is_kept(
+    network: SignalNetwork, sinks: Callable[[], FrameSink], closer: Closer
+) -> None:
+    alice = await make_side("alice", "bob", network, sinks, closer, connect_timeout=1.0)
+    bob = await make_side("bob", "alice", network, sinks, closer)
+    await connect(alice, bob)
+    await asyncio.sleep(1.5)  # past the timeout
+    assert alice.link.state is PeerState.CONNECTED
+    assert alice.link.offers_sent == 1
