@@ -326,3 +326,135 @@ async def _outcome(proc: asyncio.subprocess.Process, within_s: float) -> Side:
                         int(event["frames"]),
                     )
     raise RuntimeError("a side of the lab call exited without an outcome")
+
+
+# --- parley-server on the public network, and two people on the hosts ------------------
+
+SERVER_PORT = 8443
+
+
+def start_parley_server(
+    lab: NatLab, cert: Path, key: str | Path, data_dir: Path, *, turn_secret: str = ""
+) -> subprocess.Popen[str]:
+    """``parley-server`` on the public network (TLS, accounts in ``data_dir``; with
+    ``turn_secret`` it hands out the lab's coturn with credentials)."""
+    turn = (
+        [
+            "--stun-uri",
+            f"stun:{TURN_IP}:{TURN_PORT}",
+            "--turn-uri",
+            f"turn:{TURN_IP}:{TURN_PORT}?transport=udp",
+            "--turn-secret",
+            turn_secret,
+        ]
+        if turn_secret
+        else []
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    process = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab.ns("pub"),
+            sys.executable,
+            "-m",
+            "signaling.server.cli",
+            "--host",
+            TURN_IP,
+            "--port",
+            str(SERVER_PORT),
+            "--data-dir",
+            str(data_dir),
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+            "--log-level",
+            "WARNING",
+            *turn,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        preexec_fn=die_with_parent(),
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("parley-server listening on "):
+        process.kill()
+        raise RuntimeError(f"parley-server did not start in the lab: {line!r}")
+    return process
+
+
+@dataclass
+class Heard:
+    """What one person of a lab call reported."""
+
+    hz: float | None
+    pair: str
+    ice: list[Any]
+    #: Why it failed (the bot's last line), if it did.
+    failure: dict[str, Any] | None = None
+
+
+async def lab_people_call(
+    lab: NatLab, url: str, ca_file: Path, alice: list[str], bob: list[str]
+) -> tuple[Heard, Heard]:
+    """Alice (host A, 440 Hz) calls Bob (host B, 660 Hz) through ``url``; ``alice`` and
+    ``bob`` are their sign-in arguments for :mod:`tests.support.nat_bot`."""
+    procs = []
+    try:
+        for ns, hz, extra in (
+            (lab.ns("a"), 440, [*alice, "--peer", "bob", "--call"]),
+            (lab.ns("b"), 660, [*bob, "--peer", "alice"]),
+        ):
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    "ip",
+                    "netns",
+                    "exec",
+                    ns,
+                    sys.executable,
+                    "-m",
+                    "tests.support.nat_bot",
+                    "--server",
+                    url,
+                    "--ca-file",
+                    str(ca_file),
+                    "--hz",
+                    str(hz),
+                    *extra,
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    cwd=ROOT,
+                    env={**os.environ, "PYTHONPATH": str(ROOT)},
+                    preexec_fn=die_with_parent(),
+                )
+            )
+        heard = await asyncio.gather(*(_heard(p) for p in procs))
+        return heard[0], heard[1]
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                await proc.wait()
+
+
+async def _heard(proc: asyncio.subprocess.Process) -> Heard:
+    assert proc.stdout is not None
+    ice: list[Any] = []
+    async with asyncio.timeout(60):
+        while line := await proc.stdout.readline():
+            with contextlib.suppress(json.JSONDecodeError):
+                event: dict[str, Any] = json.loads(line)
+                if event.get("event") == "signed_in":
+                    ice = list(event["ice"])
+                elif event.get("event") == "failed":
+                    return Heard(None, "", ice, event)
+                elif event.get("event") == "heard":
+                    return Heard(float(event["hz"]), str(event["pair"]), ice)
+    raise RuntimeError("a person of the lab call exited without an outcome")

@@ -24,6 +24,7 @@ from app.kit.connect import ServerInfo
 from app.kit.events import CallEvents, CallInvitationEvents
 from app.kit.media import LocalMedia, MediaFactory, MediaOptions
 from app.kit.types import User
+from signaling.client import TokenSource
 
 
 class Answer(StrEnum):
@@ -40,9 +41,10 @@ class Bot(Recorded):
     def __init__(
         self,
         server_url: str,
-        token: str,
+        token: TokenSource,
         user: User,
         *,
+        ca_file: str | None = None,
         on_invited: Answer = Answer.IGNORE,
         media: MediaOptions | None = None,
         abandon_after_s: float = 60.0,
@@ -51,14 +53,17 @@ class Bot(Recorded):
         events: CallEvents | None = None,
         invitation_events: CallInvitationEvents | None = None,
     ) -> None:
-        """``events`` and ``invitation_events`` are the bot's own hooks (a hook that
-        replaces a default, like ``on_call_end``, runs instead of it)."""
+        """``token`` is a token or a function returning a fresh one (an account's
+        :meth:`~signaling.accounts_client.AccessTokens.access_token`); ``ca_file``
+        verifies an https server's certificate. ``events`` and ``invitation_events`` are
+        the bot's own hooks (a hook that replaces a default, like ``on_call_end``, runs
+        instead of it)."""
         self.user = user
         self.invitation_config = invitation_config
         self.abandon_after_s = abandon_after_s
         self.media_factory = media_factory
         self.on_invited = on_invited
-        self.server = ServerInfo(server_url, token)
+        self.server = ServerInfo(server_url, token, ca_file)
         self.media_options = media or MediaOptions(synthetic=True)
         self.kit = CallInvitationService(EventBus(events, invitation_events))
         self.bus = self.kit.bus
