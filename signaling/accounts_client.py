@@ -162,13 +162,23 @@ class AccessTokens:
     async def access_token(self) -> str:
         """A valid access token, renewed first when it is about to expire. Refreshes
         never overlap: spending one refresh token twice would end the sign-in."""
+        if self._clock() >= self._expires_at - RENEW_BEFORE_S:
+            async with self._lock:
+                # Another caller may have renewed while this one waited for the lock.
+                if self._clock() >= self._expires_at - RENEW_BEFORE_S:
+                    await self._refresh()
+        return self._pair.access_token
+
+    async def renew(self) -> None:
+        """Refresh now, whatever the clock says (the server refused the access token)."""
         async with self._lock:
-            if self._clock() >= self._expires_at - RENEW_BEFORE_S:
-                pair = await self._accounts.refresh(self._pair.refresh_token)
-                self._take(pair)
-                if self._on_rotated is not None:
-                    self._on_rotated(pair.refresh_token)
-            return self._pair.access_token
+            await self._refresh()
+
+    async def _refresh(self) -> None:
+        pair = await self._accounts.refresh(self._pair.refresh_token)
+        self._take(pair)
+        if self._on_rotated is not None:
+            self._on_rotated(pair.refresh_token)
 
     async def logout(self, *, everywhere: bool = False) -> None:
         """End this sign-in on the server (not reachable: it ends when it expires)."""

@@ -98,9 +98,14 @@ class SignalingClient(AudioRoomRequests):
         reconnect_timeout_s: float = 120.0,
         request_timeout_s: float = 10.0,
         ca_file: str | None = None,
+        renew_token: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        """``renew_token``, when given, is awaited once when the server refuses the token
+        on a reconnect (its secret changed, the token was signed out): ``token`` then
+        gives a fresh one, as an account's access tokens do after a forced refresh."""
         self.url = url
         self._token = token
+        self._renew_token = renew_token
         # https/wss: certificates are verified against the system's trust store, or
         # against ``ca_file`` alone (a self-hosted server's own CA).
         self._ca_file = ca_file
@@ -344,6 +349,7 @@ class SignalingClient(AudioRoomRequests):
         deadline = loop.time() + self._reconnect_timeout
         delay = self._backoff_initial
         last_error = ""
+        renewed = False
         while not self._is_closing() and loop.time() < deadline:
             # Jitter spreads the reconnects of many clients after a server restart.
             await asyncio.sleep(
@@ -355,6 +361,14 @@ class SignalingClient(AudioRoomRequests):
                 await self._open()
             except SignalingError as exc:
                 last_error = exc.message
+                if exc.code in REFUSED_TOKEN and self._renew_token is not None and not renewed:
+                    renewed = True
+                    try:
+                        await self._renew_token()
+                    except SignalingError as renewal:
+                        last_error = renewal.message
+                        break
+                    continue
                 if exc.code in REFUSED_TOKEN:
                     break  # the same token will not work any better next time
                 delay = min(delay * 2, self._backoff_max)

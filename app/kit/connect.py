@@ -69,9 +69,12 @@ class SignInTarget:
         return ServerInfo(server.url, lambda: server.mint_token(user_id, name), server.ca_file)
 
     def make_client(self, user_id: str, name: str) -> SignalingClient:
-        """A client for ``user_id``; it asks for a fresh token whenever it (re)connects."""
+        """A client for ``user_id``; it asks for a fresh token whenever it (re)connects
+        (and, for an account, renews it when the server refuses it)."""
         info = self.server_info(user_id, name)
-        return SignalingClient(info.url, info.token, ca_file=info.ca_file)
+        remote = self._remote
+        renew = remote.tokens.renew if remote is not None else None
+        return SignalingClient(info.url, info.token, ca_file=info.ca_file, renew_token=renew)
 
     async def server_lost(self) -> object:
         """The connection dropped: the local server may need a new host (not a remote

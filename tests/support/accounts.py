@@ -41,7 +41,7 @@ class AccountsServer:
 async def start_accounts_server(path: Path, port: int = 0, **options: Any) -> AccountsServer:
     """A server on 127.0.0.1 with accounts in ``path``; ``options`` tune its config."""
     db = AccountDb(path, CHEAP_HASHER)
-    config = ServerConfig(secret=TEST_SECRET, **options)
+    config = ServerConfig(**{"secret": TEST_SECRET, **options})
     server = await start_server(config, "127.0.0.1", port, accounts=db)
     return AccountsServer(server, db)
 

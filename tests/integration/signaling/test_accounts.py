@@ -309,6 +309,42 @@ async def test_a_session_outlives_its_access_token_and_reconnects_with_a_fresh_o
             second.db.close()
 
 
+async def test_a_server_with_a_new_secret_takes_the_sign_in_back_without_a_password(
+    tmp_path: Path,
+) -> None:
+    # The admin lost the server's secret (or replaced it): tokens signed with the old
+    # one are refused, and the client renews its access token with its refresh token.
+    path = tmp_path / "accounts.db"
+    first = await start_accounts_server(path)
+    port = first.server.port
+    first.add("alice")
+    accounts = AccountsClient(first.url)
+    tokens = AccessTokens(accounts, await accounts.login("alice", PASSWORD))
+    client = SignalingClient(
+        first.url,
+        tokens.access_token,
+        backoff_initial_s=0.1,
+        backoff_max_s=0.3,
+        renew_token=tokens.renew,
+    )
+    await client.connect()
+    second: AccountsServer | None = None
+    try:
+        before = await tokens.access_token()
+        await first.server.stop()
+        first.db.close()
+        second = await start_accounts_server(path, port=port, secret="a-brand-new-secret-" * 3)
+        await client.wait_for(
+            ConnectionStateChanged, lambda e: e.state is ConnectionState.CONNECTED, 10
+        )
+        assert await tokens.access_token() != before
+    finally:
+        await client.close()
+        if second is not None:
+            await second.server.stop()
+            second.db.close()
+
+
 def test_passwords_are_hashed_with_argon2id_and_codes_stored_only_as_digests(
     tmp_path: Path,
 ) -> None:
