@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,7 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def start_server(secret: str, log_level: str = "WARNING") -> tuple[subprocess.Popen[str], str]:
     """``parley-server`` on 127.0.0.1 and a free port with ``secret``; the process and
     its URL once it listens (its log goes to stderr)."""
-    env = {**os.environ, "PARLEY_SECRET": secret}
+    # Its accounts and files in a folder of its own, not the user's data directory.
+    data_dir = tempfile.mkdtemp(prefix="parley-bench-")
+    env = {**os.environ, "PARLEY_SECRET": secret, "PARLEY_DATA_DIR": data_dir}
     proc = subprocess.Popen(
         [sys.executable, "-m", "signaling.server.cli", "--port", "0", "--log-level", log_level],
         cwd=ROOT,

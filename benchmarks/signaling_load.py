@@ -52,6 +52,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -444,6 +445,8 @@ class Server:
         cmd = [sys.executable, *launcher, "--port", "0", "--secret", secret]
         cmd += ["--log-level", "WARNING"]
         env = dict(os.environ)
+        # Its accounts and files in a folder of its own, not the user's data directory.
+        env["PARLEY_DATA_DIR"] = tempfile.mkdtemp(prefix="parley-bench-")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
         for name in ("BENCH_PROFILE", "BENCH_GC_TRACE", "BENCH_GC_FREEZE", "BENCH_GC_THRESHOLD"):
             env.pop(name, None)

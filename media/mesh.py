@@ -19,7 +19,7 @@ from typing import Any
 from aiortc import RTCIceServer
 from aiortc.mediastreams import MediaStreamTrack
 
-from media.peer import PeerLink, SendSignal
+from media.peer import CONNECT_TIMEOUT_S, PeerLink, SendSignal
 from media.peer_types import MediaDirections, MediaKind, PeerState, SignalKind
 from media.relay import OpusFanout, TrackRelay
 from media.stats import LinkStats
@@ -55,11 +55,13 @@ class Mesh:
         max_rebuilds: int = 3,
         encode_audio_once: bool = True,
         voice_receive: bool = True,
+        connect_timeout: float = CONNECT_TIMEOUT_S,
     ) -> None:
         """``encode_audio_once`` shares one Opus encoder between all links (see
         :class:`~media.relay.OpusFanout`); turn it off to let each link encode.
         ``voice_receive=False`` keeps aiortc's own audio receive path on every link
-        (benchmarks measure Parley's against it)."""
+        (benchmarks measure Parley's against it). ``connect_timeout`` is each link's
+        (:class:`~media.peer.PeerLink`; 0 leaves it to aioice)."""
         self.local_id = local_id
         self._send_signal = send_signal
         self._on_remote_track = on_remote_track
@@ -69,6 +71,7 @@ class Mesh:
         self._stats_interval = stats_interval
         self._max_rebuilds = max_rebuilds
         self._voice_receive = voice_receive
+        self._connect_timeout = connect_timeout
         self._links: dict[str, PeerLink] = {}
         # One relay per kind for the mesh's life, so switching sources keeps every
         # subscriber (and, for the shared encoder, continuous RTP timestamps).
@@ -142,6 +145,7 @@ class Mesh:
             stats_interval=self._stats_interval,
             max_rebuilds=self._max_rebuilds,
             voice_receive=self._voice_receive,
+            connect_timeout=self._connect_timeout,
         )
         self._links[user_id] = link
         for kind in MediaKind:

@@ -253,17 +253,20 @@ async def lab_call(
     *,
     within_s: float = 20.0,
     rebuilds: int = 3,
+    connect_timeout: float = 10.0,
+    hosts: tuple[str, str] = ("a", "b"),
 ) -> tuple[Side, Side]:
     """Alice on host A (a 440 Hz tone) calls Bob on host B (660 Hz), each with its ICE
-    servers; what each side saw: connected when, over which pair, heard what."""
+    servers; what each side saw: connected when, over which pair, heard what.
+    ``hosts`` puts them elsewhere (``("pub", "pub")``: no NAT between them)."""
     relay = _Relay()
     path = lab.workdir / f"signal-{secrets.token_hex(3)}.sock"
     server = await asyncio.start_unix_server(relay.handle, path=str(path))
     procs: list[asyncio.subprocess.Process] = []
     try:
         for role, ns, hz, servers in (
-            ("alice", lab.ns("a"), 440, ice_a),
-            ("bob", lab.ns("b"), 660, ice_b),
+            ("alice", lab.ns(hosts[0]), 440, ice_a),
+            ("bob", lab.ns(hosts[1]), 660, ice_b),
         ):
             procs.append(
                 await asyncio.create_subprocess_exec(
@@ -286,6 +289,8 @@ async def lab_call(
                     str(within_s),
                     "--rebuilds",
                     str(rebuilds),
+                    "--connect-timeout",
+                    str(connect_timeout),
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
                     cwd=ROOT,

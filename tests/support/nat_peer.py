@@ -85,6 +85,7 @@ async def main(args: argparse.Namespace) -> None:
         on_peer_state=on_state,
         ice_servers=servers,
         max_rebuilds=args.rebuilds,
+        connect_timeout=args.connect_timeout,
     )
     await mesh.set_local_audio(SyntheticAudioTrack(mode="tone", frequency=args.hz))
     await mesh.add_peer(other, send_video=False, recv_video=False)
@@ -126,4 +127,5 @@ if __name__ == "__main__":
     parser.add_argument("--hz", type=float, default=440.0)
     parser.add_argument("--within", type=float, default=20.0)
     parser.add_argument("--rebuilds", type=int, default=3)
+    parser.add_argument("--connect-timeout", type=float, default=10.0)
     asyncio.run(main(parser.parse_args()))
