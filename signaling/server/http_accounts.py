@@ -44,6 +44,9 @@ from signaling.wire import UserInfo, WireModel, bad_request
 log = logging.getLogger("parley.server.accounts")
 
 MAX_QUEUED_HASHES = 256
+#: How long a body may take to arrive once the request head has (a slow client holds a
+#: connection the idle sweeper counts as busy).
+BODY_TIMEOUT_S = 10.0
 ModelT = TypeVar("ModelT", bound=WireModel)
 T = TypeVar("T")
 
@@ -208,12 +211,20 @@ class AccountsApi:
         return None
 
 
+class _SlowBodyError(SignalingError):
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorCode.BAD_REQUEST, f"the body did not arrive within {BODY_TIMEOUT_S:.0f} s"
+        )
+
+
 async def _read_json(request: web.Request) -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _too_large()
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise _too_large()
+    try:
+        raw = await asyncio.wait_for(_read_body(request), BODY_TIMEOUT_S)
+    except TimeoutError:
+        raise _SlowBodyError() from None
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -221,6 +232,18 @@ async def _read_json(request: web.Request) -> Any:
     if not isinstance(data, dict):
         raise SignalingError(ErrorCode.BAD_REQUEST, "the body must be a JSON object")
     return data
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body (it may come in pieces), refused as soon as it is too large."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(MAX_BODY_BYTES + 1 - size):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+    return b"".join(chunks)
 
 
 def _too_large() -> SignalingError:
@@ -236,7 +259,8 @@ def _error_response(exc: SignalingError) -> web.Response:
         retry = retry_after_header(exc.wait_s)
         body["error"]["retry_after"] = int(retry)
         headers["Retry-After"] = retry
-    return web.json_response(body, status=_STATUS.get(exc.code, 400), headers=headers)
+    status = 408 if isinstance(exc, _SlowBodyError) else _STATUS.get(exc.code, 400)
+    return web.json_response(body, status=status, headers=headers)
 
 
-__all__ = ["MAX_QUEUED_HASHES", "AccountsApi"]
+__all__ = ["BODY_TIMEOUT_S", "MAX_QUEUED_HASHES", "AccountsApi"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import aiohttp
@@ -379,3 +380,71 @@ async def test_a_server_without_accounts_says_so(tmp_path: Path) -> None:
         assert "does not answer like a Parley server with accounts" in refused.value.message
     finally:
         await server.stop()
+
+
+async def raw_request(url: str, head: bytes, body_parts: list[bytes], pause_s: float) -> bytes:
+    """Send ``head`` then each part of the body ``pause_s`` apart; the raw answer."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(head)
+        for part in body_parts:
+            await asyncio.sleep(pause_s)
+            writer.write(part)
+            await writer.drain()
+        return await asyncio.wait_for(reader.read(4096), 15)
+    finally:
+        writer.close()
+
+
+async def test_a_body_sent_in_pieces_is_read_whole(accounts_server: AccountsServer) -> None:
+    accounts_server.add("alice")
+    body = json.dumps({"user_id": "alice", "password": PASSWORD}).encode()
+    head = (
+        f"POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    answer = await raw_request(accounts_server.url, head, [body[:10], body[10:]], 0.2)
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert b'"access_token"' in answer
+
+
+async def test_a_body_that_never_finishes_is_refused_after_the_timeout(
+    accounts_server: AccountsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signaling.server import http_accounts
+
+    monkeypatch.setattr(http_accounts, "BODY_TIMEOUT_S", 0.5)
+    head = (
+        b"POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n"
+    )
+    answer = await raw_request(accounts_server.url, head, [b'{"user_id": '], 0.0)
+    assert answer.startswith(b"HTTP/1.1 408")
+    assert b"did not arrive within" in answer
+
+
+async def test_more_sign_ins_than_the_hash_queue_holds_are_refused_at_once(
+    accounts_server: AccountsServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from signaling.server import http_accounts
+
+    monkeypatch.setattr(http_accounts, "MAX_QUEUED_HASHES", 2)
+    accounts_server.add("alice")
+    check = accounts_server.db.check_password
+
+    def slow_check(user_id: str, password: str) -> object:
+        time.sleep(0.5)  # a real hash under load: the first two are still hashing
+        return check(user_id, password)
+
+    monkeypatch.setattr(accounts_server.db, "check_password", slow_check)
+    answers = await asyncio.gather(
+        *(
+            post(accounts_server.url, "/v1/login", {"user_id": "alice", "password": PASSWORD})
+            for _ in range(12)
+        )
+    )
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses == [200, 200] + [429] * 10  # "busy" at once, not a growing queue
+    busy = next(body for status, body, _ in answers if status == 429)
+    assert "busy" in str(busy["error"])
