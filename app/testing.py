@@ -373,22 +373,25 @@ class ParleyWindow:
 
 def window_options(folder: Path, running: RunningServer | None = None, **options: Any) -> Options:
     """What a test window is built with: its settings, data and kept sign-ins in
-    ``folder``, synthetic devices, no sounds, no echo user, no signal handlers, menus
-    recorded (not shown); on the test server ``running`` if given (else as ``options``
-    say: ``server=``, or the local server as ``parley`` runs); ``options`` are more
-    :class:`app.main.Options` (``user_id=`` signs it in at start)."""
+    ``folder``, synthetic devices, no sounds, no desktop notifications, no echo user, no
+    signal handlers, menus recorded (not shown); on the test server ``running`` if given
+    (else as ``options`` say: ``server=``, or the local server as ``parley`` runs);
+    ``options`` are more :class:`app.main.Options` (``user_id=`` signs it in at start)."""
     from PySide6.QtCore import QSettings
 
     from app.kit.credentials import Credentials, FileStore
     from app.kit.local_server import ServerHandle, ServerMode
     from app.kit.media import MediaOptions
+    from app.kit.notifications import NoNotifications
     from app.main import Options
 
     _make_folder(folder)
     defaults: dict[str, Any] = {
         "settings": QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat),
-        # Sign-ins to servers are kept in the folder, never in the desktop's keyring.
+        # Sign-ins to servers are kept in the folder, never in the desktop's keyring;
+        # nothing pops up on the desktop of whoever runs the tests.
         "credentials": Credentials(FileStore(folder / "sign-ins.json")),
+        "notifier": NoNotifications(),
         "data_dir": folder,
         "media": MediaOptions(synthetic=True),
         "sounds": False,

@@ -68,8 +68,9 @@ APT_RUN = [
     "libx11-xcb1",
     "fonts-dejavu-core",
 ]
-# Virtual sound devices and screen for the suite, Node for the conformance client, and
-# the NAT lab's namespaces, NAT rules and TURN server.
+# Virtual sound devices and screen for the suite, Node for the conformance client, the
+# NAT lab's namespaces, NAT rules and TURN server, and a private D-Bus session bus for
+# the notification tests.
 APT_TEST = [
     "pulseaudio",
     "pulseaudio-utils",
@@ -81,6 +82,7 @@ APT_TEST = [
     "iproute2",
     "nftables",
     "coturn",
+    "dbus-daemon",
 ]
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from app.kit.history.recorder import CallHistory
     from app.kit.lifecycle import AccountKits
     from app.qt.call import CallPresenter
+    from app.qt.call_alerts import CallAlerts
     from app.qt.devices import DevicesPresenter
     from app.qt.navigation import Navigator
     from app.qt.room import RoomPresenter
@@ -104,6 +105,7 @@ class Application:
         self.device_settings: DeviceSettings | None = None
         self.devices: DevicesPresenter | None = None
         self.echo: Bot | None = None
+        self.call_alerts: CallAlerts | None = None
         self._closed: asyncio.Future[None] | None = None
         self._shut_down = False
         self._undo_signals: Callable[[], None] | None = None
@@ -250,6 +252,7 @@ class Application:
         from app.kit.history.recorder import CallHistory
         from app.kit.lifecycle import AccountKits, CallKitSettings
         from app.kit.media import MediaOptions
+        from app.kit.notifications import DesktopCallNotifier
         from app.main.wiring import (
             open_device_settings,
             wire_calls,
@@ -258,6 +261,7 @@ class Application:
             wire_rooms,
         )
         from app.qt.call import CallPresenter
+        from app.qt.call_alerts import CallAlerts
         from app.qt.defaults import DefaultActions
         from app.qt.devices import DevicesPresenter, QSettingsStorage
         from app.qt.dialogs import Dialogs
@@ -362,6 +366,10 @@ class Application:
             calls, navigator, overlay, outgoing, incoming, banner, colors, options.menu_popper
         )
         wire_rooms(rooms, navigator, overlay, window, bus, colors, options.menu_popper)
+        notifier = options.notifier or DesktopCallNotifier(
+            icon=RESOURCES / "icons" / "parley-app.svg"
+        )
+        self.call_alerts = CallAlerts(calls, window, notifier, tasks)
         intents = OverlayIntents(navigator, calls, rooms, parent=window)
         wire_overlay(overlay, intents, outgoing, incoming)
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.kit.config import CallInvitationConfig
     from app.kit.credentials import Credentials
     from app.kit.media import MediaOptions
+    from app.kit.notifications import CallNotifier
 
 __all__ = ["MenuPopper", "Options", "parse_args"]
 
@@ -46,6 +47,9 @@ class Options:
     ca_file: str | None = None
     #: A server already open, or how to open one (tests): instead of the local server.
     server: ServerHandle | Callable[[], Awaitable[ServerHandle]] | None = None
+    #: How a call ringing while the window is away is announced: the desktop's
+    #: notifications by default (tests: none, or one on a private session bus).
+    notifier: CallNotifier | None = None
     #: Where sign-ins to servers are kept (tests: a file in a temporary folder); the
     #: desktop's keyring, else a private file, by default.
     credentials: Credentials | None = None

@@ -1,0 +1,102 @@
+"""A call ringing while the person is away from the window: a desktop notification with
+Accept and Decline, and the window asking for attention (the task bar flashes).
+
+"Away" is the window minimised, hidden or not the active one; in front, the banner and
+the ringtone say enough. Accepting from the notification brings the window to the
+front on the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.kit.call.invitations import Phase
+from app.kit.notifications import CallNotifier
+from app.kit.tasks import TaskKeeper
+from app.kit.views.call import IncomingCallView
+from app.qt.call import CallPresenter
+
+__all__ = ["CallAlerts", "window_is_away"]
+
+# Platforms without a stack of windows to raise one in (Qt warns when asked).
+_NO_WINDOW_STACK = frozenset({"offscreen", "minimal"})
+
+
+def window_is_away(window: QWidget) -> bool:
+    """Whether the person is probably not looking at ``window``."""
+    return window.isMinimized() or not window.isVisible() or not window.isActiveWindow()
+
+
+class CallAlerts(QObject):
+    """Follows the call presenter; notifies while a call rings here and the window is
+    away, withdraws the notification when it stops ringing."""
+
+    def __init__(
+        self,
+        calls: CallPresenter,
+        window: QWidget,
+        notifier: CallNotifier,
+        tasks: TaskKeeper,
+        *,
+        is_away: Callable[[], bool] | None = None,
+    ) -> None:
+        super().__init__(window)
+        self._calls = calls
+        self._window = window
+        self._notifier = notifier
+        self._tasks = tasks
+        #: Whether the person is away from the window now (replaceable: tests).
+        self.is_away: Callable[[], bool] = is_away or (lambda: window_is_away(window))
+        self._view: IncomingCallView | None = None
+        self._ringing = False
+        calls.incoming_view_changed.connect(self._on_incoming_view)
+        calls.phase_changed.connect(self._on_phase)
+
+    @Slot(IncomingCallView)
+    def _on_incoming_view(self, view: IncomingCallView) -> None:
+        self._view = view
+
+    @Slot(Phase)
+    def _on_phase(self, phase: Phase) -> None:
+        if phase is Phase.INCOMING and not self._ringing:
+            self._ringing = True
+            view = self._view
+            if view is not None and self.is_away():
+                QApplication.alert(self._window, 0)  # until the window is activated
+                others = max(0, len(view.invitees) - 1)
+                self._tasks.spawn(
+                    self._notifier.ring(
+                        view.caller.name,
+                        view.is_video,
+                        others=others,
+                        on_accept=self._accept,
+                        on_decline=self._decline,
+                    ),
+                    "notify an incoming call",
+                )
+        elif phase is not Phase.INCOMING and self._ringing:
+            self._ringing = False
+            self._tasks.spawn(self._notifier.withdraw(), "withdraw a call notification")
+
+    def _accept(self) -> None:
+        if self._calls.phase is Phase.INCOMING:
+            self._calls.accept()
+        self._bring_to_front()
+
+    def _decline(self) -> None:
+        if self._calls.phase is Phase.INCOMING:
+            self._calls.decline()
+
+    def _bring_to_front(self) -> None:
+        window = self._window
+        window.setWindowState(
+            (window.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive
+        )
+        window.show()
+        if QGuiApplication.platformName() not in _NO_WINDOW_STACK:
+            window.raise_()
+        window.activateWindow()
