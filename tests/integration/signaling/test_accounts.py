@@ -448,3 +448,41 @@ async def test_more_sign_ins_than_the_hash_queue_holds_are_refused_at_once(
     assert statuses == [200, 200] + [429] * 10  # "busy" at once, not a growing queue
     busy = next(body for status, body, _ in answers if status == 429)
     assert "busy" in str(busy["error"])
+
+
+async def failures_from(url: str, forwarded_for: str, count: int, first: int = 0) -> list[int]:
+    """Wrong passwords for ``count`` different IDs (``guess<first>``...): only the
+    address's limit can stop them."""
+    statuses = []
+    async with aiohttp.ClientSession() as http:
+        for n in range(first, first + count):
+            async with http.post(
+                f"{url}/v1/login",
+                json={"user_id": f"guess{n}", "password": "nope"},
+                headers={"X-Forwarded-For": forwarded_for},
+            ) as response:
+                statuses.append(response.status)
+    return statuses
+
+
+@pytest.mark.parley_server(trust_forwarded_for=True)
+async def test_behind_a_proxy_each_forwarded_address_has_its_own_limit(
+    accounts_server: AccountsServer,
+) -> None:
+    # The proxy appends the client's address; a client's own header comes first.
+    guesser = await failures_from(accounts_server.url, "6.6.6.6, 203.0.113.9", 32)
+    assert guesser[:29] == [401] * 29
+    assert guesser[-1] == 429  # its bucket of 30 failures is full
+    forged = await failures_from(accounts_server.url, "7.7.7.7, 203.0.113.9", 1, first=200)
+    assert forged == [429]  # a new forged first entry does not make a new address
+    bystander = await failures_from(accounts_server.url, "203.0.113.10", 1, first=100)
+    assert bystander == [401]  # another address behind the same proxy is not locked
+
+
+async def test_without_trusting_the_proxy_a_forged_header_changes_nothing(
+    accounts_server: AccountsServer,
+) -> None:
+    statuses = []
+    for n in range(32):
+        statuses += await failures_from(accounts_server.url, f"198.51.100.{n}", 1, first=n)
+    assert statuses[-1] == 429  # all from 127.0.0.1, whatever the header says
