@@ -76,10 +76,21 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
         # them is gone, nobody is left to wait for.
         self._expected_any = False
         self._ever_joined: set[str] = set()
+        # When someone else first joined (the call was answered), by ``clock``.
+        self._answered_at: float | None = None
 
     @property
     def call_id(self) -> str:
         return self.room_id
+
+    @property
+    def duration_s(self) -> int:
+        """Seconds since the call was answered (someone else first joined): the call
+        page's timer. 0 while it still rings out; a reconnect or a restarted server
+        does not reset it."""
+        if self._answered_at is None:
+            return 0
+        return max(0, int(self._clock() - self._answered_at))
 
     # --- start ------------------------------------------------------------------------
 
@@ -140,6 +151,8 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
 
     async def _member_joined(self, member: Member, fresh: bool) -> None:
         user_id = member.user.id
+        if self._answered_at is None:
+            self._answered_at = self._clock()
         self._ever_joined.add(user_id)
         self._expected_any = True
         self._pending.pop(user_id, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app.kit.bots.call import Answer, Bot
 from app.kit.call.invitations import Phase
 from app.kit.call.session import CallSession
@@ -285,3 +287,21 @@ async def test_call_chat_delivers_and_reports_failures(parley_bot: BotFactory) -
     assert failed.state.value == "failed"
     assert b.chat.messages[-1] == failed
     assert bob.saw("call.on_error")
+
+
+async def test_the_call_timer_counts_from_the_answer_not_from_the_ringing(
+    parley_bot: BotFactory,
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob")
+    await alice.call(["bob"], video=False)
+    await bob.expect("invitation.on_incoming_call_received")
+    await asyncio.sleep(2.5)  # ringing
+    await bob.answer()
+    await alice.expect("call.user.on_enter")
+    a = alice.session
+    assert a is not None
+    assert a.duration_s < 2  # it was counting the ringing: 2-3 s
+    b = bob.session
+    assert b is not None
+    assert b.duration_s < 2
