@@ -265,6 +265,7 @@ class Application:
         from app.qt.defaults import DefaultActions
         from app.qt.devices import DevicesPresenter, QSettingsStorage
         from app.qt.dialogs import Dialogs
+        from app.qt.history import clear_after_asking
         from app.qt.navigation import Navigator
         from app.qt.overlay import OverlayIntents
         from app.qt.room import RoomPresenter
@@ -361,6 +362,7 @@ class Application:
             entry,
             history,
             lambda: open_device_settings(presenter, colors, window),
+            lambda: tasks.spawn(clear_after_asking(history, dialogs, window), "clear Recent calls"),
         )
         wire_calls(
             calls, navigator, overlay, outgoing, incoming, banner, colors, options.menu_popper

@@ -72,8 +72,10 @@ def wire_home(
     rooms: RoomEntry,
     history: CallHistory,
     open_devices: Callable[[], None],
+    clear_history: Callable[[], object],
 ) -> None:
-    """The home page: who is online, calling, the room button, devices, Recent calls."""
+    """The home page: who is online, calling, the room button, devices, Recent calls
+    (``clear_history`` asks before clearing them)."""
     bridge.signed_in.connect(home.set_me)
     bridge.signed_in.connect(lambda me: home.reset_roster(bridge.users))
     bridge.signed_in.connect(lambda me: history.set_account(me.user_id))
@@ -92,7 +94,7 @@ def wire_home(
     history.subscribe(show_history)
     show_history()
     panel.call_back_requested.connect(calls.call)
-    panel.clear_requested.connect(history.clear)
+    panel.clear_requested.connect(clear_history)
     panel.looked_at.connect(history.mark_seen)
 
 
