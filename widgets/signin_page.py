@@ -351,6 +351,18 @@ class SignInPage(QWidget):
         )
 
     @Slot()
+    def show_signed_out_elsewhere(self) -> None:
+        """This window's user signed in on another window or device: say why this one
+        shows the sign-in page again."""
+        self._reset_button()
+        self._show_error(
+            self.tr(
+                "You signed in as {user} somewhere else, so this window was signed out. "
+                "Sign in again to use Parley here."
+            ).format(user=self.user_id_edit.text() or self.tr("this user"))
+        )
+
+    @Slot()
     def show_resuming(self) -> None:
         """A kept sign-in to a server is being used: wait for it."""
         self.sign_in_button.setEnabled(False)

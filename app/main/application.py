@@ -259,6 +259,7 @@ class Application:
             wire_home,
             wire_overlay,
             wire_rooms,
+            wire_signed_out_elsewhere,
         )
         from app.qt.call import CallPresenter
         from app.qt.call_alerts import CallAlerts
@@ -372,6 +373,7 @@ class Application:
             icon=RESOURCES / "icons" / "parley-app.svg"
         )
         self.call_alerts = CallAlerts(calls, window, notifier, tasks)
+        wire_signed_out_elsewhere(self.bridge, navigator, window)
         intents = OverlayIntents(navigator, calls, rooms, parent=window)
         wire_overlay(overlay, intents, outgoing, incoming)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 
+from app.kit.account import LinkState
 from app.main.options import MenuPopper
 from app.qt.navigation import Navigator, Shown
 
@@ -63,6 +64,21 @@ def wire_shell(window: MainWindow, bridge: AccountBridge) -> None:
     bridge.signed_in.connect(window.show_home)
     bridge.signed_out.connect(window.show_sign_in)
     window.set_server_status(bridge.server_status)
+
+
+def wire_signed_out_elsewhere(
+    bridge: AccountBridge, navigator: Navigator, window: MainWindow
+) -> None:
+    """Signed in with the same user ID somewhere else: this window is signed out, so it
+    says so on the sign-in page (after the call it was in ends) instead of looking
+    signed in with buttons that fail."""
+
+    def on_link(state: LinkState, detail: str) -> None:
+        if state is LinkState.SIGNED_IN_ELSEWHERE:
+            window.signin_page.show_signed_out_elsewhere()
+            navigator.leave_for(window.signin_page)
+
+    bridge.link_changed.connect(on_link)
 
 
 def wire_home(

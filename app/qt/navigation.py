@@ -113,6 +113,13 @@ class Navigator(QObject):
         if current is not None and current not in self._flow_pages():
             self._return_to = current
 
+    def leave_for(self, page: QWidget) -> None:
+        """Show ``page`` now, or, while a call or room is on screen, once it ends
+        instead of the page from before it (signed out: the sign-in page)."""
+        self._return_to = page
+        if self.session_page_shown() is None and self.current not in self._flow_pages():
+            self.stack.setCurrentWidget(page)
+
     def go_back(self) -> None:
         """Show the page from before the call or room began (home, usually)."""
         self._linger.stop()

@@ -193,10 +193,17 @@ async def test_signing_in_elsewhere_ends_the_call(
 ) -> None:
     bob, _ = await call_bob(alice, bots)
     await make_client("alice", "Alice")  # the same user, another device
-    await alice.wait_home()
+    window = alice.app.window
+    # Signed out here: the sign-in page says why, instead of a home page that looks
+    # signed in and fails at every button.
+    await wait_until(lambda: window.stack.currentWidget() is window.signin_page)
+    page = window.signin_page
+    assert page.error_label.isVisible()
+    assert "signed in as alice somewhere else" in page.error_label.text()
+    assert page.sign_in_button.isEnabled()
     (event,) = end_events(alice)
     assert event.reason is CallEndReason.KICK_OUT
-    await wait_until(lambda: "somewhere else" in alice.app.window.connection_label.text())
+    await wait_until(lambda: "somewhere else" in window.connection_label.text())
     await wait_until(lambda: alice.kit.invitations is None, 5, "call service still running")
     await bob.expect("call.user.on_leave")
     await bob.expect("call.on_call_end")  # alone now: the call ends for Bob too

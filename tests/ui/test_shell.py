@@ -16,6 +16,7 @@ from app.kit.account import LinkState, OnlineUser, SignInProblem
 from app.kit.local_server import ServerError, ServerHandle, ServerMode
 from app.main import Application
 from app.testing import wait_until, window_options
+from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import CallType
 from signaling.protocol import (
     InvitationCancelledEvent,
@@ -141,6 +142,23 @@ async def test_sign_out_returns_to_the_sign_in_page(
     assert parley.window.home_page.model.rowCount() == 0
     assert parley.bridge.link_state is LinkState.SIGNED_OUT
     assert "Not signed in" in parley.window.connection_label.text()
+
+
+async def test_signed_in_somewhere_else_shows_the_sign_in_page_saying_why(
+    qtbot: QtBot, parley: Parley, make_client: ClientFactory
+) -> None:
+    await sign_in(qtbot, parley, "alice", "Alice")
+    other = await make_client("alice", "Alice")  # the same user on another device
+
+    window = parley.window
+    await wait_until(lambda: window.stack.currentWidget() is window.signin_page)
+    assert "signed in as alice somewhere else" in window.signin_page.error_label.text()
+    assert parley.bridge.link_state is LinkState.SIGNED_IN_ELSEWHERE
+    # Signing in here again takes the session back (and ends the other one).
+    QTest.mouseClick(window.signin_page.sign_in_button, Qt.MouseButton.LeftButton)
+    await wait_until(lambda: window.stack.currentWidget() is window.home_page)
+    assert not window.signin_page.error_label.isVisible()
+    await other.expect(ConnectionStateChanged, lambda e: e.state is ConnectionState.KICKED)
 
 
 async def test_the_sign_in_is_remembered(
