@@ -159,6 +159,8 @@ class HomePage(QWidget):
         self.room_button.clicked.connect(self.room_requested)
         self.devices_button.clicked.connect(self.devices_requested)
         self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
+        # Enter on a row (keyboard use): the same as a double click.
+        self.user_list.activated.connect(self.on_user_list_double_clicked)
         self.model.rowsInserted.connect(self._update_count)
         self.model.rowsRemoved.connect(self._update_count)
         self.model.modelReset.connect(self._update_count)
@@ -220,6 +222,11 @@ class HomePage(QWidget):
         ids = parse_user_ids(self.callee_edit.text())
         if user.user_id not in ids:
             self.callee_edit.setText(", ".join([*ids, user.user_id]))
+        self.call_hint.setText(
+            self.tr("{name} is in the call field: press Voice call or Video call.").format(
+                name=user.name
+            )
+        )
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         self.sign_out_button.setEnabled(True)

@@ -161,8 +161,11 @@ class Application:
         self.bridge.attach(
             self.account, self.server, target, RemoteAccounts(credentials), ca_file=ca_file
         )
-        if self.server.mode is ServerMode.HOSTING and options.echo:
-            self.tasks.spawn(self._start_echo(self.server), "start the echo user")
+        if options.echo:
+            if self.server.mode is ServerMode.HOSTING:
+                self.tasks.spawn(self._start_echo(self.server), "start the echo user")
+            # The window that takes over hosting from one that quit brings echo back.
+            self.server.subscribe(self._on_server_mode)
         if options.user_id:
             self.bridge.sign_in(options.user_id, options.name)
         elif (kept := page.remembered_server_sign_in()) is not None:
@@ -226,9 +229,15 @@ class Application:
         """The built-in ``echo`` user, beside the local server this window hosts."""
         from app.kit.call.echo import ECHO_USER, echo_bot
 
+        if self.echo is not None:
+            await self.echo.close()  # its server went away with the old host
         echo = echo_bot(server.url, server.mint_token(ECHO_USER.id, ECHO_USER.name))
         self.echo = echo
         await echo.sign_in()
+
+    def _on_server_mode(self, mode: ServerMode) -> None:
+        if mode is ServerMode.HOSTING and self.server is not None and not self._shut_down:
+            self.tasks.spawn(self._start_echo(self.server), "start the echo user again")
 
     async def _fatal(self, message: str) -> None:
         print(f"parley: {message}", file=sys.stderr)
@@ -266,7 +275,7 @@ class Application:
         from app.qt.defaults import DefaultActions
         from app.qt.devices import DevicesPresenter, QSettingsStorage
         from app.qt.dialogs import Dialogs
-        from app.qt.history import clear_after_asking
+        from app.qt.home_actions import call_after_asking, clear_after_asking
         from app.qt.navigation import Navigator
         from app.qt.overlay import OverlayIntents
         from app.qt.room import RoomPresenter
@@ -364,6 +373,12 @@ class Application:
             history,
             lambda: open_device_settings(presenter, colors, window),
             lambda: tasks.spawn(clear_after_asking(history, dialogs, window), "clear Recent calls"),
+            lambda ids, video: tasks.spawn(
+                call_after_asking(
+                    calls, dialogs, window, ids, video, lambda uid: self._name_of(uid) or uid
+                ),
+                "call",
+            ),
         )
         wire_calls(
             calls, navigator, overlay, outgoing, incoming, banner, colors, options.menu_popper

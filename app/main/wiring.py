@@ -89,9 +89,11 @@ def wire_home(
     history: CallHistory,
     open_devices: Callable[[], None],
     clear_history: Callable[[], object],
+    place_call: Callable[[list[str], bool], object],
 ) -> None:
     """The home page: who is online, calling, the room button, devices, Recent calls
-    (``clear_history`` asks before clearing them)."""
+    (``clear_history`` asks before clearing them; ``place_call`` before adding people
+    to a call in progress)."""
     bridge.signed_in.connect(home.set_me)
     bridge.signed_in.connect(lambda me: home.reset_roster(bridge.users))
     bridge.signed_in.connect(lambda me: history.set_account(me.user_id))
@@ -99,7 +101,7 @@ def wire_home(
     bridge.roster_reset.connect(home.reset_roster)
     bridge.user_changed.connect(home.update_user)
     home.sign_out_requested.connect(bridge.sign_out)
-    home.call_requested.connect(calls.call)
+    home.call_requested.connect(place_call)
     home.room_requested.connect(rooms.request)
     home.devices_requested.connect(open_devices)
     panel = home.history_list

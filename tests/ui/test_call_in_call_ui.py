@@ -3,8 +3,11 @@ being removed or signed in elsewhere, the camera, and the other side's device tr
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app import CallEvents, CallMenuButton
 from app.kit.bots.call import Answer, Bot
@@ -16,7 +19,9 @@ from media.errors import DeviceExceptionType
 from media.peer_types import PeerState
 from tests.support.signaling import ClientFactory
 from tests.ui.call_app import BotFactory, CallApp
+from tests.ui.room_app import modal_dialog
 from widgets.call_page import CallPage
+from widgets.confirm_dialog import ConfirmDialog
 
 
 async def call_bob(alice: CallApp, bots: BotFactory) -> tuple[Bot, CallPage]:
@@ -286,3 +291,30 @@ async def test_the_waiting_tiles_cancel_button_stops_ringing_that_invitee(
     alice.click_bar(CallMenuButton.HANG_UP)
     await alice.wait_home()
     await alice.settle(bob, carol)
+
+
+async def test_a_call_button_during_a_minimized_call_asks_before_adding_someone(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, _page = await call_bob(alice, bots)
+    carol = await bots("carol", Answer.IGNORE)
+    alice.click_bar(CallMenuButton.MINIMIZE)
+    await wait_until(alice.overlay.isVisible)
+    assert alice.current is alice.home
+
+    alice.call("carol")  # the home page's Video call, as before the call
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.message_label.text() == ("You are in a call with Bob. Invite carol into it?")
+    dialog.reject()
+    await wait_until(lambda: QApplication.activeModalWidget() is None)
+    await asyncio.sleep(0.3)
+    assert not carol.saw("invitation.on_incoming_call_received")
+
+    alice.call("carol")
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.accept()  # "Add to call"
+    await carol.expect("invitation.on_incoming_call_received")
+    await carol.decline()
+    await alice.settle(bob)

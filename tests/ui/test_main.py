@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from app.kit.account import LinkState
 from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
-from app.testing import wait_until
+from app.testing import wait_until, window_options
 from tests.support.processes import die_with_parent
 from widgets.device_settings_dialog import DeviceSettingsDialog
 
@@ -210,3 +210,34 @@ def test_nothing_heavy_is_imported_before_the_first_page_is_shown(
     assert "signaling.client" not in imported
     assert "signaling.protocol" not in imported
     assert "widgets.home_page" not in imported
+
+
+async def test_the_echo_user_comes_back_when_another_window_takes_over(
+    local_server_env: int, tmp_path: Path
+) -> None:
+    first = Application(
+        qt_application(), window_options(tmp_path / "a", echo=True, user_id="alice", name="A")
+    )
+    second = Application(
+        qt_application(), window_options(tmp_path / "b", echo=True, user_id="bob", name="B")
+    )
+    try:
+        assert await first.start()
+        assert await second.start()
+        assert second.server is not None
+        assert second.server.mode is ServerMode.SHARED
+
+        def echo_online() -> bool:
+            return "echo" in {u.user_id for u in second.bridge.users}
+
+        await wait_until(echo_online, 10)
+        assert second.echo is None  # the first window's echo user
+        await first.shutdown()  # the host quits: its server and echo user go with it
+        await wait_until(
+            lambda: second.server is not None and second.server.mode is ServerMode.HOSTING, 30
+        )
+        await wait_until(lambda: second.echo is not None, 10)  # the new host starts one
+        await wait_until(echo_online, 15)
+    finally:
+        await first.shutdown()
+        await second.shutdown()

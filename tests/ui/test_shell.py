@@ -219,6 +219,13 @@ async def test_the_call_buttons_ask_for_a_call_with_the_ids_typed(
     row = next(i for i, u in enumerate(home.model.users()) if u.user_id == "bob")
     home.user_list.doubleClicked.emit(home.model.index(row))
     assert home.callee_edit.text() == "bob"
+    assert home.call_hint.text() == "Bob is in the call field: press Voice call or Video call."
+    home.callee_edit.clear()
+    # The keyboard does the same: the row under the cursor, Enter.
+    home.user_list.setFocus()
+    home.user_list.setCurrentIndex(home.model.index(row))
+    QTest.keyClick(home.user_list, Qt.Key.Key_Return)
+    assert home.callee_edit.text() == "bob"
     QTest.keyClicks(home.callee_edit, ", carol alice")
     QTest.mouseClick(home.voice_button, Qt.MouseButton.LeftButton)
     assert asked == [(["bob", "carol"], False)]
