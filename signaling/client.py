@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import aiohttp
 import socketio
 from pydantic import ValidationError
 
@@ -239,13 +240,18 @@ class SignalingClient(AudioRoomRequests):
             )
             welcome = await asyncio.wait_for(self._welcome, self._request_timeout)
         except (socketio.exceptions.ConnectionError, TimeoutError, OSError) as exc:
-            await sio.disconnect()
+            await _discard(sio)
             problem = await _certificate_problem(self.url, tls) if tls is not None else None
             if problem is not None:
                 raise SignalingError(
                     ErrorCode.NOT_CONNECTED, f"cannot connect to {self.url}: {problem}"
                 ) from None
             raise self._refusal(exc) from None
+        except BaseException:
+            # Cancelled while connecting (the app closing, a sign-out): nothing may stay
+            # open behind us.
+            await _discard(sio)
+            raise
         self._sio = sio
         self.user = welcome.user
         self._ice_servers = list(welcome.ice_servers)
@@ -450,7 +456,7 @@ class SignalingClient(AudioRoomRequests):
                 with contextlib.suppress(SignalingError):
                     await self._call_on(sio, "session.sign_out", sign_out)
             self._fail_inflight()
-            await sio.disconnect()
+            await _discard(sio)
         for room_id in list(self._rooms):
             self._room_state(room_id, R.LOGOUT)
         self._rooms.clear()
@@ -729,6 +735,16 @@ class SignalingClient(AudioRoomRequests):
 
     async def send_room_command(self, room_id: str, command: str, to: Iterable[str] = ()) -> None:
         await self.request("room.command", {"room_id": room_id, "command": command, "to": list(to)})
+
+
+async def _discard(sio: socketio.AsyncClient) -> None:
+    """Disconnect ``sio`` and close the HTTP session Engine.IO made for it: after a
+    connection that failed (refused, while a server restarts), ``disconnect`` leaves
+    that session open, and each reconnect attempt would leak one."""
+    await sio.disconnect()
+    http = getattr(sio.eio, "http", None)
+    if isinstance(http, aiohttp.ClientSession) and not http.closed:
+        await http.close()
 
 
 async def _certificate_problem(url: str, tls: ssl.SSLContext) -> str | None:

@@ -12,6 +12,7 @@ notifications are switched off for the run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,8 @@ class CallNotifier(Protocol):
     ) -> None: ...
 
     async def withdraw(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class DesktopCallNotifier:
@@ -115,6 +118,18 @@ class DesktopCallNotifier:
         except Exception:
             log.debug("could not withdraw a call notification", exc_info=True)
 
+    async def close(self) -> None:
+        """Withdraw what is shown and let go of the notification service."""
+        await self.withdraw()
+        # desktop-notifier has no public close: its D-Bus backend keeps a session bus
+        # connection open for the buttons' signals, which would outlive the app.
+        backend = getattr(self._notifier, "_backend", None)
+        bus = getattr(backend, "bus", None)
+        if bus is not None:
+            with contextlib.suppress(Exception):
+                bus.disconnect()
+                await bus.wait_for_disconnect()
+
     def _give_up(self, exc: Exception) -> None:
         self.available = False
         log.warning("desktop notifications are off for this run: %s", exc or type(exc).__name__)
@@ -135,4 +150,7 @@ class NoNotifications:
         return None
 
     async def withdraw(self) -> None:
+        return None
+
+    async def close(self) -> None:
         return None

@@ -210,6 +210,8 @@ class Application:
             await self.device_settings.close()
         if self.echo is not None:
             await self.echo.close()
+        if self.call_alerts is not None:
+            await self.call_alerts.close()
         self.bridge.detach()
         if self.account is not None:
             await self.account.close()

@@ -82,6 +82,10 @@ class CallAlerts(QObject):
             self._ringing = False
             self._tasks.spawn(self._notifier.withdraw(), "withdraw a call notification")
 
+    async def close(self) -> None:
+        """Withdraw a notification still shown and let go of the service."""
+        await self._notifier.close()
+
     def _accept(self) -> None:
         if self._calls.phase is Phase.INCOMING:
             self._calls.accept()

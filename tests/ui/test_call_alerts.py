@@ -37,9 +37,9 @@ def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeNotificationDaemon]:
 
 async def test_a_call_while_away_is_notified_and_answered_from_the_notification(
     qtbot: QtBot,
+    daemon: FakeNotificationDaemon,  # first: it outlives the windows
     parley_window: WindowFactory,
     parley_bot: BotFactory,
-    daemon: FakeNotificationDaemon,
 ) -> None:
     alice = await parley_window("alice", notifier=DesktopCallNotifier())
     window = alice.app.window
@@ -75,9 +75,9 @@ async def test_a_call_while_away_is_notified_and_answered_from_the_notification(
 
 async def test_declining_from_the_notification_declines_the_call(
     qtbot: QtBot,
+    daemon: FakeNotificationDaemon,  # first: it outlives the windows
     parley_window: WindowFactory,
     parley_bot: BotFactory,
-    daemon: FakeNotificationDaemon,
 ) -> None:
     alice = await parley_window("alice", notifier=DesktopCallNotifier())
     alice.app.window.showMinimized()
@@ -95,9 +95,9 @@ async def test_declining_from_the_notification_declines_the_call(
 
 async def test_a_call_that_stops_ringing_takes_its_notification_away(
     qtbot: QtBot,
+    daemon: FakeNotificationDaemon,  # first: it outlives the windows
     parley_window: WindowFactory,
     parley_bot: BotFactory,
-    daemon: FakeNotificationDaemon,
 ) -> None:
     alice = await parley_window("alice", notifier=DesktopCallNotifier())
     alice.app.window.showMinimized()
@@ -112,9 +112,9 @@ async def test_a_call_that_stops_ringing_takes_its_notification_away(
 
 async def test_no_notification_while_the_window_is_in_front(
     qtbot: QtBot,
+    daemon: FakeNotificationDaemon,  # first: it outlives the windows
     parley_window: WindowFactory,
     parley_bot: BotFactory,
-    daemon: FakeNotificationDaemon,
 ) -> None:
     alice = await parley_window("alice", notifier=DesktopCallNotifier())
     assert alice.app.call_alerts is not None
