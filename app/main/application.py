@@ -277,7 +277,11 @@ class Application:
         from app.qt.defaults import DefaultActions
         from app.qt.devices import DevicesPresenter, QSettingsStorage
         from app.qt.dialogs import Dialogs
-        from app.qt.home_actions import call_after_asking, clear_after_asking
+        from app.qt.home_actions import (
+            call_after_asking,
+            clear_after_asking,
+            leave_room_for_call,
+        )
         from app.qt.navigation import Navigator
         from app.qt.overlay import OverlayIntents
         from app.qt.room import RoomPresenter
@@ -347,6 +351,8 @@ class Application:
             confirm=lambda texts: dialogs.confirm(texts, navigator.room_page),
             parent=window,
         )
+        # One call or room at a time: accepting a call leaves the room first.
+        calls.before_joining = lambda: leave_room_for_call(rooms, window.show_notice)
         DefaultActions(
             bus,
             navigator,
@@ -377,7 +383,7 @@ class Application:
             lambda: tasks.spawn(clear_after_asking(history, dialogs, window), "clear Recent calls"),
             lambda ids, video: tasks.spawn(
                 call_after_asking(
-                    calls, dialogs, window, ids, video, lambda uid: self._name_of(uid) or uid
+                    calls, rooms, dialogs, window, ids, video, lambda uid: self._name_of(uid) or uid
                 ),
                 "call",
             ),

@@ -14,7 +14,7 @@ with its own signals: :class:`~app.qt.ringing.RingingViews` (the ringing pages' 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import numpy as np
@@ -96,6 +96,9 @@ class CallPresenter(QObject):
         self.video.frame_ready.connect(self.frame_ready)
         self.phase = Phase.IDLE
         self.session: CallSession | None = None
+        #: Awaited before accepting a call; False keeps it ringing. The composition root
+        #: leaves an audio room here: one call or room at a time.
+        self.before_joining: Callable[[], Awaitable[bool]] | None = None
         self._unsubscribe_session: Unsubscribe | None = None
         self._cancelling = False
         self._unsubscribe = [
@@ -232,7 +235,13 @@ class CallPresenter(QObject):
 
     @Slot()
     def accept(self) -> None:
-        self._spawn(self.kit.press_accept(), "accept")
+        """Accept the call ringing here (after :attr:`before_joining` lets it)."""
+        self._spawn(self._accept(), "accept")
+
+    async def _accept(self) -> None:
+        if self.before_joining is not None and not await self.before_joining():
+            return
+        await self.kit.press_accept()
 
     @Slot()
     def decline(self) -> None:

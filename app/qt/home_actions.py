@@ -1,5 +1,6 @@
 """The home page's actions that need a question first: clearing Recent calls, and a call
-button pressed while a call is in progress (which invites into that call)."""
+button pressed while a call is in progress (which invites into that call) or in an audio
+room (which leaves it); and leaving a room to accept a call."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from app.kit.history.recorder import CallHistory
 from app.kit.types import ConfirmationDialog
 from app.qt.call import CallPresenter
 from app.qt.dialogs import Dialogs
+from app.qt.room import RoomPresenter
 
-__all__ = ["call_after_asking", "clear_after_asking"]
+__all__ = ["call_after_asking", "clear_after_asking", "leave_room_for_call"]
 
 
 def _tr(text: str) -> str:
@@ -22,19 +24,31 @@ def _tr(text: str) -> str:
 
 async def call_after_asking(
     calls: CallPresenter,
+    rooms: RoomPresenter,
     dialogs: Dialogs,
     parent: QWidget,
     user_ids: list[str],
     is_video: bool,
     name_of: Callable[[str], str],
 ) -> bool:
-    """Call ``user_ids``; while a call is in progress that invites them into it, so ask
-    first (it used to happen without a word from the home page of a minimised call).
-    True when the call or invitation was sent."""
+    """Call ``user_ids``; while a call is in progress that invites them into it, and in
+    an audio room it means leaving the room (one at a time: the person would hear both),
+    so ask first. True when the call or invitation was sent."""
+    invited = ", ".join(name_of(uid) for uid in user_ids)
+    if rooms.in_room and calls.session is None:
+        texts = ConfirmationDialog(
+            title=_tr("Leave the audio room?"),
+            message=_tr("You are in an audio room. Leave it to call {invited}?").format(
+                invited=invited
+            ),
+            cancel_text=_tr("Stay in the room"),
+            confirm_text=_tr("Leave and call"),
+        )
+        if not await dialogs.confirm(texts, parent) or not await rooms.kit.leave(confirm=False):
+            return False
     session = calls.session
     if session is not None:
         others = [name_of(uid) for uid in session.members] or [_tr("nobody yet")]
-        invited = ", ".join(name_of(uid) for uid in user_ids)
         texts = ConfirmationDialog(
             title=_tr("Add to your call?"),
             message=_tr("You are in a call with {others}. Invite {invited} into it?").format(
@@ -70,4 +84,15 @@ async def clear_after_asking(history: CallHistory, dialogs: Dialogs, parent: QWi
     if not await dialogs.confirm(texts, parent):
         return False
     history.clear()
+    return True
+
+
+async def leave_room_for_call(rooms: RoomPresenter, status: Callable[[str], None]) -> bool:
+    """Before accepting a call: leave the audio room in progress, if any (accepting is the
+    person's choice of the call over the room), and say so. False if it could not be left."""
+    if not rooms.in_room:
+        return True
+    if not await rooms.kit.leave(confirm=False):
+        return False
+    status(_tr("You left the audio room to take the call."))
     return True

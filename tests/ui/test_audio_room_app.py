@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from app import (
     AudioRoomBottomBarConfig,
@@ -17,10 +18,12 @@ from app import (
     AudioRoomRole,
 )
 from app.kit.bots.call import Answer
+from app.kit.call.invitations import Phase
 from app.kit.events.hooks import DefaultConfirmation
 from app.kit.types import LeaveConfirmationEvent
 from app.kit.views.audio_room import SeatAction
 from app.testing import RoomBotFactory, wait_until
+from tests.ui.call_app import BotFactory
 from tests.ui.room_app import RoomApp, modal_dialog
 from widgets.confirm_dialog import ConfirmDialog
 from widgets.join_room_dialog import JoinRoomDialog
@@ -270,3 +273,52 @@ async def test_leaving_a_seat_and_removing_a_speaker_are_confirmed_first(
     dialog.confirm_button.click()
     await wait_until(lambda: host.seats().get(3) is None)
     await app.settle(host)
+
+
+async def test_accepting_a_call_leaves_the_room_first(room_app: RoomApp, bots: BotFactory) -> None:
+    # One call or room at a time: in both, the person heard the two at once.
+    app = room_app
+    assert await app.join(ROOM, AudioRoomRole.HOST)
+    await app.wait_for_room_page()
+    bob = await bots("bob", Answer.IGNORE)
+    await bob.call(["alice"], video=False)
+    calls = app.app.calls
+    assert calls is not None
+    await wait_until(lambda: calls.phase is Phase.INCOMING)
+    assert app.in_room  # ringing changes nothing yet
+
+    calls.accept()  # the banner's Accept
+    await wait_until(lambda: calls.phase is Phase.IN_CALL)
+    await wait_until(lambda: not app.in_room)
+    assert AudioRoomEndReason.LOCAL_LEAVE in app.end_reasons()
+    assert "left the audio room" in app.app.window.statusBar().currentMessage()
+    await bob.expect("call.user.on_enter")
+    assert await bob.hang_up()
+
+
+async def test_calling_from_a_room_asks_to_leave_it(room_app: RoomApp, bots: BotFactory) -> None:
+    app = room_app
+    assert await app.join(ROOM, AudioRoomRole.HOST)
+    await app.wait_for_room_page()
+    bob = await bots("bob", Answer.IGNORE)
+    rooms = app.app.rooms
+    assert rooms is not None
+    rooms.minimize()  # the room goes on in its overlay; the home page is back
+    await app.wait_home()
+    app.app.window.home_page.callee_edit.setText("bob")
+
+    app.click(app.app.window.home_page.voice_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.message_label.text() == "You are in an audio room. Leave it to call bob?"
+    dialog.reject()  # "Stay in the room"
+    await wait_until(lambda: QApplication.activeModalWidget() is None)
+    assert app.in_room
+
+    app.click(app.app.window.home_page.voice_button)
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    dialog.accept()  # "Leave and call"
+    await bob.expect("invitation.on_incoming_call_received")
+    await wait_until(lambda: not app.in_room)
+    await bob.decline()
