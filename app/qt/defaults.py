@@ -24,7 +24,6 @@ from app.kit.types import (
     HangUpConfirmationEvent,
     KitError,
     LeaveConfirmationEvent,
-    User,
 )
 from app.qt.dialogs import Dialogs
 from app.qt.navigation import Navigator
@@ -70,12 +69,16 @@ class DefaultActions(QObject):
         room.set_confirm_default(lambda e: e.on_leave_confirmation, self.confirm_leave)
         for channel in (call, invitation, room):
             channel.set_default(lambda e: e.on_error, self.show_kit_error)
+        # A device problem is told to its owner, in plain words; the others see its
+        # effect on the tile (no picture, the microphone off), not a red toast in the
+        # device layer's words (the remote events still fire for integrators).
         call.set_default(
-            lambda e: e.audio_video.on_remote_camera_exception_occurred, self.remote_camera_failed
+            lambda e: e.audio_video.on_local_camera_exception_occurred,
+            lambda kind: self.own_device_failed("camera", kind),
         )
         call.set_default(
-            lambda e: e.audio_video.on_remote_microphone_exception_occurred,
-            self.remote_microphone_failed,
+            lambda e: e.audio_video.on_local_microphone_exception_occurred,
+            lambda kind: self.own_device_failed("microphone", kind),
         )
 
     # --- the ends ---------------------------------------------------------------------
@@ -117,13 +120,47 @@ class DefaultActions(QObject):
         elif not self._navigator.toast(error.message):  # a group call goes on: its page
             self._status.show_notice(error.message)
 
-    def remote_camera_failed(self, user: User, kind: DeviceExceptionType | None) -> None:
-        text = self.tr("{name}'s camera: {problem}")
-        self.show_message(text.format(name=user.name, problem=_problem(kind)))
+    def own_device_failed(self, device: str, kind: DeviceExceptionType | None) -> None:
+        """This user's camera or microphone failed: say what happened and what to do."""
+        self.show_message(self._device_problem_text(device, kind))
 
-    def remote_microphone_failed(self, user: User, kind: DeviceExceptionType | None) -> None:
-        text = self.tr("{name}'s microphone: {problem}")
-        self.show_message(text.format(name=user.name, problem=_problem(kind)))
+    def _device_problem_text(self, device: str, kind: DeviceExceptionType | None) -> str:
+        camera = device == "camera"
+        texts = {
+            DeviceExceptionType.INVALID_ID: (
+                self.tr("Your camera is not there any more. Choose one in Devices.")
+                if camera
+                else self.tr("Your microphone is not there any more. Choose one in Devices.")
+            ),
+            DeviceExceptionType.DEVICE_UNPLUGGED: (
+                self.tr("Your camera was unplugged.")
+                if camera
+                else self.tr("Your microphone was unplugged.")
+            ),
+            DeviceExceptionType.DEVICE_OCCUPIED: (
+                self.tr("Another program is using your camera.")
+                if camera
+                else self.tr("Another program is using your microphone.")
+            ),
+            DeviceExceptionType.PERMISSION_NOT_GRANTED: (
+                self.tr("Parley may not use your camera: check the system's privacy settings.")
+                if camera
+                else self.tr(
+                    "Parley may not use your microphone: check the system's privacy settings."
+                )
+            ),
+            DeviceExceptionType.ZERO_CAPTURE_FPS: (
+                self.tr("Your camera sends no picture. Choose another one in Devices.")
+                if camera
+                else self.tr("Your microphone sends no sound. Choose another one in Devices.")
+            ),
+        }
+        fallback = (
+            self.tr("Your camera stopped working.")
+            if camera
+            else self.tr("Your microphone stopped working.")
+        )
+        return texts.get(kind or DeviceExceptionType.UNKNOWN, fallback)
 
     def show_message(self, text: str) -> None:
         """A toast on the call or room page when it is shown, else the status line."""
@@ -132,7 +169,3 @@ class DefaultActions(QObject):
         joining = navigator.session_page_shown() is navigator.room_page and self._room_joining()
         if joining or not navigator.toast(text):
             self._status.show_error(text)
-
-
-def _problem(kind: DeviceExceptionType | None) -> str:
-    return (kind or DeviceExceptionType.UNKNOWN).value.replace("_", " ")

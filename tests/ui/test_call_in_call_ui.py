@@ -239,16 +239,28 @@ async def test_camera_off_shows_the_avatar_and_the_other_side_sees_it(
     await hang_up(alice, bob)
 
 
-async def test_the_other_sides_device_failure_shows_a_toast(
+async def test_a_device_failure_is_told_to_its_owner_not_to_the_others(
     alice: CallApp, bots: BotFactory
 ) -> None:
     bob, page = await call_bob(alice, bots)
     assert bob.session is not None
-    # What bob's media reports when his camera is unplugged mid-call.
+    # What bob's media reports when his camera is unplugged mid-call: Alice's page
+    # shows no red toast in the device layer's words (his tile loses the picture).
     bob.session.media.report_device_failure("camera", DeviceExceptionType.DEVICE_UNPLUGGED)
+    await wait_until(
+        lambda: bool(alice.fired("call.audio_video.on_remote_camera_exception_occurred"))
+    )
+    await asyncio.sleep(0.3)
+    assert not page.toast.isVisible()
+
+    # Alice's own camera: she is told, in plain words.
+    session = alice.kit.session
+    assert session is not None
+    session.media.report_device_failure("camera", DeviceExceptionType.DEVICE_UNPLUGGED)
     await wait_until(page.toast.isVisible, 10, "no toast")
-    assert page.toast.text == "Bob's camera: device unplugged"
-    assert alice.fired("call.audio_video.on_remote_camera_exception_occurred")
+    assert page.toast.text == "Your camera was unplugged."
+    session.media.report_device_failure("microphone", DeviceExceptionType.DEVICE_OCCUPIED)
+    await wait_until(lambda: page.toast.text == "Another program is using your microphone.")
     await hang_up(alice, bob)
 
 
