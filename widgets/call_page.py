@@ -135,6 +135,7 @@ class CallPage(QWidget):
             timeout = round(seconds * 1000)
         self.idle_hider = IdleHider(self, [bar for bar, _ in hiding], timeout)
         self.idle_hider.set_enabled(bool(hiding))
+        self._unread_shown = 0
 
         self._shortcuts = []
         for keys, slot in (
@@ -191,10 +192,14 @@ class CallPage(QWidget):
             tile.set_view(tile_view)
         self.top_bar.set_view(view)
         self.bottom_bar.set_view(view)
-        # Unread messages show on the chat button until the chat is opened.
+        # Unread messages show on the chat button until the chat is opened; a new one
+        # brings hidden bars back, so the badge is seen.
         unread = 0 if self._open_panel is self.chat_panel else view.unread_messages
         for bar in (self.top_bar, self.bottom_bar):
             bar.set_badge(CallMenuButton.CHAT, unread)
+        if unread > self._unread_shown:
+            self.idle_hider.poke()
+        self._unread_shown = unread
         self.member_list.set_view(view.tiles, view.can_remove_members)
         self.reconnecting_label.setVisible(view.reconnecting)
         self._relayout()

@@ -268,9 +268,14 @@ async def test_in_call_chat_both_ways_with_unread_badge(alice: CallApp, bots: Bo
     bob, page = await call_bob(alice, bots)
     bob_session = bob.session
     assert bob_session is not None
-    # Bob writes while Alice's chat is closed: the chat button counts it as unread.
+    # The bars have hidden themselves (nobody moved the mouse) ...
+    page.bottom_bar.hide()
+    page.top_bar.hide()
+    # ... Bob writes while Alice's chat is closed: the chat button counts it as unread,
+    # and the bars come back so that she sees it.
     await bob_session.chat.send("hello from bob")
     await wait_until(lambda: page.view is not None and page.view.unread_messages == 1, 10)
+    await wait_until(page.bottom_bar.isVisible)
     assert [m.text for m in page.chat_panel.messages] == ["hello from bob"]
     # Alice opens the chat (read) and answers by typing into it.
     page.toggle_panel(page.chat_panel)
