@@ -38,6 +38,7 @@ from widgets.chat_panel import ChatPanel
 from widgets.member_list import MemberList
 from widgets.menu_bar import BarPosition, IdleHider, MenuBar, MenuPopper, popup
 from widgets.plain_text import PlainLabel
+from widgets.round_button import RoundButton
 from widgets.side_panel import SidePanel
 from widgets.theme import Colors
 from widgets.toast import Toast
@@ -119,6 +120,22 @@ class CallPage(QWidget):
             panel.close_requested.connect(self.close_panel)
 
         self.toast = Toast(self)
+        # A one-to-one call's bars have no Members button; when someone is added and the
+        # call becomes a group, its members are listed all the same (this button).
+        configured = CallMenuButton.SHOW_MEMBER_LIST in (
+            *config.top_menu_bar.buttons,
+            *config.bottom_menu_bar.buttons,
+        )
+        self.members_button: RoundButton | None = None
+        if not configured:
+            button = RoundButton("members", diameter=40, parent=self)
+            button.setObjectName("members_button")
+            button.setToolTip(self.tr("Members"))
+            button.setAccessibleName(self.tr("Members"))
+            button.clicked.connect(lambda: self.toggle_panel(self.member_list))
+            button.setProperty("barEnabled", False)
+            button.hide()
+            self.members_button = button
         # One timer for both bars (they come and go together); each bar's config decides
         # whether it takes part. The shortest configured delay wins.
         hiding = [
@@ -133,7 +150,10 @@ class CallPage(QWidget):
         if timeout is None:
             seconds = min((c.hide_after_s for _, c in hiding), default=5.0)
             timeout = round(seconds * 1000)
-        self.idle_hider = IdleHider(self, [bar for bar, _ in hiding], timeout)
+        hidden_with_bars: list[QWidget] = [bar for bar, _ in hiding]
+        if self.members_button is not None:
+            hidden_with_bars.append(self.members_button)
+        self.idle_hider = IdleHider(self, hidden_with_bars, timeout)
         self.idle_hider.set_enabled(bool(hiding))
         self._unread_shown = 0
 
@@ -201,6 +221,14 @@ class CallPage(QWidget):
             self.idle_hider.poke()
         self._unread_shown = unread
         self.member_list.set_view(view.tiles, view.can_remove_members)
+        if self.members_button is not None:
+            group = len(view.tiles) > 2
+            was_group = self.members_button.property("barEnabled") is True
+            self.members_button.setProperty("barEnabled", group)
+            if group and not was_group:
+                self.members_button.show()
+            elif not group:
+                self.members_button.hide()
         self.reconnecting_label.setVisible(view.reconnecting)
         self._relayout()
 
@@ -311,6 +339,15 @@ class CallPage(QWidget):
         if self._open_panel is not None and self._slide.state() != QPropertyAnimation.State.Running:
             self._open_panel.setGeometry(stage.width(), 0, self._panel_width(), self.height())
         self.toast.set_top(TOP_ROOM)
+        if self.members_button is not None:
+            size = self.members_button.sizeHint()
+            self.members_button.setGeometry(
+                stage.width() - size.width() - GAP,
+                self.top_bar.sizeHint().height() + GAP,
+                size.width(),
+                size.height(),
+            )
+            self.members_button.raise_()
         for widget in (self.top_bar, self.bottom_bar, self.reconnecting_label, self.toast):
             widget.raise_()
 

@@ -335,3 +335,22 @@ async def test_a_call_button_during_a_minimized_call_asks_before_adding_someone(
     await carol.expect("invitation.on_incoming_call_received")
     await carol.decline()
     await alice.settle(bob)
+
+
+async def test_a_one_to_one_call_that_becomes_a_group_lists_its_members(
+    alice: CallApp, bots: BotFactory
+) -> None:
+    bob, page = await call_bob(alice, bots)
+    button = page.members_button
+    assert button is not None  # the one-to-one bars have no Members button
+    assert not button.isVisible()
+    carol = await bots("carol", Answer.ANSWER)
+    await alice.kit.send(["carol"], False)  # into the call in progress
+    await wait_until(lambda: len(page.tiles) == 3 and page.view is not None, 10)
+    await wait_until(button.isVisible)
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    await wait_until(page.member_list.isVisible)
+    assert sorted(page.member_list.rows) == ["alice", "bob", "carol"]
+    await carol.expect("call.user.on_enter")  # in the call, not only invited
+    assert await carol.hang_up()
+    await hang_up(alice, bob, carol)
