@@ -38,13 +38,21 @@ class MemberAction(StrEnum):
     """An entry of a row's "more" menu."""
 
     INVITE = "invite"
+    KICK = "kick"
 
 
 def member_menu_actions(view: AudioRoomView, member: MemberView) -> tuple[MemberAction, ...]:
-    """What the "more" menu of ``member``'s row offers the local user (may be empty)."""
-    if view.can_manage and not member.is_local and not member.seated:
-        return (MemberAction.INVITE,)
-    return ()
+    """What the "more" menu of ``member``'s row offers the local user (may be empty):
+    a host or co-host invites a listener to a seat, and removes anyone but the host from
+    the room."""
+    if not view.can_manage or member.is_local:
+        return ()
+    actions: list[MemberAction] = []
+    if not member.seated:
+        actions.append(MemberAction.INVITE)
+    if member.role is not MemberRole.HOST:
+        actions.append(MemberAction.KICK)
+    return tuple(actions)
 
 
 class AudioRoomMemberRow(QFrame):
@@ -159,6 +167,8 @@ class AudioRoomMemberList(SidePanel):
     agree_requested = Signal(str)
     disagree_requested = Signal(str)
     invite_requested = Signal(str)
+    kick_requested = Signal(str)
+    """A user ID: remove that member from the room (the presenter asks first)."""
     member_clicked = Signal(str)
     more_pressed = Signal(str)
 
@@ -234,8 +244,14 @@ class AudioRoomMemberList(SidePanel):
             return
         menu = QMenu(self)
         menu.setObjectName("memberMenu")
-        labels = {MemberAction.INVITE: self.tr("Invite to take seat")}
-        intents = {MemberAction.INVITE: self.invite_requested}
+        labels = {
+            MemberAction.INVITE: self.tr("Invite to take seat"),
+            MemberAction.KICK: self.tr("Remove from the room"),
+        }
+        intents = {
+            MemberAction.INVITE: self.invite_requested,
+            MemberAction.KICK: self.kick_requested,
+        }
         for action in actions:
             entry = menu.addAction(labels[action])
             entry.setData(action.value)

@@ -219,6 +219,7 @@ def wire_rooms(
         page.member_agree.connect(rooms.agree)
         page.member_disagree.connect(rooms.disagree)
         page.member_invite.connect(rooms.invite)
+        page.member_kick.connect(rooms.kick)
         page.member_clicked.connect(rooms.member_clicked)
         page.member_more_pressed.connect(rooms.member_more_pressed)
         page.message_send.connect(rooms.send_message)

@@ -251,6 +251,24 @@ class RoomPresenter(QObject):
         self._run("invite to a seat", lambda: host.invite_to_take(user_id))
 
     @Slot(str)
+    def kick(self, user_id: str) -> None:
+        """Remove ``user_id`` from the room (asked first); they see why it ended."""
+        session = self.kit.session
+        name = (session.state.user(user_id).name if session else "") or user_id
+        texts = ConfirmationDialog(
+            title=self.tr("Remove from the room"),
+            message=self.tr("Remove {name} from the room?").format(name=name),
+            confirm_text=self.tr("Remove"),
+        )
+        users = self.controller.user
+
+        async def confirmed() -> None:
+            if await self._confirm(texts):
+                await users.kick(user_id)
+
+        self._run("remove from the room", confirmed)
+
+    @Slot(str)
     def member_clicked(self, user_id: str) -> None:
         session = self.kit.session
         if session is not None:

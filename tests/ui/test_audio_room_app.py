@@ -322,3 +322,29 @@ async def test_calling_from_a_room_asks_to_leave_it(room_app: RoomApp, bots: Bot
     await bob.expect("invitation.on_incoming_call_received")
     await wait_until(lambda: not app.in_room)
     await bob.decline()
+
+
+async def test_the_host_removes_a_listener_from_the_room(
+    room_app: RoomApp, room_bots: RoomBotFactory
+) -> None:
+    app = room_app
+    assert await app.join(ROOM, AudioRoomRole.HOST)
+    page = await app.wait_for_room_page()
+    bob = await room_bots("bob")
+    await bob.join(ROOM)
+    page.toggle_member_list()
+    await wait_until(lambda: "bob" in page.member_list.rows)
+    row = page.member_list.rows["bob"]
+    assert row.more_button is not None
+    app.click(row.more_button)
+    menu = app.menus.menus[-1]
+    (kick,) = [a for a in menu.actions() if a.data() == "kick"]
+    assert kick.text() == "Remove from the room"
+    kick.trigger()
+    dialog = await modal_dialog(ConfirmDialog)
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.message_label.text() == "Remove Bob from the room?"
+    dialog.accept()
+    await bob.expect("audio_room.on_ended")
+    await wait_until(lambda: "bob" not in page.member_list.rows)
+    await app.settle(bob)

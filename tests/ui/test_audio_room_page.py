@@ -231,7 +231,6 @@ def test_more_menu_invites_a_listener_and_rows_report_clicks(qtbot: QtBot) -> No
     page.toggle_member_list()
     farid = page.member_list.rows["farid"]
     assert page.member_list.rows["alice"].more_button is None
-    assert page.member_list.rows["david"].more_button is None, "seated: nothing to invite to"
     assert farid.more_button is not None
     with qtbot.waitSignal(page.member_more_pressed) as pressed:
         QTest.mouseClick(farid.more_button, Qt.MouseButton.LeftButton)
@@ -240,6 +239,15 @@ def test_more_menu_invites_a_listener_and_rows_report_clicks(qtbot: QtBot) -> No
     with qtbot.waitSignal(page.member_invite) as invited:
         assert entry(popped.menus[0], "invite")
     assert invited.args == ["farid"]
+    QTest.mouseClick(farid.more_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(page.member_kick) as kicked:
+        assert entry(popped.menus[-1], "kick")
+    assert kicked.args == ["farid"]
+    # A speaker cannot be invited to a seat, but can be removed from the room.
+    david = page.member_list.rows["david"]
+    assert david.more_button is not None
+    QTest.mouseClick(david.more_button, Qt.MouseButton.LeftButton)
+    assert [a.data() for a in popped.menus[-1].actions() if a.data()] == ["kick"]
     with qtbot.waitSignal(page.member_clicked) as clicked:
         QTest.mouseClick(farid, Qt.MouseButton.LeftButton, pos=QPoint(10, 10))
     assert clicked.args == ["farid"]
