@@ -69,6 +69,16 @@ class DefaultActions(QObject):
         room.set_confirm_default(lambda e: e.on_leave_confirmation, self.confirm_leave)
         for channel in (call, invitation, room):
             channel.set_default(lambda e: e.on_error, self.show_kit_error)
+        # An application for a seat nobody can answer (the host left): say so, instead
+        # of a button that seems to do nothing.
+        room.set_default(
+            lambda e: e.seat.audience.on_taking_request_failed,
+            lambda: self.show_message(
+                self.tr(
+                    "Your request to speak did not reach a host: there is none in the room now."
+                )
+            ),
+        )
         # A device problem is told to its owner, in plain words; the others see its
         # effect on the tile (no picture, the microphone off), not a red toast in the
         # device layer's words (the remote events still fire for integrators).

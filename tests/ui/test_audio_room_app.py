@@ -181,6 +181,14 @@ async def test_messages_travel_both_ways_and_the_host_leaving_ends_nothing(
     await wait_until(lambda: app.seat_user(0) is None)
     assert app.current is page
     assert app.in_room
+    # Asking to speak with no host to hear it says so (it seemed to do nothing).
+    rooms = app.app.rooms
+    assert rooms is not None
+    rooms.apply()
+    await wait_until(page.toast.isVisible)
+    assert page.toast.text == (
+        "Your request to speak did not reach a host: there is none in the room now."
+    )
     await app.settle(host)
 
 
