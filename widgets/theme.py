@@ -114,11 +114,16 @@ QPushButton {{
     padding: 6px 16px; min-height: 22px;
 }}
 QPushButton:hover {{ border-color: {accent}; }}
+QPushButton:focus, QCheckBox:focus, QRadioButton:focus {{ outline: none; }}
+QPushButton:focus {{ border: 2px solid {accent}; padding: 5px 15px; }}
+QCheckBox:focus, QRadioButton:focus {{ color: {accent}; }}
+QListView:focus {{ border: 2px solid {accent}; padding: 3px; }}
 QPushButton:disabled {{ color: {muted}; background: {window}; border-style: dashed; }}
 QPushButton[kind="primary"] {{
     background: {accent}; color: {accent_text}; border: 1px solid {accent}; font-weight: 600;
 }}
 QPushButton[kind="primary"]:hover {{ background: {accent_hover}; }}
+QPushButton[kind="primary"]:focus {{ border: 2px solid {text}; padding: 5px 15px; }}
 QPushButton[kind="primary"]:disabled {{
     background: {surface_alt}; color: {muted}; border: 1px dashed {border};
 }}
@@ -128,6 +133,7 @@ QPushButton[kind="segment"]:checked {{
 }}
 QPushButton#mode_local {{ border-top-left-radius: 8px; border-bottom-left-radius: 8px; }}
 QPushButton#mode_server {{ border-top-right-radius: 8px; border-bottom-right-radius: 8px; }}
+QPushButton[kind="segment"]:focus {{ border: 2px solid {accent}; }}
 QListView {{
     background: {surface}; border: 1px solid {border}; border-radius: 10px; padding: 4px;
     outline: none;
