@@ -121,12 +121,13 @@ def test_every_menu_ends_with_cancel_and_repeats_nothing(local: str, locked: boo
 # -- the member list's "more" menu -----------------------------------------------------
 
 
-def test_more_menu_invites_listeners_for_hosts_only() -> None:
+def test_more_menu_invites_listeners_and_removes_members_for_hosts_only() -> None:
     host = room_view("alice")
     by_id = {member.user.id: member for member in host.members}
-    assert member_menu_actions(host, by_id["farid"]) == (MemberAction.INVITE,)
-    assert member_menu_actions(host, by_id["eva"]) == (MemberAction.INVITE,)
-    assert member_menu_actions(host, by_id["david"]) == ()
+    invite_or_kick = (MemberAction.INVITE, MemberAction.KICK)
+    assert member_menu_actions(host, by_id["farid"]) == invite_or_kick
+    assert member_menu_actions(host, by_id["eva"]) == invite_or_kick
+    assert member_menu_actions(host, by_id["david"]) == (MemberAction.KICK,)  # seated
     assert member_menu_actions(host, by_id["alice"]) == ()
     listener = room_view("grace")
     farid = next(member for member in listener.members if member.user.id == "farid")
