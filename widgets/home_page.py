@@ -229,8 +229,11 @@ class HomePage(QWidget):
         )
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
+        """The call field takes the focus: typing an ID and Enter calls (the focus was
+        left on Sign out, where Enter signs out)."""
         self.sign_out_button.setEnabled(True)
         super().showEvent(event)
+        self.callee_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _show_identity(self, me: OnlineUser) -> None:
         self.title_label.setText(self.tr("Hello, {name}").format(name=me.name))
