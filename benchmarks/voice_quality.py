@@ -43,6 +43,9 @@ import numpy as np
 import numpy.typing as npt
 from _common import emit, machine, percentile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.support.nat_lab import Relay
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = str(Path(__file__).resolve())
 NS_A, NS_B = "pvq-a", "pvq-b"
@@ -227,24 +230,6 @@ async def run_side(args: argparse.Namespace) -> None:
 # -- one condition, orchestrated from the root namespace --------------------------------
 
 
-class Relay:
-    """Passes signalling lines between the two sides over a Unix socket."""
-
-    def __init__(self) -> None:
-        self.writers: dict[str, asyncio.StreamWriter] = {}
-        self.both = asyncio.Event()
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        hello = json.loads(await reader.readline())["hello"]
-        self.writers[hello] = writer
-        if len(self.writers) == 2:
-            self.both.set()
-        other = "bob" if hello == "alice" else "alice"
-        while line := await reader.readline():
-            await self.both.wait()
-            self.writers[other].write(line)
-
-
 async def spawn(ns: str, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         "ip",
@@ -302,6 +287,7 @@ async def one_call(workdir: Path, speech_file: Path, loss: float, receiver: str)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        await relay.close()
         server.close()
     a, b = np.load(outs["alice"]), np.load(outs["bob"])
     heard = {key: b[key] for key in ("pts", "times", "audio", "lengths")}

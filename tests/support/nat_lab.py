@@ -219,8 +219,9 @@ class Side:
     gave_up_after_s: float | None = None
 
 
-class _Relay:
-    """Passes signalling lines between the two sides over a Unix socket."""
+class Relay:
+    """Passes signalling lines between Alice's and Bob's processes over a Unix socket
+    (which crosses network namespaces); the voice benchmark uses it too."""
 
     def __init__(self) -> None:
         self.writers: dict[str, asyncio.StreamWriter] = {}
@@ -246,6 +247,26 @@ class _Relay:
                 await writer.wait_closed()
 
 
+async def _spawn_in(ns: str, module: str, *args: str) -> asyncio.subprocess.Process:
+    """``python -m module args`` inside namespace ``ns``, stdin and stdout piped."""
+    return await asyncio.create_subprocess_exec(
+        "ip", "netns", "exec", ns, sys.executable, "-m", module, *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=die_with_parent(),
+    )  # fmt: skip
+
+
+async def _reap(procs: list[asyncio.subprocess.Process]) -> None:
+    for proc in procs:
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+
+
 async def lab_call(
     lab: NatLab,
     ice_a: list[dict[str, Any]],
@@ -259,7 +280,7 @@ async def lab_call(
     """Alice on host A (a 440 Hz tone) calls Bob on host B (660 Hz), each with its ICE
     servers; what each side saw: connected when, over which pair, heard what.
     ``hosts`` puts them elsewhere (``("pub", "pub")``: no NAT between them)."""
-    relay = _Relay()
+    relay = Relay()
     path = lab.workdir / f"signal-{secrets.token_hex(3)}.sock"
     server = await asyncio.start_unix_server(relay.handle, path=str(path))
     procs: list[asyncio.subprocess.Process] = []
@@ -269,13 +290,8 @@ async def lab_call(
             ("bob", lab.ns(hosts[1]), 660, ice_b),
         ):
             procs.append(
-                await asyncio.create_subprocess_exec(
-                    "ip",
-                    "netns",
-                    "exec",
+                await _spawn_in(
                     ns,
-                    sys.executable,
-                    "-m",
                     "tests.support.nat_peer",
                     "--socket",
                     str(path),
@@ -291,21 +307,12 @@ async def lab_call(
                     str(rebuilds),
                     "--connect-timeout",
                     str(connect_timeout),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    cwd=ROOT,
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
-                    preexec_fn=die_with_parent(),
                 )
             )
         sides = await asyncio.gather(*(_outcome(p, within_s + 10) for p in procs))
         return sides[0], sides[1]
     finally:
-        for proc in procs:
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+        await _reap(procs)
         await relay.close()
         server.close()
         await server.wait_closed()
@@ -410,20 +417,15 @@ async def lab_people_call(
 ) -> tuple[Heard, Heard]:
     """Alice (host A, 440 Hz) calls Bob (host B, 660 Hz) through ``url``; ``alice`` and
     ``bob`` are their sign-in arguments for :mod:`tests.support.nat_bot`."""
-    procs = []
+    procs: list[asyncio.subprocess.Process] = []
     try:
         for ns, hz, extra in (
             (lab.ns("a"), 440, [*alice, "--peer", "bob", "--call"]),
             (lab.ns("b"), 660, [*bob, "--peer", "alice"]),
         ):
             procs.append(
-                await asyncio.create_subprocess_exec(
-                    "ip",
-                    "netns",
-                    "exec",
+                await _spawn_in(
                     ns,
-                    sys.executable,
-                    "-m",
                     "tests.support.nat_bot",
                     "--server",
                     url,
@@ -432,21 +434,12 @@ async def lab_people_call(
                     "--hz",
                     str(hz),
                     *extra,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    cwd=ROOT,
-                    env={**os.environ, "PYTHONPATH": str(ROOT)},
-                    preexec_fn=die_with_parent(),
                 )
             )
         heard = await asyncio.gather(*(_heard(p) for p in procs))
         return heard[0], heard[1]
     finally:
-        for proc in procs:
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
+        await _reap(procs)
 
 
 async def _heard(proc: asyncio.subprocess.Process) -> Heard:
