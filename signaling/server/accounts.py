@@ -115,50 +115,46 @@ class AccountDb:
         password_hash = self._hasher.hash(password)  # slow: outside the lock
         record = UserRecord(user_id, name, time.time())
         with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?)",
-                    (user_id, name, password_hash, record.created_at),
-                )
-            except sqlite3.IntegrityError:
-                raise SignalingError(
-                    ErrorCode.USER_EXISTS, f"the user ID {user_id!r} is taken"
-                ) from None
+            self._insert_user(record, password_hash)
         return record
+
+    def _insert_user(self, record: UserRecord, password_hash: str) -> None:
+        """The INSERT of a new account (the caller holds the lock); ``user_exists``."""
+        try:
+            self._db.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?)",
+                (record.user_id, record.name, password_hash, record.created_at),
+            )
+        except sqlite3.IntegrityError:
+            raise SignalingError(
+                ErrorCode.USER_EXISTS, f"the user ID {record.user_id!r} is taken"
+            ) from None
 
     def sign_up_with_invite(self, code: str, user_id: str, name: str, password: str) -> UserRecord:
         """Create an account with an invite code, spending one of its uses only if the
         account is created (both in one transaction)."""
         password_hash = self._hasher.hash(password)
-        now = time.time()
+        record = UserRecord(user_id, name, time.time())
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 spent = self._db.execute(
                     "UPDATE invites SET uses_left = uses_left - 1 WHERE code_digest = ? "
                     "AND uses_left > 0 AND expires_at > ?",
-                    (_digest(code), now),
+                    (_digest(code), record.created_at),
                 ).rowcount
                 if spent != 1:
                     raise SignalingError(
                         ErrorCode.INVITE_INVALID,
                         "this invite code is unknown, used up or expired; ask for a new one",
                     )
-                try:
-                    self._db.execute(
-                        "INSERT INTO users VALUES (?, ?, ?, ?)",
-                        (user_id, name, password_hash, now),
-                    )
-                except sqlite3.IntegrityError:
-                    raise SignalingError(
-                        ErrorCode.USER_EXISTS, f"the user ID {user_id!r} is taken"
-                    ) from None
+                self._insert_user(record, password_hash)
                 self._db.execute("DELETE FROM invites WHERE uses_left <= 0")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-        return UserRecord(user_id, name, now)
+        return record
 
     def set_password(self, user_id: str, password: str) -> None:
         """Change a password and end every sign-in of the user (their refresh tokens)."""
