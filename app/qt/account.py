@@ -233,15 +233,26 @@ class AccountBridge(QObject):
         account = await self._wait_for_account()
         if account is None or self._remote is None:
             return
+        found = False
+
+        def on_found() -> None:
+            nonlocal found
+            found = True
+            self.resume_started.emit()
+
         try:
-            session = await self._remote.resume(
-                url, user_id, self._ca_file, on_found=self.resume_started.emit
-            )
+            session = await self._remote.resume(url, user_id, self._ca_file, on_found=on_found)
         except SignInError as exc:
             self.sign_in_failed.emit(exc.problem, exc.detail)
             return
         if session is not None:
             await self._sign_in_to(account, session)
+        elif found:
+            # The kept sign-in was ended on the server (signed out everywhere, the password
+            # changed, the account removed): the page waits for the password again.
+            self.sign_in_failed.emit(
+                SignInProblem.REFUSED, "your sign-in has ended; enter your password"
+            )
 
     async def _sign_in_to(self, account: Account, session: RemoteSession) -> None:
         self._use_remote(session)

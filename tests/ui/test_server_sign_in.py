@@ -270,3 +270,31 @@ def test_tab_runs_down_the_page_as_it_is_drawn(qtbot: QtBot, tmp_path: Path) -> 
         "name_edit",
         "invite_edit",
     ]
+
+
+async def test_a_kept_sign_in_ended_on_the_server_asks_for_the_password_again(
+    qtbot: QtBot, lab: Lab, local: RunningServer
+) -> None:
+    lab.db.add_user("alice", "Alice", PASSWORD)
+    first = await lab.window("alice", local)
+    try:
+        page = first.window.signin_page
+        click(page.server_button)
+        fill_in(page, server=lab.server.url, user_id="alice", password=PASSWORD)
+        click(page.sign_in_button)
+        await wait_until(lambda: first.window.stack.currentWidget() is first.window.home_page)
+    finally:
+        await close_app(first)
+    lab.db.set_password("alice", "a brand new password")  # ends every sign-in of hers
+
+    second = await lab.window("alice", local)
+    try:
+        page = second.window.signin_page
+        await wait_until(lambda: page.error_label.isVisible())
+        assert "your sign-in has ended" in page.error_label.text()
+        assert page.sign_in_button.isEnabled()
+        assert page.sign_in_button.text() == "Sign in"
+        assert second.window.stack.currentWidget() is page
+        assert kept(lab.tmp_path / "alice") == {}  # the dead token is forgotten
+    finally:
+        await close_app(second)
