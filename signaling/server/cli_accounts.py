@@ -89,6 +89,7 @@ def run_command(args: argparse.Namespace, data_dir: Path) -> int:
 
 def _user(accounts: AccountDb, args: argparse.Namespace) -> int:
     if args.action == "list":
+        print(f"parley-server: the accounts in {accounts.path}", file=sys.stderr)
         for user in accounts.users():
             created = time.strftime("%Y-%m-%d", time.localtime(user.created_at))
             print(f"{user.user_id}\t{user.name}\t{created}")
@@ -98,14 +99,14 @@ def _user(accounts: AccountDb, args: argparse.Namespace) -> int:
         raise ValueError(f"a user ID is 1-{MAX_ID_LENGTH} characters of A-Z a-z 0-9 _ . @ : -")
     if args.action == "remove":
         accounts.remove_user(user_id)
-        print(f"removed {user_id}")
+        print(f"removed {user_id} from {accounts.path}")
     elif args.action == "add":
         name = normalize_name(args.name or user_id)
         accounts.add_user(user_id, name, _read_password())
-        print(f"added {user_id} ({name})")
+        print(f"added {user_id} ({name}) to {accounts.path}")
     else:
         accounts.set_password(user_id, _read_password())
-        print(f"changed the password of {user_id}; its sign-ins are ended")
+        print(f"changed the password of {user_id} in {accounts.path}; its sign-ins are ended")
     return 0
 
 
@@ -117,6 +118,9 @@ def _invite(accounts: AccountDb, args: argparse.Namespace) -> int:
         return 0
     ttl = parse_duration(args.ttl) if args.ttl else INVITE_TTL_S
     print(accounts.create_invite(ttl, args.uses))
+    # The code alone on stdout (scripts read it); which server it is for, for people:
+    # without --data-dir it is the caller's own data directory, not a service's.
+    print(f"parley-server: an invite for the accounts in {accounts.path}", file=sys.stderr)
     return 0
 
 

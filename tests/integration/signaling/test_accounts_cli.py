@@ -28,7 +28,10 @@ def test_an_admin_adds_lists_changes_and_removes_users(tmp_path: Path) -> None:
     assert (
         cli(tmp_path, "user", "add", "alice", "--name", "Alice A", stdin="first-password\n")[0] == 0
     )
-    assert cli(tmp_path, "user", "add", "bob", stdin="bobs-password\n")[0] == 0
+    added = cli(tmp_path, "user", "add", "bob", stdin="bobs-password\n")
+    assert added[0] == 0
+    # Which database it went to is said: without --data-dir it is the caller's own.
+    assert added[1].strip() == f"added bob (bob) to {tmp_path / 'accounts.db'}"
     status, out, _ = cli(tmp_path, "user", "list")
     assert status == 0
     assert [line.split("\t")[:2] for line in out.splitlines()] == [
