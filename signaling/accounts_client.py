@@ -28,7 +28,7 @@ from signaling.protocol_accounts import (
     TokenPair,
 )
 from signaling.tls import TlsError, client_context, is_encrypted
-from signaling.wire import UserInfo, WireModel
+from signaling.wire import UserInfo, WireModel, bad_request
 
 ModelT = TypeVar("ModelT", bound=WireModel)
 #: Renew the access token when less than this is left of it.
@@ -205,8 +205,6 @@ def _build(model: type[ModelT], **fields: Any) -> ModelT:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        from signaling.wire import bad_request
-
         raise bad_request(exc) from None
 
 

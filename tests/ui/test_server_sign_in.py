@@ -99,6 +99,19 @@ def click(button: QAbstractButton) -> None:
     QTest.mouseClick(button, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
 
 
+def ask_to_sign_in(page: SignInPage, url: str, user_id: str = "alice") -> None:
+    """*A server*, the address, the user ID and PASSWORD typed, Sign in pressed."""
+    click(page.server_button)
+    fill_in(page, server=url, user_id=user_id, password=PASSWORD)
+    click(page.sign_in_button)
+
+
+async def signed_in_to_lab(app: Application, lab: Lab) -> None:
+    """Alice signs in to the lab's server from ``app``'s page, and it shows home."""
+    ask_to_sign_in(app.window.signin_page, lab.server.url)
+    await wait_until(lambda: app.window.stack.currentWidget() is app.window.home_page)
+
+
 def kept(folder: Path) -> dict[str, str]:
     path = folder / "sign-ins.json"
     return json.loads(path.read_text()) if path.exists() else {}
@@ -116,9 +129,7 @@ async def test_two_windows_sign_in_and_up_over_tls_and_see_each_other(
         click(page.server_button)
         assert page.password_edit.isVisible()
         assert not page.name_edit.isVisible()
-        fill_in(page, server=lab.server.url, user_id="alice", password=PASSWORD)
-        click(page.sign_in_button)
-        await wait_until(lambda: alice.window.stack.currentWidget() is alice.window.home_page)
+        await signed_in_to_lab(alice, lab)
         assert alice.bridge.me is not None
         assert alice.bridge.me.name == "Alice Martin"  # the account's name
         assert alice.window.server_label.text() == f"Server · {lab.server.url}"
@@ -189,11 +200,7 @@ async def test_the_next_start_is_signed_in_and_signing_out_ends_it_on_the_server
     folder = lab.tmp_path / "alice"
     first = await lab.window("alice", local)
     try:
-        page = first.window.signin_page
-        click(page.server_button)
-        fill_in(page, server=lab.server.url, user_id="alice", password=PASSWORD)
-        click(page.sign_in_button)
-        await wait_until(lambda: first.window.stack.currentWidget() is first.window.home_page)
+        await signed_in_to_lab(first, lab)
     finally:
         await close_app(first)
     (token,) = kept(folder).values()
@@ -236,10 +243,7 @@ async def test_without_a_keyring_the_window_says_where_the_sign_in_is_kept(
     notices: list[str] = []
     app.bridge.notice.connect(notices.append)
     try:
-        page = app.window.signin_page
-        click(page.server_button)
-        fill_in(page, server=lab.server.url, user_id="alice", password=PASSWORD)
-        click(page.sign_in_button)
+        ask_to_sign_in(app.window.signin_page, lab.server.url)
         await wait_until(lambda: notices == [warning])
     finally:
         await close_app(app)
@@ -278,11 +282,7 @@ async def test_a_kept_sign_in_ended_on_the_server_asks_for_the_password_again(
     lab.db.add_user("alice", "Alice", PASSWORD)
     first = await lab.window("alice", local)
     try:
-        page = first.window.signin_page
-        click(page.server_button)
-        fill_in(page, server=lab.server.url, user_id="alice", password=PASSWORD)
-        click(page.sign_in_button)
-        await wait_until(lambda: first.window.stack.currentWidget() is first.window.home_page)
+        await signed_in_to_lab(first, lab)
     finally:
         await close_app(first)
     lab.db.set_password("alice", "a brand new password")  # ends every sign-in of hers
