@@ -172,6 +172,16 @@ def ensure_venv() -> None:
     # Every package of the tree, pinned and hash-checked: what CI tested is what runs.
     run([*pip, "install", "--require-hashes", "--no-deps", "-r", str(LOCK)])
     run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(ROOT)])
+    # An installed Parley finds its packages through parley_desktop.activate(); in the
+    # checkout's own .venv they are importable by name everywhere (benchmarks, `python -m
+    # app`, the tests' server processes), as they are in the checkout itself.
+    purelib = subprocess.run(
+        [str(venv_python()), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(purelib) / "parley-checkout.pth").write_text(f"{ROOT}\n")
     run([*pip, "check"])
     STAMP.write_text(digest)
 

@@ -1,4 +1,4 @@
-"""Tinted icons from the monochrome SVGs in ``resources/icons``.
+"""Tinted icons from the monochrome SVGs in ``resources/icons`` (package data).
 
 Qt's SVG renderer has no ``currentColor``, so every icon is drawn in black and tinted
 here: render at the device pixel ratio, then paint the colour through the icon's alpha.
@@ -16,7 +16,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
-ICON_DIR = Path(__file__).resolve().parents[1] / "resources" / "icons"
+from resources import ICONS
+
+ICON_DIR = ICONS
 
 
 def icon_path(name: str) -> Path:

@@ -28,7 +28,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QIcon
@@ -38,6 +37,7 @@ from app.main.application import Application, data_dir, make_client_factory
 from app.main.options import Options, parse_args
 from app.main.wiring import connect_device_settings
 from app.qt.loop import QtEventLoop
+from resources import APP_ICON
 
 __all__ = [
     "Application",
@@ -49,7 +49,6 @@ __all__ = [
     "parse_args",
 ]
 
-APP_ICON = Path(__file__).resolve().parents[2] / "resources" / "icons" / "parley-app.svg"
 ORGANIZATION = "Parley"
 APPLICATION = "Parley"
 
@@ -63,8 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationDisplayName(APPLICATION)
-    if APP_ICON.is_file():  # absent where only the Python packages were installed
-        qt_app.setWindowIcon(QIcon(str(APP_ICON)))
+    qt_app.setWindowIcon(QIcon(str(APP_ICON)))
     # Closing the window starts an async shutdown; Qt must not quit the loop under it.
     qt_app.setQuitOnLastWindowClosed(False)
     loop = QtEventLoop(qt_app)

@@ -31,6 +31,7 @@ from app.main.options import Options
 from app.main.wiring import wire_shell
 from app.qt.account import AccountBridge
 from app.qt.signals import wake_on_signals
+from resources import APP_ICON, SOUNDS
 from widgets.main_window import MainWindow
 from widgets.theme import Colors, apply_theme
 
@@ -57,8 +58,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Application", "data_dir", "make_client_factory"]
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-SOUNDS = RESOURCES / "sounds"
 ENV_REPORT_STARTUP = "PARLEY_REPORT_STARTUP"
 ENV_DATA_DIR = "PARLEY_DATA_DIR"
 
@@ -392,9 +391,7 @@ class Application:
             calls, navigator, overlay, outgoing, incoming, banner, colors, options.menu_popper
         )
         wire_rooms(rooms, navigator, overlay, window, bus, colors, options.menu_popper)
-        notifier = options.notifier or DesktopCallNotifier(
-            icon=RESOURCES / "icons" / "parley-app.svg"
-        )
+        notifier = options.notifier or DesktopCallNotifier(icon=APP_ICON)
         self.call_alerts = CallAlerts(calls, window, notifier, tasks)
         wire_signed_out_elsewhere(self.bridge, navigator, window)
         intents = OverlayIntents(navigator, calls, rooms, parent=window)

@@ -28,11 +28,11 @@ from app.qt.devices import DevicesPresenter
 from app.testing import wait_until
 from media.devices import CameraInfo, DeviceSnapshot
 from media.portaudio import open_stream_count
+from resources import SOUNDS
 from tests.support.media_fixtures import require_virtual_audio
 from widgets.device_settings_dialog import DeviceSettingsDialog
 from widgets.theme import DARK, LIGHT, Colors
 
-SOUNDS = Path(__file__).resolve().parents[2] / "resources" / "sounds"
 TONE = MediaOptions(synthetic=True, tone_hz=440.0)
 
 

@@ -35,6 +35,8 @@ RULES: dict[str, set[str]] = {
     # The composition root: the one part of app that imports widgets.
     "app/main/": {"app.testing"},
     "app/__main__.py": set(),
+    # Icons and sounds: data, found by every layer, importing none.
+    "resources/": QT | {"app", "widgets", "media", "signaling"},
 }
 
 
@@ -61,7 +63,7 @@ def rule_for(relative: str) -> set[str] | None:
 
 def python_files() -> list[str]:
     found = []
-    for package in ("signaling", "media", "widgets", "app"):
+    for package in ("signaling", "media", "widgets", "app", "resources"):
         found += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / package).rglob("*.py"))]
     return found
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -23,14 +22,13 @@ from app.testing import wait_until
 from media.camera import VideoPreset
 from media.levels import SILENCE_DBFS
 from media.portaudio import open_stream_count
+from resources import SOUNDS
 from tests.support.media_fixtures import (
     FakeCapture,
     ThreadLeakCheck,
     pending_tasks,
     require_virtual_audio,
 )
-
-SOUNDS = Path(__file__).resolve().parents[3] / "resources" / "sounds"
 
 
 @dataclass

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from media.sounds import SoundPlayer, WavTrack, load_wav
-
-SOUNDS = Path(__file__).resolve().parents[3] / "resources" / "sounds"
+from resources import SOUNDS
 
 
 @pytest.mark.parametrize("name", ["ringtone", "ringback", "call_end"])
