@@ -77,6 +77,7 @@ APT_TEST = [
     "libasound2-plugins",
     "xvfb",
     "xauth",
+    "x11-utils",  # xwininfo: what a real X server shows of the window (WM_CLASS)
     "nodejs",
     "npm",
     "iproute2",

@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.main.application import Application, data_dir, make_client_factory
@@ -51,6 +51,8 @@ __all__ = [
 
 ORGANIZATION = "Parley"
 APPLICATION = "Parley"
+#: The program's name: its command, its desktop file (parley.desktop), its X11 WM_CLASS.
+PROGRAM = "parley"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,9 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
-    qt_app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    # Qt names the window's WM_CLASS after argv[0], which is "__main__.py" under
+    # `python -m app` and the installer's launcher; docks match windows to parley.desktop
+    # by that name (X11) and by the desktop file name (Wayland's app id).
+    qt_app = QApplication.instance() or QApplication([PROGRAM, *qt_args])
     assert isinstance(qt_app, QApplication)
     qt_app.setApplicationDisplayName(APPLICATION)
+    QGuiApplication.setDesktopFileName(PROGRAM)
     qt_app.setWindowIcon(QIcon(str(APP_ICON)))
     # Closing the window starts an async shutdown; Qt must not quit the loop under it.
     qt_app.setQuitOnLastWindowClosed(False)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
 from app.testing import wait_until, window_options
 from tests.support.processes import die_with_parent
+from tests.support.x_server import x_display
 from widgets.device_settings_dialog import DeviceSettingsDialog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,3 +244,48 @@ async def test_the_echo_user_comes_back_when_another_window_takes_over(
     finally:
         await first.shutdown()
         await second.shutdown()
+
+
+@pytest.mark.slow
+def test_the_window_is_named_parley_for_the_desktop(tmp_path: Path, unused_tcp_port: int) -> None:
+    """Docks match a window to ``parley.desktop`` by its WM_CLASS: a real X server's view.
+
+    ``python -m app`` (as the installer's launcher runs it) made ``__main__.py`` of it.
+    """
+    with x_display() as display:
+        env = dict(
+            os.environ,
+            DISPLAY=display,
+            QT_QPA_PLATFORM="xcb",
+            XDG_CONFIG_HOME=str(tmp_path),
+            PARLEY_DATA_DIR=str(tmp_path / "data"),
+            PARLEY_LOCAL_PORT=str(unused_tcp_port),
+        )
+        env.pop("PARLEY_SERVER_URL", None)
+        with subprocess.Popen(
+            [sys.executable, "-m", "app"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
+        ) as process:  # fmt: skip
+            try:
+                classes = _wm_classes_when_shown(display, process)
+            finally:
+                process.kill()
+    assert classes == {("parley", "Parley")}
+
+
+def _wm_classes_when_shown(display: str, process: subprocess.Popen[bytes]) -> set[tuple[str, str]]:
+    """The WM_CLASS of every top-level window titled "Parley…", once there is one."""
+    for _ in range(200):
+        if process.poll() is not None:
+            pytest.fail(f"parley ended ({process.returncode}) before showing a window")
+        tree = subprocess.run(
+            ["xwininfo", "-root", "-children", "-display", display],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        # Lines look like: 0x400007 "Parley": ("parley" "Parley")  900x640+0+0  +0+0
+        found = set(re.findall(r'"Parley[^"]*": \("([^"]*)" "([^"]*)"\)', tree))
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail("no Parley window appeared on the X server within 10 s")
