@@ -29,14 +29,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.main.application import Application, data_dir, make_client_factory
+from app.main.application import Application, data_dir, make_client_factory, profile_dir
 from app.main.options import Options, parse_args
 from app.main.wiring import connect_device_settings
 from app.qt.loop import QtEventLoop
+from app.qt.single_instance import SingleInstance
 from resources import APP_ICON
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "main",
     "make_client_factory",
     "parse_args",
+    "profile_dir",
 ]
 
 ORGANIZATION = "Parley"
@@ -71,17 +73,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     qt_app.setWindowIcon(QIcon(str(APP_ICON)))
     # Closing the window starts an async shutdown; Qt must not quit the loop under it.
     qt_app.setQuitOnLastWindowClosed(False)
+    if options.profile:
+        folder = options.data_dir = profile_dir(options.profile)
+        options.settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    instance = SingleInstance(options.data_dir or data_dir())
+    if not instance.claim():
+        return _hand_over(instance, options)
     loop = QtEventLoop(qt_app)
     application = Application(qt_app, options)
+    instance.opened.connect(application.open_link)
     try:
         status = int(loop.run_until_complete(_run_to_the_end(application)))
         loop.run_until_complete(loop.shutdown_asyncgens())
     except KeyboardInterrupt:
         status = 130
     finally:
+        instance.release()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         loop.close()
     return status
+
+
+def _hand_over(instance: SingleInstance, options: Options) -> int:
+    """This profile's Parley runs already: it comes forward (and opens the link)."""
+    profile = f"profile {options.profile!r}" if options.profile else "this profile"
+    if instance.forward(options.link):
+        print(f"parley: Parley is already running for {profile}: brought it to the front")
+        if not options.profile:
+            print("parley: for a second person on this computer, start: parley --profile NAME")
+        return 0
+    pid = instance.holder()
+    print(
+        f"parley: another Parley (process {pid or 'unknown'}) holds {profile} but does not "
+        "answer; wait for it to finish starting, or end it",
+        file=sys.stderr,
+    )
+    return 1
 
 
 async def _run_to_the_end(application: Application) -> int:

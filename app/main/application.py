@@ -30,6 +30,8 @@ from app.kit.tasks import TaskKeeper
 from app.main.options import Options
 from app.main.wiring import wire_shell
 from app.qt.account import AccountBridge
+from app.qt.links import LinkOpener
+from app.qt.navigation import bring_to_front
 from app.qt.signals import wake_on_signals
 from resources import APP_ICON, SOUNDS
 from widgets.main_window import MainWindow
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
     from widgets.minimize_overlay import MinimizeOverlay
     from widgets.outgoing_call_page import OutgoingCallPage
 
-__all__ = ["Application", "data_dir", "make_client_factory"]
+__all__ = ["Application", "data_dir", "make_client_factory", "profile_dir"]
 
 ENV_REPORT_STARTUP = "PARLEY_REPORT_STARTUP"
 ENV_DATA_DIR = "PARLEY_DATA_DIR"
@@ -109,6 +111,14 @@ class Application:
         self._shut_down = False
         self._undo_signals: Callable[[], None] | None = None
         wire_shell(self.window, self.bridge)
+        self.links = LinkOpener(
+            prepare_call=self._prepare_call,
+            offer_room=self._offer_room,
+            notice=self.window.show_notice,
+            parent=self.window,
+        )
+        self.bridge.signed_in.connect(lambda _me: self.links.signed_in())
+        self.bridge.signed_out.connect(self.links.signed_out)
         self.window.close_requested.connect(self.request_quit)
         self.tasks.failures.subscribe(self.window.show_error)
         if self.options.user_id:
@@ -123,6 +133,8 @@ class Application:
         False when the server cannot be opened (the window says why).
         """
         self.window.show()
+        if self.options.link:
+            self.links.open(self.options.link)  # says so at once, opens after the sign-in
         if os.environ.get(ENV_REPORT_STARTUP) == "1":
             # Runs once the loop has drawn the window: the first page is on screen.
             QTimer.singleShot(0, _report_first_page)
@@ -181,6 +193,22 @@ class Application:
             await self._closed
         await self.shutdown()
         return 0 if started else 1
+
+    def open_link(self, text: str) -> None:
+        """Another start of Parley on this profile, or a ``parley://`` link: come to the
+        front, and open ``text`` unless it is empty."""
+        bring_to_front(self.window)
+        if text:
+            self.links.open(text)
+
+    def _prepare_call(self, user_id: str) -> None:
+        home = self.window.home_page
+        home.callee_edit.setText(user_id)
+        home.voice_button.setFocus()
+
+    def _offer_room(self, room_id: str) -> None:
+        if self.room_entry is not None:
+            self.room_entry.request(room_id)
 
     def request_quit(self) -> None:
         """Begin the orderly shutdown (window closed, Ctrl+C, SIGTERM)."""
@@ -417,6 +445,16 @@ def data_dir() -> Path:
 
         location = QStandardPaths.StandardLocation.AppDataLocation
         path = Path(QStandardPaths.writableLocation(location))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def profile_dir(profile: str) -> Path:
+    """A named profile's folder (its settings, history and lock); :func:`data_dir` for
+    the default one."""
+    if not profile:
+        return data_dir()
+    path = data_dir() / "profiles" / profile
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["MenuPopper", "Options", "parse_args"]
 
 MenuPopper = Callable[[QMenu, "QPoint"], None]
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 @dataclass
@@ -70,12 +72,19 @@ class Options:
     echo: bool = True
     #: Quit on SIGINT/SIGTERM (the app); tests leave signals to pytest.
     handle_signals: bool = True
+    #: A ``parley://`` link to open once signed in (the desktop passes it on the command line).
+    link: str = ""
+    #: A named profile (``--profile``): its own settings, history and one running Parley.
+    profile: str = ""
 
 
 def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
     """Parley's options, the logging level, and whatever is left for Qt (``-platform``)."""
     parser = argparse.ArgumentParser(
-        prog="parley", description="Parley: desktop calls and audio rooms."
+        prog="parley",
+        usage="%(prog)s [options] [parley://call/ID | parley://room/ID]",
+        description="Parley: desktop calls and audio rooms. A parley:// link opens in the "
+        "running Parley (the person to call, or the room to join, filled in).",
     )
     parser.add_argument("--user-id", help="sign in at once as this user ID")
     parser.add_argument("--name", help="display name for --user-id (default: the user ID)")
@@ -101,8 +110,28 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
         help="with --user-id: place a video call to these user IDs once signed in "
         "(e.g. --call echo to check your devices)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="use a separate profile (settings, Recent calls, sign-in): e.g. a second person "
+        "on this computer; one Parley runs per profile",
+    )
     parser.add_argument("--log-level", default="WARNING", help="logging level")
-    args, qt_args = parser.parse_known_args(list(argv))
+    # A link is told by its scheme, not its position: Qt's own options (-platform NAME)
+    # take values that a positional argument would swallow.
+    links = [arg for arg in argv if arg.lower().startswith("parley:")]
+    args, qt_args = parser.parse_known_args([arg for arg in argv if arg not in links])
+    if len(links) > 1:
+        parser.error("one parley:// link at a time")
+    if links:
+        from app.kit.links import LinkError, parse_link
+
+        try:
+            parse_link(links[0])
+        except LinkError as error:
+            parser.error(str(error))
+    if args.profile is not None and not PROFILE_NAME.fullmatch(args.profile):
+        parser.error("a profile name is 1–32 letters, digits, '-' or '_'")
     calls: list[str] = []
     if args.call:
         from app.kit.identity import parse_user_ids
@@ -115,5 +144,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Options, str, list[str]]:
         call=calls,
         server_url=args.server,
         ca_file=args.ca_file,
+        link=links[0] if links else "",
+        profile=args.profile or "",
     )
     return options, args.log_level, qt_args

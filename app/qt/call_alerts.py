@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.kit.call.invitations import Phase
@@ -19,11 +18,9 @@ from app.kit.notifications import CallNotifier
 from app.kit.tasks import TaskKeeper
 from app.kit.views.call import IncomingCallView
 from app.qt.call import CallPresenter
+from app.qt.navigation import bring_to_front
 
 __all__ = ["CallAlerts", "window_is_away"]
-
-# Platforms without a stack of windows to raise one in (Qt warns when asked).
-_NO_WINDOW_STACK = frozenset({"offscreen", "minimal"})
 
 
 def window_is_away(window: QWidget) -> bool:
@@ -89,18 +86,8 @@ class CallAlerts(QObject):
     def _accept(self) -> None:
         if self._calls.phase is Phase.INCOMING:
             self._calls.accept()
-        self._bring_to_front()
+        bring_to_front(self._window)
 
     def _decline(self) -> None:
         if self._calls.phase is Phase.INCOMING:
             self._calls.decline()
-
-    def _bring_to_front(self) -> None:
-        window = self._window
-        window.setWindowState(
-            (window.windowState() & ~Qt.WindowState.WindowMinimized) | Qt.WindowState.WindowActive
-        )
-        window.show()
-        if QGuiApplication.platformName() not in _NO_WINDOW_STACK:
-            window.raise_()
-        window.activateWindow()

@@ -315,10 +315,13 @@ def _has_window_stacking() -> bool:
 
 
 def bring_to_front(window: QWidget) -> None:
-    """Raise and activate ``window`` where the platform stacks windows."""
+    """Show ``window`` un-minimised and active; raised where the platform stacks windows."""
+    if window.isMinimized():
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
     if _has_window_stacking():
         window.raise_()
-        window.activateWindow()
+    window.activateWindow()
 
 
 def _prepare_overlay(overlay: QWidget) -> None:

@@ -45,19 +45,24 @@ class RoomEntry(QObject):
         self._last_room_id = ""
 
     @Slot()
-    def request(self) -> None:
-        """The home page's room button: back to the room in progress, or ask which room."""
+    def request(self, room_id: str = "") -> None:
+        """The home page's room button: back to the room in progress, or ask which room
+        (``room_id`` filled in: a ``parley://room/…`` link)."""
         if self._rooms.in_room:
             self._rooms.restore()
             self._navigator.show_room_page()
+            if room_id:
+                self._status.show_notice(
+                    self.tr("Leave this room first to join {}.").format(room_id)
+                )
             return
         if self._busy():
             self._status.show_notice(self.tr("Hang up the call before joining a room."))
             return
-        self._tasks.spawn(self._ask_and_join(), "join an audio room")
+        self._tasks.spawn(self._ask_and_join(room_id or self._last_room_id), "join an audio room")
 
-    async def _ask_and_join(self) -> None:
-        answer = await self._dialogs.choose_room(self._navigator.window, self._last_room_id)
+    async def _ask_and_join(self, room_id: str) -> None:
+        answer = await self._dialogs.choose_room(self._navigator.window, room_id)
         if answer is not None:
             await self.join(*answer)
 
