@@ -74,6 +74,7 @@ def outcome_text(entry: CallEntry) -> str:
         CallOutcome.BUSY: _tr("Busy"),
         CallOutcome.NO_ANSWER: _tr("No answer"),
         CallOutcome.CANCELLED: _tr("Cancelled"),
+        CallOutcome.OFFLINE: _tr("Not online"),
     }
     return texts[entry.outcome]
 

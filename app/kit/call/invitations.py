@@ -45,7 +45,14 @@ from signaling.protocol import (
     UserInfo,
 )
 
-__all__ = ["InvitationService", "Phase", "PhaseChanged", "Ringing", "SessionFactory"]
+__all__ = [
+    "InvitationService",
+    "Phase",
+    "PhaseChanged",
+    "Ringing",
+    "SessionFactory",
+    "Unreachable",
+]
 
 log = logging.getLogger("parley.invitations")
 
@@ -66,6 +73,18 @@ class PhaseChanged:
     phase: Phase
     ringing: Ringing | None
     session: CallSession | None
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """Invitees of a call we placed who were not online (or do not exist: the server
+    cannot tell). ``call_goes_on``: the call still rings someone, or is a group call or
+    the call in progress (told before that call's phase is announced)."""
+
+    call_id: str
+    user_ids: tuple[str, ...]
+    is_video: bool
+    call_goes_on: bool
 
 
 def _user(info: UserInfo) -> User:
@@ -91,6 +110,7 @@ class InvitationService:
         self.phases = InvitationPhases()
         self.session: CallSession | None = None
         self._listeners: Listeners[[PhaseChanged]] = Listeners("invitation phases")
+        self._unreachable: Listeners[[Unreachable]] = Listeners("unreachable invitees")
         self.tasks = TaskKeeper("invitations")
         self._unsubscribe = client.subscribe(self._on_event)
 
@@ -107,6 +127,10 @@ class InvitationService:
     def subscribe(self, listener: Callable[[PhaseChanged], None]) -> Unsubscribe:
         """Follow the phase (idle, outgoing, incoming, in call): what page to show."""
         return self._listeners.subscribe(listener)
+
+    def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> Unsubscribe:
+        """Hear of invitees who were not online when we called them."""
+        return self._unreachable.subscribe(listener)
 
     def _announce(self, before: tuple[Phase, Ringing | None]) -> None:
         if (self.phases.phase, self.phases.ringing) != before:
@@ -195,6 +219,9 @@ class InvitationService:
         ringing = Ringing(sent.invitation_id, sent.call_id, self.me, callees, is_video, custom_data)
         before = self._now()
         effects = self.phases.sent(ringing, ringing_ids)
+        if offline:
+            goes_on = self.phases.phase is not Phase.IDLE
+            self._unreachable.emit(Unreachable(sent.call_id, tuple(offline), is_video, goes_on))
         if not any(isinstance(effect, StartCall) for effect in effects):
             self._announce(before)
         await self._carry_out(effects)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.kit.bus import EventBus
-from app.kit.call.invitations import InvitationService, Phase, PhaseChanged
+from app.kit.call.invitations import InvitationService, Phase, PhaseChanged, Unreachable
 from app.kit.call.session import CallSession
 from app.kit.config import CallConfig, CallInvitationConfig
 from app.kit.connect import ServerInfo, connect
@@ -79,6 +79,7 @@ class CallInvitationService:
         self._abandon_after_s = 60.0
         self._media_factory: MediaFactory = LocalMedia
         self._listeners: Listeners[[PhaseChanged]] = Listeners("call phases")
+        self._unreachable: Listeners[[Unreachable]] = Listeners("unreachable invitees")
         #: The ringing page's device choices for the call being rung (see
         #: :meth:`choose_joining_devices`).
         self.joining_devices = JoiningDevices()
@@ -125,6 +126,7 @@ class CallInvitationService:
         )
         self.invitations.subscribe(self._on_phase)
         self.invitations.subscribe(self._listeners.emit)
+        self.invitations.subscribe_unreachable(self._unreachable.emit)
 
     async def uninit(self) -> None:
         """Hang up, stop ringing and sign out; idempotent."""
@@ -151,6 +153,11 @@ class CallInvitationService:
         """Follow the phase (idle, outgoing, incoming, in call) — what page to show —
         across sign-ins; returns the function that unsubscribes."""
         return self._listeners.subscribe(listener)
+
+    def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> Callable[[], None]:
+        """Hear of invitees who were not online when we called them (Recent calls keeps
+        such calls), across sign-ins; returns the function that unsubscribes."""
+        return self._unreachable.subscribe(listener)
 
     def choose_joining_devices(self, **choices: bool) -> None:
         """The ringing page's toggles (``microphone``, ``camera``, ``speaker``): the call

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from app.kit.bus import EventBus
-from app.kit.call.invitations import Phase, PhaseChanged
+from app.kit.call.invitations import Phase, PhaseChanged, Unreachable
 from app.kit.history.store import DEFAULT_LIMIT, MEMORY, SCHEMA_VERSION, CallHistoryStore
 from app.kit.types import InvitationUserInfo, User
 from app.kit.views.history import CallDirection, CallEntry, CallOutcome
@@ -42,6 +42,8 @@ class CallPhases(Protocol):
     def user(self) -> User | None: ...
 
     def subscribe(self, listener: Callable[[PhaseChanged], None]) -> object: ...
+
+    def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> object: ...
 
 
 @dataclass
@@ -74,6 +76,8 @@ class CallHistory(CallHistoryStore):
         self._calls: dict[str, _Call] = {}
         self._current: str | None = None  # the call_id of the call in progress
         self._settled: deque[str] = deque(maxlen=32)  # call_ids written down lately
+        # Invitees not online, told before their call began (group calls): call_id → IDs.
+        self._unreachable: dict[str, tuple[str, ...]] = {}
         self._phases: CallPhases | None = None
         self._unfollow: list[Callable[[], object]] = []
         self._name_of: Callable[[str], str | None] = lambda user_id: None
@@ -101,6 +105,9 @@ class CallHistory(CallHistoryStore):
             unsubscribe = calls.subscribe(self._on_phase)
             # CallInvitationService keeps its listeners for good: then _on_phase goes deaf.
             self._unfollow.append(unsubscribe if callable(unsubscribe) else self._forget_phases)
+            unreachable = calls.subscribe_unreachable(self._on_unreachable)
+            if callable(unreachable):
+                self._unfollow.append(unreachable)
         return self._stop_following
 
     def _forget_phases(self) -> None:
@@ -140,6 +147,26 @@ class CallHistory(CallHistoryStore):
                 self._answered(known)
             self._current = known.call_id
 
+    def _on_unreachable(self, event: Unreachable) -> None:
+        if self._phases is None:
+            return
+        call = self._calls.get(event.call_id)
+        if call is None and event.call_goes_on:
+            # Told before the call's phase: its people are listed once it begins.
+            self._unreachable[event.call_id] = event.user_ids
+            return
+        if call is None:  # nothing rang: the call is over before it began
+            call = self._begin(event.call_id, CallDirection.OUTGOING, event.is_video)
+            self._not_online(call, event.user_ids)
+            self._settle(call, CallOutcome.OFFLINE)
+            return
+        self._not_online(call, event.user_ids)
+
+    def _not_online(self, call: _Call, user_ids: Sequence[str]) -> None:
+        for user_id in user_ids:
+            call.peers.setdefault(user_id, self._name_of(user_id) or user_id)
+            call.refusals[user_id] = CallOutcome.OFFLINE
+
     def _begin(self, call_id: str, direction: CallDirection, is_video: bool) -> _Call:
         existing = self._calls.get(call_id)
         if existing is not None:
@@ -150,6 +177,7 @@ class CallHistory(CallHistoryStore):
             self._settle(stale, _fallback(stale))
         call = _Call(call_id, direction, is_video, self._clock(), self._me())
         self._calls[call_id] = call
+        self._not_online(call, self._unreachable.pop(call_id, ()))
         return call
 
     def _on_bus(self, path: str, args: tuple[object, ...]) -> None:

@@ -37,6 +37,8 @@ class CallOutcome(StrEnum):
     NO_ANSWER = "no_answer"
     #: Outgoing, and the local user cancelled it while it rang.
     CANCELLED = "cancelled"
+    #: Outgoing, and the callee was not online (or no such user: the server cannot tell).
+    OFFLINE = "offline"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

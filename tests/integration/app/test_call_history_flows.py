@@ -240,3 +240,51 @@ async def test_a_group_call_nobody_joins_lists_its_callees(
         0,
     )
     assert sorted(placed.user_ids) == ["bob", "carol"]  # from the invitations' end
+
+
+async def test_calling_someone_not_online_is_kept_as_not_online(
+    parley_bot: BotFactory, histories: dict[str, CallHistory], tmp_path: Path, clock: Clock
+) -> None:
+    alice = await parley_bot("alice")
+    alice_history = follow(histories, alice, tmp_path, clock)
+
+    await alice.call(["bobb"], video=True)  # a typo, or bob is away: nothing rings
+    await alice.expect("invitation.on_error", timeout=5)
+
+    placed = only(alice_history)
+    assert (placed.direction, placed.outcome, placed.is_video, placed.user_ids) == (
+        CallDirection.OUTGOING,
+        CallOutcome.OFFLINE,
+        True,
+        ["bobb"],
+    )
+    assert idle(alice)
+
+
+async def test_a_group_call_with_everyone_away_is_not_online(
+    parley_bot: BotFactory, histories: dict[str, CallHistory], tmp_path: Path, clock: Clock
+) -> None:
+    alice = await parley_bot("alice", abandon_after_s=0.3)
+    alice_history = follow(histories, alice, tmp_path, clock)
+
+    await alice.call(["dan", "erin"], video=False)
+    await alice.expect("call.on_call_end", timeout=5)
+
+    placed = only(alice_history)
+    assert (placed.outcome, sorted(placed.user_ids)) == (CallOutcome.OFFLINE, ["dan", "erin"])
+
+
+async def test_someone_not_online_in_a_group_call_is_listed_with_the_others(
+    parley_bot: BotFactory, histories: dict[str, CallHistory], tmp_path: Path, clock: Clock
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    alice_history = follow(histories, alice, tmp_path, clock)
+
+    await alice.call(["bob", "ghost"], video=False)
+    await wait_until(lambda: bob.kit.session is not None)
+    await alice.hang_up()
+    await wait_until(lambda: len(alice_history.entries()) == 1)
+
+    placed = only(alice_history)
+    assert (placed.outcome, sorted(placed.user_ids)) == (CallOutcome.ANSWERED, ["bob", "ghost"])
