@@ -487,12 +487,17 @@ class CallHistoryList(QFrame):
             self.call_back_requested.emit(entry.user_ids, entry.is_video)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        viewport = self.list_view.viewport()
+        # While this widget is destroyed, Qt still sends its children's last events here
+        # (focus out, leave) after Python has let go of the attributes.
+        list_view: QListView | None = self.__dict__.get("list_view")
+        if list_view is None:
+            return False
+        viewport = list_view.viewport()
         kind = event.type()
         if watched is viewport and kind == QEvent.Type.Leave:
             self.delegate.set_hovered_row(None, viewport)
         elif (watched is viewport and kind == QEvent.Type.MouseButtonPress) or (
-            watched is self.list_view and kind == QEvent.Type.FocusIn
+            watched is list_view and kind == QEvent.Type.FocusIn
         ):
             self.looked_at.emit()
         return super().eventFilter(watched, event)

@@ -45,13 +45,14 @@ class HomePage(QWidget):
         self.identity_label = PlainLabel(self)
         self.identity_label.setObjectName("subtitle")
         self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.sign_out_button = QPushButton(self.tr("Sign out"), self)
-        self.sign_out_button.setObjectName("sign_out_button")
-        self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        # Made in reading order, which is the order Tab visits them in.
         self.devices_button = QPushButton(self.tr("Devices…"), self)
         self.devices_button.setObjectName("devices_button")
         self.devices_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.devices_button.setToolTip(self.tr("Camera, microphone and speaker, with a preview"))
+        self.sign_out_button = QPushButton(self.tr("Sign out"), self)
+        self.sign_out_button.setObjectName("sign_out_button")
+        self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
 
         header_text = QVBoxLayout()
         header_text.setSpacing(2)
