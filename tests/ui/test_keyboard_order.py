@@ -28,7 +28,7 @@ def tab_chain(page: QWidget) -> list[tuple[str, QRect]]:
     """What Tab reaches on ``page``, in order, with where each is on the page."""
     chain: list[tuple[str, QRect]] = []
     widget = page.nextInFocusChain()
-    while widget is not page:
+    while widget is not None and widget is not page:
         reachable = widget.focusPolicy() & Qt.FocusPolicy.TabFocus
         if reachable and widget.isVisible() and widget.isEnabled() and page.isAncestorOf(widget):
             box = QRect(widget.mapTo(page, widget.rect().topLeft()), widget.size())
@@ -89,9 +89,10 @@ def test_the_ringing_pages_and_the_banner_tab_in_reading_order(qtbot: QtBot) -> 
     outgoing.set_view(OutgoingCallView(callees=(BOB,), is_video=True))
     incoming = IncomingCallPage(LIGHT, windows[1])
     banner = IncomingCallBanner(LIGHT, windows[2])
-    for page in (incoming, banner):
-        page.set_view(IncomingCallView(call_id="c", caller=BOB, is_video=True))
-    for page in (outgoing, incoming, banner):
+    incoming.set_view(IncomingCallView(call_id="c", caller=BOB, is_video=True))
+    banner.set_view(IncomingCallView(call_id="c", caller=BOB, is_video=True))
+    pages: tuple[QWidget, ...] = (outgoing, incoming, banner)
+    for page in pages:
         shown(qtbot, page)
         chain = tab_chain(page)
         assert len(chain) >= 2, type(page).__name__
