@@ -25,6 +25,8 @@ from app.kit.call.phases import Phase
 __all__ = ["Navigator", "Shown", "bring_to_front"]
 
 BANNER_TOP = 12
+#: Between the banner and the page it pushes down.
+BANNER_GAP = 4
 OVERLAY_MARGIN = 24
 
 
@@ -80,6 +82,7 @@ class Navigator(QObject):
         banner.hide()
         _prepare_overlay(overlay)
         window.installEventFilter(self)
+        banner.installEventFilter(self)
 
     # --- what is shown ----------------------------------------------------------------
 
@@ -301,11 +304,22 @@ class Navigator(QObject):
         width = min(max(self.banner.minimumWidth(), 420), self.window.width() - 24)
         height = self.banner.sizeHint().height()
         self.banner.setGeometry((self.window.width() - width) // 2, BANNER_TOP, width, height)
+        self._make_room_for_banner()
+
+    def _make_room_for_banner(self) -> None:
+        # The banner has a band of its own at the top: the page moves down under it
+        # instead of being covered (the greeting, a room's title) while it rings.
+        top = 0
+        if self.banner.isVisible():
+            top = max(0, self.banner.geometry().bottom() + 1 + BANNER_GAP - self.stack.y())
+        self.stack.setContentsMargins(0, top, 0, 0)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        resized = watched is self.window and event.type() == QEvent.Type.Resize
-        if resized and self.banner.isVisible():
+        kind = event.type()
+        if watched is self.window and kind == QEvent.Type.Resize and self.banner.isVisible():
             self._place_banner()
+        elif watched is self.banner and kind in (QEvent.Type.Show, QEvent.Type.Hide):
+            self._make_room_for_banner()
         return False
 
 

@@ -6,6 +6,8 @@ the page shown, the tiles, the banner and overlay, and the events on Alice's bus
 
 from __future__ import annotations
 
+from PySide6.QtCore import QPoint, QRect
+
 from app import CallMenuButton
 from app.kit.bots.call import Answer
 from app.kit.types import CallEndEvent, CallEndReason
@@ -145,6 +147,12 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
     banner = alice.banner
     await wait_until(banner.isVisible, 10, "no banner")
     assert alice.current is alice.home  # the banner floats over the page
+    # … in a band of its own: the page moves down, nothing of it is covered.
+    window = alice.app.window
+    greeting = alice.home.title_label
+    greeting_box = QRect(greeting.mapTo(window, QPoint(0, 0)), greeting.size())
+    assert not banner.geometry().intersects(greeting_box)
+    assert greeting_box.top() > banner.geometry().bottom()
     assert banner.name_label.text() == "Bob"
     assert "video" in banner.kind_label.text().lower()
     assert alice.fired("invitation.on_incoming_call_received")
@@ -152,6 +160,7 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
     banner.open_requested.emit()  # a click on the banner
     await alice.wait_for_page(alice.incoming_page)
     assert not banner.isVisible()
+    assert window.stack.contentsMargins().top() == 0  # the band goes with the banner
     alice.incoming_page.accept_button.click()
     page = await alice.wait_for_call_page()
     assert alice.fired("invitation.on_incoming_call_accept_button_pressed") == [()]
