@@ -17,7 +17,7 @@ from widgets import call_style
 from widgets.icons import pixmap
 from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.round_button import ButtonRole, RoundButton
-from widgets.video_view import VideoView
+from widgets.video_view import FitMode, VideoView
 
 _BADGE = 14
 
@@ -45,7 +45,7 @@ class CallTile(QWidget):
         self.setObjectName(f"tile_{user_id}")
         self.user_id = user_id
         self._view: TileView | None = None
-        self.video = VideoView(self)
+        self.video = VideoView(self, fit_mode=FitMode.ADAPT)
         self.video.setObjectName("video")
 
         self.name_tag = QFrame(self)

@@ -26,6 +26,13 @@ class FitMode(StrEnum):
     FILL = "fill"
     #: Show the whole frame, letterboxed (screen shares, previews).
     FIT = "fit"
+    #: Cover the view unless that cuts away more than a quarter of the frame (a
+    #: landscape camera in a tall window), then show it whole: call tiles.
+    ADAPT = "adapt"
+
+
+#: The least of a frame ADAPT keeps when it covers the view (the rest is cropped).
+MOST_OF_THE_FRAME = 0.75
 
 
 def frame_to_image(frame: npt.NDArray[np.uint8]) -> QImage:
@@ -106,7 +113,7 @@ class VideoView(QWidget):
         self.update()
 
     def set_fit_mode(self, mode: FitMode) -> None:
-        """Fill (crop) or fit (letterbox)."""
+        """Fill (crop), fit (letterbox), or adapt (fill unless that crops too much)."""
         self._fit_mode = mode
         self.update()
 
@@ -145,7 +152,14 @@ class VideoView(QWidget):
         view = QRectF(self.rect())
         scale_w = view.width() / max(1, image.width())
         scale_h = view.height() / max(1, image.height())
-        scale = max(scale_w, scale_h) if self._fit_mode is FitMode.FILL else min(scale_w, scale_h)
+        cover, whole = max(scale_w, scale_h), min(scale_w, scale_h)
+        if self._fit_mode is FitMode.FILL:
+            scale = cover
+        elif self._fit_mode is FitMode.ADAPT:
+            # Covering keeps whole/cover of the frame along the cropped side.
+            scale = cover if whole >= MOST_OF_THE_FRAME * cover else whole
+        else:
+            scale = whole
         width, height = image.width() * scale, image.height() * scale
         return QRectF(view.center().x() - width / 2, view.center().y() - height / 2, width, height)
 

@@ -61,6 +61,44 @@ def test_video_view_paints_frames_filled_mirrored_or_the_avatar(qtbot: QtBot) ->
         view.set_frame(np.zeros((4, 4), dtype=np.uint8))
 
 
+@pytest.mark.parametrize(
+    ("size", "whole_frame_shown", "view_covered"),
+    [
+        ((200, 150), True, True),  # the frame's own shape: both
+        ((240, 150), False, True),  # a little wider: cropped by 20 %, covered
+        ((150, 300), True, False),  # a tall window: covering would keep 38 % — shown whole
+    ],
+)
+def test_a_call_tile_covers_its_view_unless_that_cuts_away_most_of_the_picture(
+    qtbot: QtBot, size: tuple[int, int], whole_frame_shown: bool, view_covered: bool
+) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(*size)
+    view = VideoView(host, radius=0, fit_mode=FitMode.ADAPT)
+    view.resize(*size)
+    host.show()
+    qtbot.waitExposed(host)
+    width, height = size
+    inside_corners = [(x, y) for x in (3, width - 4) for y in (3, height - 4)]
+    background = [view.grab().toImage().pixelColor(x, y) for x, y in inside_corners]
+    frame = rgb_frame((0, 0, 255))  # 160×120, with a red border 4 pixels wide
+    frame[:4, :] = frame[-4:, :] = frame[:, :4] = frame[:, -4:] = (255, 0, 0)
+    view.set_frame(frame)
+    image = view.grab().toImage()
+    middle_row = [image.pixelColor(x, height // 2) for x in range(width)]
+    middle_column = [image.pixelColor(width // 2, y) for y in range(height)]
+
+    def red(color: QColor) -> bool:
+        return color.red() > 200 and color.blue() < 60
+
+    border_seen = any(map(red, middle_row)) and any(map(red, middle_column))
+    assert border_seen is whole_frame_shown
+    corners = [image.pixelColor(x, y) for x, y in inside_corners]
+    covered = all(seen != empty for seen, empty in zip(corners, background, strict=True))
+    assert covered is view_covered
+
+
 def test_avatar_colour_and_initials_are_stable() -> None:
     assert avatar_color("alice") == avatar_color("alice")
     assert len({avatar_color(f"user{i}") for i in range(40)}) > 3
