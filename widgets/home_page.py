@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from app.kit.account import OnlineUser
 from app.kit.identity import parse_user_ids
 from widgets.call_history_list import CallHistoryList
-from widgets.plain_text import PlainLabel
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
 
@@ -40,9 +40,9 @@ class HomePage(QWidget):
         self.setProperty("kind", "page")
         self._me: OnlineUser | None = None
 
-        self.title_label = PlainLabel(self)
+        self.title_label = ElidedLabel(self)  # a long name must not push the buttons out
         self.title_label.setObjectName("title")
-        self.identity_label = PlainLabel(self)
+        self.identity_label = ElidedLabel(self)
         self.identity_label.setObjectName("subtitle")
         self.identity_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Made in reading order, which is the order Tab visits them in.
@@ -131,6 +131,8 @@ class HomePage(QWidget):
         self.user_list.setObjectName("online_list")
         self.user_list.setAccessibleName(self.tr("Who is online"))
         self.user_list.setModel(self.model)
+        # Rows take the list's width and shorten names to it (the state stays whole).
+        self.user_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.user_list.setItemDelegate(self.delegate)
         self.user_list.setUniformItemSizes(True)
         self.user_list.setEditTriggers(QListView.EditTrigger.NoEditTriggers)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, 
 from app import PresenceState
 from app.kit.account import LinkState
 from app.kit.local_server import ServerMode, ServerPhase, ServerStatus
-from widgets.plain_text import PlainLabel, set_plain_tool_tip
+from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.signin_page import SignInPage
 from widgets.theme import Colors
 
@@ -66,18 +66,17 @@ class MainWindow(QMainWindow):
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-        # The status line colours a dot and the server's text: rich text, so whatever is
-        # put in goes through html.escape (the server's address comes from settings).
+        # The status line colours a dot: rich text, so whatever is put in goes through
+        # html.escape. The server's text is shortened to the room left beside it (the
+        # whole of it in its tool tip), so a narrow window does not cut it off.
         self.connection_label = QLabel(self)
-        self.server_label = QLabel(self)
-        for name, label in (
-            ("connection_label", self.connection_label),
-            ("server_label", self.server_label),
-        ):
-            label.setObjectName(name)
-            label.setTextFormat(Qt.TextFormat.RichText)
-        self.statusBar().addWidget(self.connection_label, 1)
-        self.statusBar().addPermanentWidget(self.server_label)
+        self.connection_label.setObjectName("connection_label")
+        self.connection_label.setTextFormat(Qt.TextFormat.RichText)
+        self.server_label = ElidedLabel(self)
+        self.server_label.setObjectName("server_label")
+        self.server_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.statusBar().addWidget(self.connection_label)
+        self.statusBar().addPermanentWidget(self.server_label, 1)
         self.statusBar().setSizeGripEnabled(False)
 
         self.set_link_state(LinkState.SIGNED_OUT, "")
@@ -102,7 +101,7 @@ class MainWindow(QMainWindow):
         self.signin_page.set_server_status(status)
         if status.phase is ServerPhase.FAILED:
             self._set_server_text(self._colors.danger, self.tr("Server unavailable"))
-            set_plain_tool_tip(self.server_label, status.error)
+            self.server_label.set_note(status.error)
         elif status.phase is ServerPhase.STARTING:
             text = (
                 self.tr("Connecting to the server…")
@@ -121,16 +120,14 @@ class MainWindow(QMainWindow):
                 # Tokens, names, messages and call set-up cross the network in the clear.
                 warning = self.tr("not encrypted")
                 self._set_server_text(self._colors.danger, f"{text} · {warning}")
-                set_plain_tool_tip(
-                    self.server_label,
+                self.server_label.set_note(
                     self.tr(
                         "This server is reached without TLS: anyone on the network between "
                         "you can read who you call and what you write. Use an https:// address."
-                    ),
+                    )
                 )
             else:
-                self.server_label.setText(html.escape(text))
-                self.server_label.setToolTip("")
+                self._set_server_text("", text)
 
     @Slot()
     def show_home(self) -> None:
@@ -166,7 +163,10 @@ class MainWindow(QMainWindow):
         self.reconnect_banner.setVisible(state is LinkState.RECONNECTING)
 
     def _set_server_text(self, color: str, text: str) -> None:
-        self.server_label.setText(f'<span style="color:{color}">{html.escape(text)}</span>')
+        """``text`` in ``color`` ("" for the status line's own)."""
+        self.server_label.setStyleSheet(f"color: {color}" if color else "")
+        self.server_label.set_note("")
+        self.server_label.setText(text)
 
     @Slot(str)
     def show_notice(self, text: str) -> None:

@@ -35,10 +35,16 @@ class ElidedLabel(PlainLabel):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self._full = super().text()
+        self._note = ""
 
     def full_text(self) -> str:
         """The text as set, before shortening."""
         return self._full
+
+    def set_note(self, note: str) -> None:
+        """A tool tip of its own (below the whole text when that is shortened)."""
+        self._note = note
+        self._update_tool_tip()
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
         """Show ``text``, shortened to the label's width if it does not fit."""
@@ -82,7 +88,11 @@ class ElidedLabel(PlainLabel):
             shown = self.fontMetrics().elidedText(shown, Qt.TextElideMode.ElideRight, width)
         if shown != super().text():  # a new text re-lays the window out
             super().setText(shown)
-        set_plain_tool_tip(self, self._full if shown != self._full else "")
+        self._update_tool_tip()
+
+    def _update_tool_tip(self) -> None:
+        whole = self._full if super().text() != self._full else ""
+        set_plain_tool_tip(self, "\n".join(part for part in (whole, self._note) if part))
 
 
 def set_plain_tool_tip(widget: QWidget, text: str) -> None:

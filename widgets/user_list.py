@@ -112,7 +112,8 @@ class UserDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _AnyIndex) -> QSize:  # noqa: N802
         metrics = QFontMetrics(option.font)
-        return QSize(240, metrics.height() * 2 + self._PAD * 2)
+        # Narrow: the list gives each row its own width, and the names are shortened.
+        return QSize(120, metrics.height() * 2 + self._PAD * 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _AnyIndex) -> None:
         user = index.data(USER_ROLE)

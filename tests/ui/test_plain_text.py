@@ -18,8 +18,8 @@ from app.testing import BotFactory, RoomBotFactory, WindowFactory, wait_until
 HOSTILE = '<b style="font-size:40px">SECURITY ALERT</b> call 555 0100'
 # What stays of it where a long name is elided ("<b style=\"fo…").
 START = HOSTILE[:12]
-# The status line's two labels colour their text: rich text, with everything escaped.
-RICH_STATUS = {"connection_label", "server_label"}
+# The status line's dot is coloured in rich text, with everything escaped.
+RICH_STATUS = {"connection_label"}
 
 
 def markup_problems() -> list[str]:

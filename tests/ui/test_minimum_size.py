@@ -1,0 +1,61 @@
+"""At its minimum size the window shortens text instead of cutting it off."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.testing import WindowFactory, wait_until
+
+
+def box_in(window: QWidget, widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+
+
+def cut_off_labels(window: QWidget) -> list[str]:
+    """Visible labels whose text is wider than the label, or that reach past the window."""
+    cut = []
+    for label in window.findChildren(QLabel):
+        if not label.isVisible() or not label.text() or label.wordWrap():
+            continue
+        if label.textFormat() == Qt.TextFormat.RichText:
+            document = QTextDocument()
+            document.setDefaultFont(label.font())
+            document.setDocumentMargin(0)
+            document.setHtml(label.text())
+            needs = math.ceil(document.idealWidth())
+        else:
+            needs = label.fontMetrics().horizontalAdvance(label.text())
+        room = label.contentsRect().width()
+        outside = not window.rect().contains(box_in(window, label))
+        if needs > room + 1 or outside:
+            cut.append(f"{label.objectName() or type(label).__name__}: {label.text()!r}")
+    return cut
+
+
+async def test_the_home_page_at_the_minimum_size_shortens_instead_of_cutting(
+    parley_window: WindowFactory,
+) -> None:
+    alice = await parley_window("alice", "Alice Martin-Okonkwo de la Fuente")
+    await parley_window("bob", "Bob Okafor with a rather long display name")
+    window = alice.app.window
+    home = window.home_page
+    await wait_until(lambda: len(home.model.users()) == 2)
+    window.resize(window.minimumSize())
+    await wait_until(lambda: window.size() == window.minimumSize())
+
+    assert cut_off_labels(window) == []
+    title = home.title_label
+    assert title.text().endswith("…")
+    assert title.toolTip() == "Hello, Alice Martin-Okonkwo de la Fuente"
+    # The online list gives rows its own width: no sideways scrolling, states whole.
+    assert not home.user_list.horizontalScrollBar().isVisible()
+    assert home.user_list.visualRect(home.model.index(0, 0)).right() <= (
+        home.user_list.viewport().width()
+    )
+    server = window.server_label
+    assert window.rect().contains(box_in(window, server))
+    assert server.full_text().startswith("Server · http://127.0.0.1:")
