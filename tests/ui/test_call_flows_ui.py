@@ -149,7 +149,7 @@ async def test_incoming_call_banner_opens_the_page_and_accept_joins(
     assert alice.current is alice.home  # the banner floats over the page
     # … in a band of its own: the page moves down, nothing of it is covered.
     window = alice.app.window
-    greeting = alice.home.title_label
+    greeting = window.home_page.title_label
     greeting_box = QRect(greeting.mapTo(window, QPoint(0, 0)), greeting.size())
     assert not banner.geometry().intersects(greeting_box)
     assert greeting_box.top() > banner.geometry().bottom()
