@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QSettings, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from app.kit.account import Account, ClientFactory
@@ -33,6 +33,7 @@ from app.qt.account import AccountBridge
 from app.qt.links import LinkOpener
 from app.qt.navigation import bring_to_front
 from app.qt.signals import wake_on_signals
+from app.qt.tray import TrayIcon
 from resources import APP_ICON, SOUNDS
 from widgets.main_window import MainWindow
 from widgets.theme import Colors, apply_theme
@@ -119,7 +120,18 @@ class Application:
         )
         self.bridge.signed_in.connect(lambda _me: self.links.signed_in())
         self.bridge.signed_out.connect(self.links.signed_out)
-        self.window.close_requested.connect(self.request_quit)
+        self.tray = TrayIcon(
+            QIcon(str(APP_ICON)), self.settings, self.window.isVisible, parent=self.window
+        )
+        self.tray.show_requested.connect(lambda: bring_to_front(self.window))
+        self.tray.hide_requested.connect(self.window.hide)
+        self.tray.quit_requested.connect(self.request_quit)
+        self.bridge.signed_in.connect(lambda me: self.tray.set_signed_in(me.name))
+        self.bridge.signed_out.connect(lambda: self.tray.set_signed_in(None))
+        self._told_about_tray = False
+        self.window.close_requested.connect(self._close_window)
+        # Closing the window may leave Parley in the tray: Ctrl+Q quits from the window.
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self.window, self.request_quit)
         self.tasks.failures.subscribe(self.window.show_error)
         if self.options.user_id:
             self.window.signin_page.user_id_edit.setText(self.options.user_id)
@@ -132,7 +144,9 @@ class Application:
 
         False when the server cannot be opened (the window says why).
         """
-        self.window.show()
+        self.tray.show()
+        if not self.tray.starts_in_tray():
+            self.window.show()
         if self.options.link:
             self.links.open(self.options.link)  # says so at once, opens after the sign-in
         if os.environ.get(ENV_REPORT_STARTUP) == "1":
@@ -210,6 +224,22 @@ class Application:
         if self.room_entry is not None:
             self.room_entry.request(room_id)
 
+    def _close_window(self) -> None:
+        """The window's close button: into the tray (where there is one, if so chosen),
+        else quit."""
+        if not self.tray.keeps_running():
+            self.request_quit()
+            return
+        self.window.hide()
+        if not self._told_about_tray:
+            self._told_about_tray = True
+            self.tray.tell(
+                QCoreApplication.translate("Application", "Parley is still running"),
+                QCoreApplication.translate(
+                    "Application", "Calls still ring here. Quit from this icon's menu."
+                ),
+            )
+
     def request_quit(self) -> None:
         """Begin the orderly shutdown (window closed, Ctrl+C, SIGTERM)."""
         if self._closed is not None and not self._closed.done():
@@ -252,6 +282,7 @@ class Application:
         if self._undo_signals is not None:
             self._undo_signals()
             self._undo_signals = None
+        self.tray.hide()
         self.window.close_for_good()
 
     async def _start_echo(self, server: ServerHandle) -> None:
@@ -329,6 +360,7 @@ class Application:
         # Saved choices match devices once listed; a call before that uses the defaults.
         presenter.refresh()
         history = self.history = CallHistory((options.data_dir or data_dir()) / "history.sqlite3")
+        history.subscribe(lambda: self.tray.set_missed(history.unseen_missed_count()))
         bus = self.bus = EventBus()
         call_kit = self.call_kit = CallInvitationService(bus)
         room_kit = self.room_kit = AudioRoomKit(bus)

@@ -19,13 +19,15 @@ from tests.support.nat_lab import ROOT
 from tests.support.processes import die_with_parent
 
 
-class FakeNotificationDaemon:
-    """``tests/support/fake_notification_daemon.py`` on ``address``: what it was asked
-    to show, and a person pressing its buttons."""
+class FakeService:
+    """A fake desktop service (``python -m MODULE``) on the session bus at ``address``:
+    it answers in JSON lines, and takes commands as lines on its stdin."""
+
+    MODULE = ""
 
     def __init__(self, address: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.fake_notification_daemon"],
+            [sys.executable, "-m", self.MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -44,7 +46,7 @@ class FakeNotificationDaemon:
             ready = self.events.get(timeout=10)  # before any event loop runs the app
         except queue.Empty:
             self.stop()
-            raise RuntimeError("the fake notification daemon did not start") from None
+            raise RuntimeError(f"{self.MODULE} did not start") from None
         assert ready["event"] == "ready", ready
 
     def _read(self) -> None:
@@ -53,22 +55,16 @@ class FakeNotificationDaemon:
             self.events.put(json.loads(line))
 
     async def next_event(self, timeout: float = 10) -> dict[str, Any]:
-        """The next thing the daemon was asked, waiting without blocking the event loop
-        (the app under test runs on it)."""
+        """The service's next line, waiting without blocking the event loop (the app
+        under test runs on it)."""
         deadline = time.monotonic() + timeout
         while True:
             try:
                 return self.events.get_nowait()
             except queue.Empty:
                 if time.monotonic() > deadline:
-                    raise TimeoutError("the notification daemon was asked nothing") from None
+                    raise TimeoutError(f"{self.MODULE} said nothing") from None
                 await asyncio.sleep(0.02)
-
-    def press(self, notification_id: int, action: str) -> None:
-        self._command(f"invoke {notification_id} {action}")
-
-    def dismiss(self, notification_id: int) -> None:
-        self._command(f"dismiss {notification_id}")
 
     def _command(self, line: str) -> None:
         assert self.process.stdin is not None
@@ -82,6 +78,33 @@ class FakeNotificationDaemon:
         self.process.wait(timeout=10)
         if self.process.stdout is not None:
             self.process.stdout.close()
+
+
+class FakeNotificationDaemon(FakeService):
+    """``tests/support/fake_notification_daemon.py``: what it was asked to show, and a
+    person pressing its buttons."""
+
+    MODULE = "tests.support.fake_notification_daemon"
+
+    def press(self, notification_id: int, action: str) -> None:
+        self._command(f"invoke {notification_id} {action}")
+
+    def dismiss(self, notification_id: int) -> None:
+        self._command(f"dismiss {notification_id}")
+
+
+class FakeTrayHost(FakeService):
+    """``tests/support/fake_tray_host.py``: a panel's tray, and a person using it."""
+
+    MODULE = "tests.support.fake_tray_host"
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        """Run ``describe``, ``click LABEL`` or ``activate``; the host's answer."""
+        self._command(command)
+        while (event := await self.next_event())["event"] == "registered":
+            pass
+        assert event["event"] != "error", event
+        return event
 
 
 @contextmanager

@@ -7,12 +7,15 @@ parallel runs never collide and nothing sleeps.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import re
 import select
 import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
@@ -46,3 +49,79 @@ def x_display() -> Iterator[str]:
         os.close(read_end)
         server.terminate()
         server.wait(timeout=10)
+
+
+@dataclass(frozen=True)
+class XWindow:
+    """A top-level window as the X server knows it."""
+
+    window_id: int
+    title: str
+    wm_class: tuple[str, str]
+    viewable: bool
+
+
+_CHILD = re.compile(r'^\s*(0x[0-9a-f]+) "([^"]*)": \("([^"]*)" "([^"]*)"\)', re.MULTILINE)
+
+
+def top_level_windows(display: str) -> list[XWindow]:
+    """The named top-level windows (``xwininfo``), whether each is on screen."""
+    tree = _xwininfo(display, "-root", "-children")
+    windows = []
+    for found in _CHILD.finditer(tree):
+        window_id = int(found[1], 16)
+        state = _xwininfo(display, "-id", found[1])
+        viewable = "Map State: IsViewable" in state
+        windows.append(XWindow(window_id, found[2], (found[3], found[4]), viewable))
+    return windows
+
+
+def _xwininfo(display: str, *args: str) -> str:
+    return subprocess.run(
+        ["xwininfo", *args, "-display", display], capture_output=True, text=True, check=True
+    ).stdout
+
+
+class _ClientMessage(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("serial", ctypes.c_ulong),
+        ("send_event", ctypes.c_int),
+        ("display", ctypes.c_void_p),
+        ("window", ctypes.c_ulong),
+        ("message_type", ctypes.c_ulong),
+        ("format", ctypes.c_int),
+        ("data", ctypes.c_long * 5),
+    ]
+
+
+class _XEvent(ctypes.Union):
+    _fields_ = [("xclient", _ClientMessage), ("pad", ctypes.c_long * 24)]
+
+
+def close_window(display: str, window_id: int) -> None:
+    """What a window manager's close button does: ask the window to close
+    (``WM_DELETE_WINDOW``), which the application may answer as it likes."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XInternAtom.restype = ctypes.c_ulong
+    x11.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    x11.XSendEvent.argtypes = [
+        ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long, ctypes.POINTER(_XEvent)
+    ]  # fmt: skip
+    x11.XFlush.argtypes = x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(display.encode())
+    if not connection:
+        raise RuntimeError(f"cannot open X display {display}")
+    try:
+        event = _XEvent()
+        event.xclient.type = 33  # ClientMessage
+        event.xclient.window = window_id
+        event.xclient.message_type = x11.XInternAtom(connection, b"WM_PROTOCOLS", False)
+        event.xclient.format = 32
+        event.xclient.data[0] = x11.XInternAtom(connection, b"WM_DELETE_WINDOW", False)
+        x11.XSendEvent(connection, window_id, False, 0, ctypes.byref(event))
+        x11.XFlush(connection)
+    finally:
+        x11.XCloseDisplay(connection)
