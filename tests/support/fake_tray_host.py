@@ -107,7 +107,8 @@ class Host:
         properties = item.get_interface("org.kde.StatusNotifierItem")
         menu_path = await properties.get_menu()
         introspection = await self.bus.introspect(name, menu_path)
-        menu = self.bus.get_proxy_object(name, menu_path, introspection).get_interface(
+        # dbus_fast makes the call_* methods from the introspection: Any to mypy.
+        menu: Any = self.bus.get_proxy_object(name, menu_path, introspection).get_interface(
             "com.canonical.dbusmenu"
         )
         await menu.call_about_to_show(0)
