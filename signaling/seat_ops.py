@@ -194,13 +194,25 @@ def _member_gone(s: AudioRoomState, op: MemberGone, members: Mapping[str, str]) 
     if invitation is not None:
         ended.append(Ended("invitation", invitation, "left", op.user_id))
     index = s.seat_of(op.user_id)
-    changed = index is not None or op.user_id in (s.host_id, s.cohost_id)
+    privileged = s.privileged(op.user_id)
+    changed = index is not None or privileged
     if index is not None:
         s.seats[index] = None
     if s.host_id == op.user_id:
         s.host_id = None
     if s.cohost_id == op.user_id:
         s.cohost_id = None
+    if privileged and s.host_id is None and s.cohost_id is None:
+        # Nobody is left who could let anyone speak: the room's locks open, and the
+        # requests to speak (which nobody would answer) end; people take free seats.
+        locks_open = s.locked or any(s.seat_locks)
+        s.locked = False
+        s.seat_locks = [False] * len(s.seat_locks)
+        ended.extend(
+            Ended("application", a, "lock_changed", op.user_id) for a in s.applications.values()
+        )
+        s.applications.clear()
+        changed = changed or locks_open
     if changed:
         return s._changed(index, tuple(ended))
     return Outcome(ended=tuple(ended))

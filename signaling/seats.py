@@ -17,6 +17,8 @@ Rules, in one place:
 - Anyone else may take or switch to an empty seat that is not a host seat, not locked,
   in a room that is not locked; otherwise they apply or wait for an invitation.
 - Changing the room-wide lock ends every pending application (``lock_changed``).
+- When the last of host and co-host leaves, every lock opens and pending applications
+  end (``lock_changed``): nobody is left who could answer them.
 - Taking a seat by any route ends the user's own pending application and invitation.
 """
 

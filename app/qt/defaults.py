@@ -79,6 +79,9 @@ class DefaultActions(QObject):
                 )
             ),
         )
+        # Seats opened (by the host, or because the host and co-host left and nobody
+        # could let anyone speak): a listener would not know they may simply sit down.
+        room.set_default(lambda e: e.seat.on_opened, self.seats_opened)
         # A device problem is told to its owner, in plain words; the others see its
         # effect on the tile (no picture, the microphone off), not a red toast in the
         # device layer's words (the remote events still fire for integrators).
@@ -171,6 +174,10 @@ class DefaultActions(QObject):
             else self.tr("Your microphone stopped working.")
         )
         return texts.get(kind or DeviceExceptionType.UNKNOWN, fallback)
+
+    def seats_opened(self) -> None:
+        """``seat.on_opened``: the room's page says anyone may sit down now."""
+        self._navigator.toast(self.tr("The seats are open: anyone may take a free seat."))
 
     def show_message(self, text: str) -> None:
         """A toast on the call or room page when it is shown, else the status line."""

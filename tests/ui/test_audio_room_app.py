@@ -162,7 +162,7 @@ async def test_minimized_listener_sees_the_overlay_without_a_mic_and_restores(
     await app.settle(host)
 
 
-async def test_messages_travel_both_ways_and_the_host_leaving_ends_nothing(
+async def test_messages_travel_both_ways_and_the_host_leaving_opens_the_seats(
     room_app: RoomApp, room_bots: RoomBotFactory
 ) -> None:
     app = room_app
@@ -177,18 +177,19 @@ async def test_messages_travel_both_ways_and_the_host_leaving_ends_nothing(
     )
     await host.send("welcome")
     await wait_until(lambda: any(m.text == "welcome" for m in app.view.messages))
+    assert app.view.locked  # the host's preset: listeners ask to speak
     assert await host.leave()
     await wait_until(lambda: app.seat_user(0) is None)
     assert app.current is page
     assert app.in_room
-    # Asking to speak with no host to hear it says so (it seemed to do nothing).
+    # Nobody is left who could let a listener speak: the seats open, and the page says so.
+    await wait_until(lambda: not app.view.locked)
+    await wait_until(page.toast.isVisible)
+    assert page.toast.text == "The seats are open: anyone may take a free seat."
     rooms = app.app.rooms
     assert rooms is not None
-    rooms.apply()
-    await wait_until(page.toast.isVisible)
-    assert page.toast.text == (
-        "Your request to speak did not reach a host: there is none in the room now."
-    )
+    rooms.seat_action(SeatAction.TAKE, 1, "")
+    await wait_until(lambda: app.seat_user(1) == "alice")
     await app.settle(host)
 
 

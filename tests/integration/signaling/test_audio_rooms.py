@@ -261,6 +261,39 @@ async def test_host_leaves_the_seat_is_freed_and_the_room_goes_on(
     assert snapshot.seat_map.host_id == "dave"
 
 
+async def test_a_room_left_by_its_host_and_co_host_opens_its_seats(
+    make_client: ClientFactory,
+) -> None:
+    """Nobody is left who could let anyone speak: the locks open, requests end."""
+    alice, (bob, carol) = await stage(make_client, "bob", "carol", lock=True)
+    await alice.lock_seats(ROOM, True, index=2)
+    await fails(ErrorCode.FORBIDDEN, carol.take_seat(ROOM, 1))  # locked: ask first
+    await bob.apply_for_seat(ROOM)
+    await alice.leave_room(ROOM)
+    opened = await carol.expect(SeatChangedEvent, lambda e: e.host_id is None)
+    assert not opened.locked
+    assert not any(seat.locked for seat in opened.seats)
+    ended = await bob.expect(SeatApplicationEndedEvent)
+    assert (ended.user.user_id, ended.reason) == ("bob", "lock_changed")
+    assert await carol.take_seat(ROOM, 1) == 1  # the room goes on, open
+    assert await bob.take_seat(ROOM, 2) == 2
+
+
+async def test_a_room_left_by_its_host_keeps_its_locks_for_the_co_host(
+    make_client: ClientFactory,
+) -> None:
+    alice, (bob, carol) = await stage(make_client, "bob", "carol", lock=True)
+    await alice.set_cohost(ROOM, "carol")
+    await alice.leave_room(ROOM)
+    after = await bob.expect(SeatChangedEvent, lambda e: e.host_id is None)
+    assert (after.locked, after.cohost_id) == (True, "carol")
+    await fails(ErrorCode.FORBIDDEN, bob.take_seat(ROOM, 1))
+    await carol.leave_room(ROOM)  # now nobody could let bob speak
+    opened = await bob.expect(SeatChangedEvent, lambda e: e.cohost_id is None)
+    assert not opened.locked
+    assert await bob.take_seat(ROOM, 1) == 1
+
+
 async def test_kick_in_an_audio_room_needs_host_powers(make_client: ClientFactory) -> None:
     alice, (bob, carol) = await stage(make_client, "bob", "carol")
     await bob.take_seat(ROOM, 1)
