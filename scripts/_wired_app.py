@@ -66,10 +66,15 @@ async def open_window(
     width: int,
     height: int,
     media: MediaOptions | None = None,
+    on: tuple[RunningServer, str] | None = None,
 ) -> WiredWindow:
-    """The window as ``parley`` builds it, with synthetic devices, on its own server."""
-    secret = secrets.token_urlsafe(48)
-    server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
+    """The window as ``parley`` builds it, with synthetic devices, on its own server (or
+    on ``on``: a running server and its secret, shared with another window)."""
+    if on is None:
+        secret = secrets.token_urlsafe(48)
+        server = await start_server(ServerConfig(secret=secret), "127.0.0.1", 0)
+    else:
+        server, secret = on
     options = Options(
         theme=Theme.LIGHT,
         server=ServerHandle(server.url, secret, ServerMode.REMOTE),

@@ -6,6 +6,7 @@
     python3 scripts/dev.py server  # only parley-server (extra arguments are passed on)
     python3 scripts/dev.py lock    # re-resolve requirements.lock after pyproject.toml changed
     python3 scripts/dev.py bench NAME [ARGS]  # run benchmarks/NAME.py with what it needs
+    python3 scripts/dev.py walkthrough  # two windows through the main flows, screenshots
 
 Standard library only, so it works on a fresh machine: it installs the Debian packages
 it needs when run as root (or prints the exact apt line when not), makes `.venv`,
@@ -319,6 +320,15 @@ def cmd_bench(extra: list[str]) -> int:
     return subprocess.run([str(venv_python()), str(script), *extra[1:]], check=False).returncode
 
 
+def cmd_walkthrough(extra: list[str]) -> int:
+    """Alice's and Bob's windows side by side under a window manager on a private X
+    server, through the flows people hit; pictures in ``.parley-run/walkthrough/``."""
+    ensure_system_packages([*APT_RUN, "xvfb", "x11-utils", "openbox"])
+    ensure_venv()
+    script = ROOT / "scripts" / "walkthrough.py"
+    return subprocess.run([str(venv_python()), str(script), *extra], check=False).returncode
+
+
 def cmd_server(extra: list[str]) -> NoReturn:
     ensure_venv()
     os.execv(tool("parley-server"), [tool("parley-server"), *extra])
@@ -331,6 +341,7 @@ def main() -> int:
         "server": cmd_server,
         "lock": cmd_lock,
         "bench": cmd_bench,
+        "walkthrough": cmd_walkthrough,
     }
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)

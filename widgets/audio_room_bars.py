@@ -246,6 +246,8 @@ class RoomBottomBar(QFrame):
             lock.setToolTip(tip)
             lock.setAccessibleName(tip)
         if self.apply_button is not None:
+            # With a seat free for the taking there is nobody to ask: one clicks the seat.
+            self.apply_button.setVisible(view.requesting or not _seat_free_for_audience(view))
             text = self.tr("Cancel request") if view.requesting else self.tr("Apply to take seat")
             self.apply_button.setText(text)
             self.apply_button.setProperty("requesting", view.requesting)
@@ -266,3 +268,10 @@ class RoomBottomBar(QFrame):
         painter.setBrush(call_style.glass(170))
         radius = self.height() / 2
         painter.drawRoundedRect(QRectF(self.rect()), radius, radius)
+
+
+def _seat_free_for_audience(view: AudioRoomView) -> bool:
+    """An empty seat a listener may take without asking (the server's rule)."""
+    return not view.locked and any(
+        seat.user is None and not seat.locked and not seat.is_host_seat for seat in view.seats
+    )

@@ -176,8 +176,9 @@ class DefaultActions(QObject):
         return texts.get(kind or DeviceExceptionType.UNKNOWN, fallback)
 
     def seats_opened(self) -> None:
-        """``seat.on_opened``: the room's page says anyone may sit down now."""
-        self._navigator.toast(self.tr("The seats are open: anyone may take a free seat."))
+        """``seat.on_opened``: the status line says anyone may sit down now (news, not
+        an error: no red toast)."""
+        self._status.show_notice(self.tr("The seats are open: anyone may take a free seat."))
 
     def show_message(self, text: str) -> None:
         """A toast on the call or room page when it is shown, else the status line."""

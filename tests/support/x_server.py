@@ -17,23 +17,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import pytest
-
 from tests.support.processes import die_with_parent
 
 _READY_TIMEOUT_S = 10.0
 
 
 @contextmanager
-def x_display() -> Iterator[str]:
+def x_display(width: int = 1280, height: int = 800) -> Iterator[str]:
     """A running Xvfb's ``DISPLAY`` (e.g. ``":7"``), stopped when the block ends."""
     if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is missing: `python3 scripts/dev.py test` installs it (xvfb)")
+        raise RuntimeError("Xvfb is missing: `python3 scripts/dev.py test` installs it (xvfb)")
+    for _attempt in range(3):
+        server, display = _start_xvfb(f"{width}x{height}x24")
+        if display and _answers(display):
+            break
+        # Seen under load: the display number reported, then no server behind it.
+        _stop(server)
+    else:
+        raise RuntimeError("Xvfb did not start a display that answers (3 tries)")
+    try:
+        yield display
+    finally:
+        _stop(server)
+
+
+def _start_xvfb(screen: str) -> tuple[subprocess.Popen[bytes], str]:
     read_end, write_end = os.pipe()
     try:
         server = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0",
-             "1280x800x24"],
+            ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", screen],
             pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent(),
         )  # fmt: skip
@@ -42,13 +54,21 @@ def x_display() -> Iterator[str]:
     try:
         ready, _, _ = select.select([read_end], [], [], _READY_TIMEOUT_S)
         number = os.read(read_end, 32).decode().strip() if ready else ""
-        if not number:
-            pytest.fail(f"Xvfb did not report a display within {_READY_TIMEOUT_S:.0f} s")
-        yield f":{number}"
     finally:
         os.close(read_end)
-        server.terminate()
-        server.wait(timeout=10)
+    return server, f":{number}" if number else ""
+
+
+def _answers(display: str) -> bool:
+    probe = subprocess.run(
+        ["xwininfo", "-root", "-display", display], capture_output=True, check=False
+    )
+    return probe.returncode == 0
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @dataclass(frozen=True)
