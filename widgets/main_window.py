@@ -75,8 +75,13 @@ class MainWindow(QMainWindow):
         self.server_label = ElidedLabel(self)
         self.server_label.setObjectName("server_label")
         self.server_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.statusBar().addWidget(self.connection_label)
-        self.statusBar().addPermanentWidget(self.server_label, 1)
+        self.statusBar().addWidget(self.connection_label, 1)
+        self.statusBar().addPermanentWidget(self.server_label)
+        # A notice takes the connection state's place for its ten seconds (QStatusBar
+        # draws it over that label otherwise, both texts on top of each other).
+        self.statusBar().messageChanged.connect(
+            lambda text: self.connection_label.setVisible(not text)
+        )
         self.statusBar().setSizeGripEnabled(False)
 
         self.set_link_state(LinkState.SIGNED_OUT, "")

@@ -115,7 +115,7 @@ async def test_the_sign_in_page_comes_first_and_a_sign_in_waits_for_the_server(
         assert not await probe_parley("127.0.0.1", local_server_env)
         page = window.signin_page
         assert window.stack.currentWidget() is page
-        assert "Starting local server…" in window.server_label.text()
+        assert "Starting local server…" in window.server_label.full_text()
 
         page.user_id_edit.setText("alice")
         page.name_edit.setText("Alice")
@@ -128,7 +128,7 @@ async def test_the_sign_in_page_comes_first_and_a_sign_in_waits_for_the_server(
         assert application.server.mode is ServerMode.HOSTING
         assert application.account is not None
         assert application.account.state is LinkState.ONLINE
-        assert "hosted by this window" in window.server_label.text()
+        assert "hosted by this window" in window.server_label.full_text()
         window.close()
         assert await asyncio.wait_for(run, 10) == 0
         assert application.tasks.pending == 0

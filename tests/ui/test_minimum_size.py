@@ -59,3 +59,17 @@ async def test_the_home_page_at_the_minimum_size_shortens_instead_of_cutting(
     server = window.server_label
     assert window.rect().contains(box_in(window, server))
     assert server.full_text().startswith("Server · http://127.0.0.1:")
+
+
+async def test_a_notice_takes_the_connection_states_place_for_its_time(
+    parley_window: WindowFactory,
+) -> None:
+    """QStatusBar drew a notice over the connection label: both texts on top of each other."""
+    alice = await parley_window("alice")
+    window = alice.app.window
+    assert window.connection_label.isVisible()
+    window.show_notice("bob is not online right now")
+    assert not window.connection_label.isVisible()
+    assert cut_off_labels(window) == []
+    window.statusBar().clearMessage()  # what its ten seconds end with
+    assert window.connection_label.isVisible()

@@ -298,7 +298,7 @@ async def test_signing_in_before_the_server_is_ready_waits_for_it(
         await wait_until(window.isVisible)
         page = window.signin_page
         assert window.stack.currentWidget() is page
-        assert "Connecting to the server…" in window.server_label.text()
+        assert "Connecting to the server…" in window.server_label.full_text()
         assert page.sign_in_button.isEnabled()  # a click is taken, and waits
         QTest.keyClicks(page.user_id_edit, "alice")
         QTest.keyClicks(page.name_edit, "Alice")
@@ -314,7 +314,7 @@ async def test_signing_in_before_the_server_is_ready_waits_for_it(
         opened.set_result(ServerHandle(server.url, TEST_SECRET, ServerMode.REMOTE))
         assert await start
         await wait_until(lambda: page.sign_in_button.text() == "Signing in…" or page.isHidden())
-        assert window.server_label.text() == f"Server · {server.url}"
+        assert window.server_label.full_text() == f"Server · {server.url}"
         await wait_until(lambda: window.stack.currentWidget() is window.home_page)
         assert bridge.link_state is LinkState.ONLINE
         await wait_until(lambda: len(window.home_page.model.users()) == 2)
@@ -351,7 +351,7 @@ async def test_a_server_that_cannot_open_is_shown_on_the_sign_in_page(
         assert page.error_label.text() == f"The server is not available: {why}"
         assert not page.sign_in_button.isEnabled()
         assert page.sign_in_button.text() == "Sign in"
-        assert "Server unavailable" in window.server_label.text()
+        assert "Server unavailable" in window.server_label.full_text()
         assert window.server_label.toolTip() == why
         await wait_until(lambda: tasks.pending == 0)
         assert refused == [(SignInProblem.UNREACHABLE, why)]
@@ -383,7 +383,7 @@ async def test_the_window_signs_in_to_a_tls_server_with_its_own_ca(
     try:
         assert await app.start()
         window = app.window
-        assert window.server_label.text() == f"Server · {server.url}"  # no warning
+        assert window.server_label.full_text() == f"Server · {server.url}"  # no warning
         app.bridge.sign_in("alice", "Alice")
         await wait_until(lambda: window.stack.currentWidget() is window.home_page)
         assert [s.user_id for s in await server.hub.store.online()] == ["alice"]
@@ -401,7 +401,7 @@ async def test_an_unencrypted_server_on_the_network_is_flagged(
     try:
         assert await app.start()
         label = app.window.server_label
-        assert "Server · http://192.0.2.7:8719 · not encrypted" in label.text()
+        assert "Server · http://192.0.2.7:8719 · not encrypted" in label.full_text()
         assert "without TLS" in label.toolTip()
         await asyncio.sleep(0.05)  # let the status bar lay the longer text out
         app.window.grab().save(str(tmp_path / "unencrypted.png"))
