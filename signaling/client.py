@@ -227,7 +227,9 @@ class SignalingClient(AudioRoomRequests):
             except TlsError as exc:
                 raise SignalingError(ErrorCode.NOT_CONNECTED, str(exc)) from None
             options["websocket_extra_options"] = {"ssl": tls}
-        sio = socketio.AsyncClient(reconnection=False, **options)
+        # handle_sigint=False: engine.io would put its own SIGINT handler in place of the
+        # application's, cancelling every task (Ctrl+C ended Parley with a traceback).
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False, **options)
         self._install_handlers(sio)
         self._connect_error = ""
         self._welcome = asyncio.get_running_loop().create_future()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -289,3 +291,41 @@ def _wm_classes_when_shown(display: str, process: subprocess.Popen[bytes]) -> se
             return found
         time.sleep(0.05)
     pytest.fail("no Parley window appeared on the X server within 10 s")
+
+
+@pytest.mark.slow
+async def test_ctrl_c_ends_a_signed_in_parley_cleanly(tmp_path: Path, unused_tcp_port: int) -> None:
+    """Ctrl+C (SIGINT) is an orderly quit: exit status 0, no traceback. The socket.io
+    client used to put its own SIGINT handler in place, which cancelled every task."""
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(tmp_path),
+        PARLEY_DATA_DIR=str(tmp_path / "data"),
+        PARLEY_LOCAL_PORT=str(unused_tcp_port),
+    )
+    env.pop("PARLEY_SERVER_URL", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "app", "--user-id", "alice", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await wait_until(lambda: probe_parley_sync(unused_tcp_port), timeout=20)
+        await asyncio.sleep(1.5)  # signed in: the socket.io client is connected
+        process.send_signal(signal.SIGINT)
+        _out, err = await asyncio.wait_for(process.communicate(), 20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "Traceback" not in err.decode(), err.decode()
+    assert process.returncode == 0
+
+
+def probe_parley_sync(port: int) -> bool:
+    """Whether something accepts connections on ``port`` (the local server is up)."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
