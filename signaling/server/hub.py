@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -430,18 +430,18 @@ class Hub:
         list, so building it must cost no more than copying it."""
         return list(self._online.values())
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""
-
-        async def run() -> None:
-            try:
-                await coro
-            except Exception:
-                log.exception("background task failed")
-
-        task = asyncio.get_running_loop().create_task(run())
+        # The coroutine is the task itself: one cancelled before it first ran (a server
+        # stopping) is closed by asyncio, where a wrapper would leave it never awaited.
+        task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("background task failed", exc_info=error)
 
     async def close(self) -> None:
         """Cancel background work (timers, deferred emits)."""

@@ -202,3 +202,21 @@ def test_a_secret_that_starts_with_a_dash_is_accepted() -> None:
     line, stderr = _serve_briefly("--secret", "-" + TEST_SECRET)
 
     assert line.startswith("parley-server listening on"), stderr
+
+
+async def test_background_work_not_yet_started_when_the_server_stops_is_dropped_cleanly() -> None:
+    """A presence push deferred by the batch window and cancelled by a stop before it
+    ran left a coroutine that was never awaited (a warning, an error in this suite)."""
+    from signaling.server.app import start_server
+    from signaling.server.hub import ServerConfig
+
+    server = await start_server(ServerConfig(secret=TEST_SECRET), "127.0.0.1", 0)
+    ran = []
+
+    async def work() -> None:
+        ran.append(True)
+
+    server.hub.spawn(work())  # scheduled, not started: the stop comes first
+    await server.hub.close()  # what stopping the server begins with
+    await server.stop()
+    assert ran == []
