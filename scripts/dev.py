@@ -85,6 +85,7 @@ APT_TEST = [
     "nftables",
     "coturn",
     "dbus-daemon",
+    "debootstrap",  # the installer check: a fresh Debian 12 root for the .deb
 ]
 
 

@@ -129,6 +129,11 @@ class Application:
         self.bridge.signed_in.connect(lambda me: self.tray.set_signed_in(me.name))
         self.bridge.signed_out.connect(lambda: self.tray.set_signed_in(None))
         self._told_about_tray = False
+        if os.environ.get(ENV_REPORT_STARTUP) == "1":
+            # What the installer's check waits for (packaging/check-deb-inside.sh).
+            self.bridge.signed_in.connect(
+                lambda me: print(f"parley: signed in as {me.user_id}", flush=True)
+            )
         self.window.close_requested.connect(self._close_window)
         # Closing the window may leave Parley in the tray: Ctrl+Q quits from the window.
         QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self.window, self.request_quit)
@@ -362,6 +367,8 @@ class Application:
         history = self.history = CallHistory((options.data_dir or data_dir()) / "history.sqlite3")
         history.subscribe(lambda: self.tray.set_missed(history.unseen_missed_count()))
         bus = self.bus = EventBus()
+        if os.environ.get(ENV_REPORT_STARTUP) == "1":
+            bus.subscribe(_report_call)
         call_kit = self.call_kit = CallInvitationService(bus)
         room_kit = self.room_kit = AudioRoomKit(bus)
         history.follow(bus, call_kit, name_of=self._name_of)
@@ -489,6 +496,15 @@ def profile_dir(profile: str) -> Path:
     path = data_dir() / "profiles" / profile
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _report_call(path: str, args: tuple[object, ...]) -> None:
+    # ``call.user.on_enter(user)``: the other side's media is connected.
+    from app.kit.types import User
+
+    user = args[0] if args else None
+    if path == "call.user.on_enter" and isinstance(user, User):
+        print(f"parley: in a call with {user.id}", flush=True)
 
 
 def _report_first_page() -> None:
