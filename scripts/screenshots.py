@@ -34,6 +34,7 @@ from signaling.client import SignalingClient
 from signaling.enums import CallType
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
+from widgets.settings_dialog import SettingsDialog
 from widgets.theme import Theme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +136,15 @@ async def shoot(qt_app: QApplication, theme: Theme, settings_dir: Path) -> None:
         await until(lambda: len(window.home_page.model.users()) == 5)
         await settle()
         save(window, f"home-{theme}")
+
+        app.preferences.update(do_not_disturb=True)
+        app.open_settings()
+        settings_dialog = window.findChild(SettingsDialog)
+        assert settings_dialog is not None
+        await settle()
+        save(settings_dialog, f"settings-{theme}")
+        settings_dialog.close()
+        app.preferences.update(do_not_disturb=False)
 
         await server.stop()
         server_running = False

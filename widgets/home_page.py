@@ -30,6 +30,8 @@ class HomePage(QWidget):
     room_requested = Signal()
     """The audio room button was pressed: ask which room, and as host or listener."""
     devices_requested = Signal()
+    #: The Settings… button.
+    settings_requested = Signal()
     """The Devices button was pressed: open the device settings."""
     sign_out_requested = Signal()
     """The Sign out button was pressed."""
@@ -50,6 +52,12 @@ class HomePage(QWidget):
         self.devices_button.setObjectName("devices_button")
         self.devices_button.setCursor(Qt.CursorShape.PointingHandCursor)
         self.devices_button.setToolTip(self.tr("Camera, microphone and speaker, with a preview"))
+        self.settings_button = QPushButton(self.tr("Settings…"), self)
+        self.settings_button.setObjectName("settings_button")
+        self.settings_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.settings_button.setToolTip(
+            self.tr("Do not disturb, answering, notifications, the tray, colours")
+        )
         self.sign_out_button = QPushButton(self.tr("Sign out"), self)
         self.sign_out_button.setObjectName("sign_out_button")
         self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -61,6 +69,7 @@ class HomePage(QWidget):
         header = QHBoxLayout()
         header.addLayout(header_text, 1)
         header.addWidget(self.devices_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.sign_out_button, 0, Qt.AlignmentFlag.AlignTop)
 
         call_card = QFrame(self)
@@ -161,6 +170,7 @@ class HomePage(QWidget):
         self.callee_edit.returnPressed.connect(self.on_video_button_clicked)
         self.room_button.clicked.connect(self.room_requested)
         self.devices_button.clicked.connect(self.devices_requested)
+        self.settings_button.clicked.connect(self.settings_requested)
         self.user_list.doubleClicked.connect(self.on_user_list_double_clicked)
         # Enter on a row (keyboard use): the same as a double click.
         self.user_list.activated.connect(self.on_user_list_double_clicked)

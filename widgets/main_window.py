@@ -76,6 +76,14 @@ class MainWindow(QMainWindow):
         self.server_label.setObjectName("server_label")
         self.server_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.statusBar().addWidget(self.connection_label, 1)
+        # Said while it is on: a person forgets, and calls then seem never to come.
+        self.do_not_disturb_label = PlainLabel(self.tr("Do not disturb"), self)
+        self.do_not_disturb_label.setObjectName("do_not_disturb_label")
+        self.do_not_disturb_label.setToolTip(
+            self.tr("Calls are refused as busy; turn it off in Settings…")
+        )
+        self.do_not_disturb_label.hide()
+        self.statusBar().addPermanentWidget(self.do_not_disturb_label)
         self.statusBar().addPermanentWidget(self.server_label)
         # A notice takes the connection state's place for its ten seconds (QStatusBar
         # draws it over that label otherwise, both texts on top of each other).
@@ -133,6 +141,10 @@ class MainWindow(QMainWindow):
                 )
             else:
                 self._set_server_text("", text)
+
+    def set_do_not_disturb(self, on: bool) -> None:
+        """Say in the status line whether calls are being refused."""
+        self.do_not_disturb_label.setVisible(on)
 
     @Slot()
     def show_home(self) -> None:

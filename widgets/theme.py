@@ -6,11 +6,16 @@ the look holds on high-DPI screens. No external assets are needed.
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication
 
 from app import PresenceState
@@ -165,10 +170,47 @@ def resolve(theme: Theme) -> Theme:
     return Theme.DARK if hints.colorScheme() == Qt.ColorScheme.Dark else Theme.LIGHT
 
 
+# Fusion draws a check box's frame a shade darker than the window: on the dark theme
+# that is black on near-black, and an unticked box cannot be seen. Styling the indicator
+# replaces Fusion's drawing, tick included, so the tick comes as an image.
+_CHECK_BOX = """
+QCheckBox::indicator, QMenu::indicator:non-exclusive {{
+    width: 16px; height: 16px; border: 2px solid {muted}; border-radius: 4px;
+    background: {surface};
+}}
+QCheckBox::indicator:checked {{
+    background: {accent}; border-color: {accent}; image: url({tick});
+}}
+QCheckBox::indicator:disabled {{ border-color: {border}; background: {surface_alt}; }}
+QCheckBox::indicator:checked:disabled {{ background: {border}; border-color: {border}; }}
+"""
+
+
 def style_sheet(colors: Colors) -> str:
     """The application style sheet for ``colors``."""
     fields = {k: v for k, v in vars(colors).items() if isinstance(v, str)}
-    return _STYLE.format(**fields)
+    return _STYLE.format(**fields) + _CHECK_BOX.format(**fields, tick=_tick(colors.accent_text))
+
+
+@lru_cache(maxsize=4)
+def _tick(color: str) -> str:
+    """A tick drawn in ``color`` as a PNG file (a style sheet takes images by file only),
+    in a folder of this process's, removed when it ends."""
+    folder = Path(tempfile.mkdtemp(prefix="parley-theme-"))
+    atexit.register(shutil.rmtree, folder, True)
+    image = QImage(32, 32, QImage.Format.Format_ARGB32_Premultiplied)  # 2x: sharp on HiDPI
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(QColor(color), 4.5)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    painter.setPen(pen)
+    painter.drawPolyline([QPointF(7, 17), QPointF(13, 23), QPointF(25, 9)])
+    painter.end()
+    path = folder / "tick.png"
+    image.save(str(path))
+    return path.as_posix()
 
 
 def apply_theme(app: QApplication, theme: Theme) -> Colors:
@@ -194,6 +236,7 @@ def apply_theme(app: QApplication, theme: Theme) -> Colors:
         palette.setColor(role, QColor(value))
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, colors.muted)
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, colors.muted)
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, colors.muted)
     app.setPalette(palette)
     app.setStyleSheet(style_sheet(colors))
     return colors

@@ -7,10 +7,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
@@ -26,17 +27,19 @@ from app.kit.local_server import (
     config_dir,
     open_server,
 )
+from app.kit.preferences import PreferenceStore
 from app.kit.tasks import TaskKeeper
 from app.main.options import Options
 from app.main.wiring import wire_shell
 from app.qt.account import AccountBridge
 from app.qt.links import LinkOpener
 from app.qt.navigation import bring_to_front
+from app.qt.settings_storage import QSettingsStorage
 from app.qt.signals import wake_on_signals
 from app.qt.tray import TrayIcon
 from resources import APP_ICON, SOUNDS
 from widgets.main_window import MainWindow
-from widgets.theme import Colors, apply_theme
+from widgets.theme import Colors, Theme, apply_theme
 
 if TYPE_CHECKING:
     # The network stack (~0.3 s) and the call stack (aiortc, PyAV, OpenCV: ~0.5 s) are
@@ -80,7 +83,12 @@ class Application:
         self.options = options or Options()
         self.tasks = TaskKeeper("parley")
         self.settings = self.options.settings or QSettings()
-        self.colors: Colors = apply_theme(qt_app, self.options.theme)
+        self.preferences = PreferenceStore(QSettingsStorage(self.settings, "preferences"))
+        # --theme wins for this run; without it, the colours chosen in the settings.
+        theme = self.options.theme
+        if theme is Theme.AUTO:
+            theme = Theme(self.preferences.current.theme.value)
+        self.colors: Colors = apply_theme(qt_app, theme)
         # The server opened at start is remote when given, or named with its secret
         # (a --server without one is offered on the sign-in page; the local one opens).
         url = self.options.server_url or os.environ.get(ENV_SERVER_URL)
@@ -121,8 +129,9 @@ class Application:
         self.bridge.signed_in.connect(lambda _me: self.links.signed_in())
         self.bridge.signed_out.connect(self.links.signed_out)
         self.tray = TrayIcon(
-            QIcon(str(APP_ICON)), self.settings, self.window.isVisible, parent=self.window
+            QIcon(str(APP_ICON)), self.preferences, self.window.isVisible, parent=self.window
         )
+        self.tray.settings_requested.connect(self.open_settings)
         self.tray.show_requested.connect(lambda: bring_to_front(self.window))
         self.tray.hide_requested.connect(self.window.hide)
         self.tray.quit_requested.connect(self.request_quit)
@@ -229,6 +238,27 @@ class Application:
         if self.room_entry is not None:
             self.room_entry.request(room_id)
 
+    def open_settings(self) -> None:
+        """The settings window (home page's Settings…, the tray's menu)."""
+        from app.main.wiring import open_device_settings
+        from widgets.settings_dialog import SettingsDialog
+
+        bring_to_front(self.window)
+        dialog = SettingsDialog(
+            self.preferences.current,
+            self.colors,
+            tray_available=self.tray.available(),
+            parent=self.window,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(lambda chosen: self.preferences.update(**asdict(chosen)))
+        devices = self.devices
+        if devices is not None:
+            dialog.devices_requested.connect(
+                lambda: open_device_settings(devices, self.colors, self.window)
+            )
+        dialog.open()
+
     def _close_window(self) -> None:
         """The window's close button: into the tray (where there is one, if so chosen),
         else quit."""
@@ -327,6 +357,7 @@ class Application:
         from app.kit.lifecycle import AccountKits, CallKitSettings
         from app.kit.media import MediaOptions
         from app.kit.notifications import DesktopCallNotifier
+        from app.kit.preferences import Preferences
         from app.main.wiring import (
             open_device_settings,
             wire_calls,
@@ -335,10 +366,11 @@ class Application:
             wire_rooms,
             wire_signed_out_elsewhere,
         )
+        from app.qt.auto_answer import AutoAnswer
         from app.qt.call import CallPresenter
         from app.qt.call_alerts import CallAlerts
         from app.qt.defaults import DefaultActions
-        from app.qt.devices import DevicesPresenter, QSettingsStorage
+        from app.qt.devices import DevicesPresenter
         from app.qt.dialogs import Dialogs
         from app.qt.home_actions import (
             call_after_asking,
@@ -459,7 +491,20 @@ class Application:
         )
         wire_rooms(rooms, navigator, overlay, window, bus, colors, options.menu_popper)
         notifier = options.notifier or DesktopCallNotifier(icon=APP_ICON)
-        self.call_alerts = CallAlerts(calls, window, notifier, tasks)
+        preferences = self.preferences
+        self.call_alerts = CallAlerts(
+            calls, window, notifier, tasks, enabled=lambda: preferences.current.call_notifications
+        )
+        AutoAnswer(calls, preferences, in_room=lambda: rooms.in_room, parent=window)
+
+        def follow_preferences(chosen: Preferences) -> None:
+            call_kit.do_not_disturb = chosen.do_not_disturb
+            window.set_do_not_disturb(chosen.do_not_disturb)
+
+        follow_preferences(preferences.current)
+
+        preferences.subscribe(follow_preferences)
+        window.home_page.settings_requested.connect(self.open_settings)
         wire_signed_out_elsewhere(self.bridge, navigator, window)
         intents = OverlayIntents(navigator, calls, rooms, parent=window)
         wire_overlay(overlay, intents, outgoing, incoming)

@@ -40,8 +40,12 @@ class CallAlerts(QObject):
         tasks: TaskKeeper,
         *,
         is_away: Callable[[], bool] | None = None,
+        enabled: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``enabled`` says whether notifications are wanted now (the preference); the
+        window asks for attention either way."""
         super().__init__(window)
+        self._enabled = enabled
         self._calls = calls
         self._window = window
         self._notifier = notifier
@@ -64,6 +68,7 @@ class CallAlerts(QObject):
             view = self._view
             if view is not None and self.is_away():
                 QApplication.alert(self._window, 0)  # until the window is activated
+            if view is not None and self.is_away() and self._enabled():
                 others = max(0, len(view.invitees) - 1)
                 self._tasks.spawn(
                     self._notifier.ring(

@@ -3,20 +3,20 @@
 :class:`DevicesPresenter` holds the choices being edited (the dialog's OK saves them,
 Cancel drops them), runs the preview and hot-plug polling as tasks through
 :class:`~app.kit.tasks.TaskKeeper`, and tells the composition root which
-:class:`MediaOptions` the saved choices make. :class:`QSettingsStorage` persists the
-choices in ``QSettings``. It holds no widget.
+:class:`MediaOptions` the saved choices make (``app.qt.settings_storage`` keeps them in
+``QSettings``). It holds no widget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from app.kit.devices.preview import DevicePreview, speaker_output
 from app.kit.devices.settings import DeviceChoices, DeviceSettings
@@ -25,33 +25,6 @@ from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import DeviceKind, DeviceSettingsView, PreviewState
 
 log = logging.getLogger("parley.devices")
-
-
-class QSettingsStorage:
-    """Keeps the device choices in a ``QSettings`` group (``devices`` by default)."""
-
-    def __init__(self, settings: QSettings, group: str = "devices") -> None:
-        self._settings = settings
-        self._group = group
-
-    def load(self) -> Mapping[str, object]:
-        s = self._settings
-        s.beginGroup(self._group)
-        try:
-            return {key: s.value(key) for key in s.childKeys()}
-        finally:
-            s.endGroup()
-
-    def save(self, data: Mapping[str, str]) -> None:
-        s = self._settings
-        s.beginGroup(self._group)
-        try:
-            s.remove("")  # the whole group: keys no longer written must not linger
-            for key, value in data.items():
-                s.setValue(key, value)
-        finally:
-            s.endGroup()
-        s.sync()
 
 
 class DevicesPresenter(QObject):

@@ -3,22 +3,21 @@ still ring; the signed-in state and missed calls at a glance; quit from there.
 
 Only where the desktop has a tray (a StatusNotifierItem host on D-Bus, or an XEmbed
 tray on X11): elsewhere nothing changes and closing the window quits, as before.
-Two choices live in the tray's menu and in the settings: keep running when the window
-is closed (on by default) and start in the tray (off).
+Three preferences are at hand in its menu as in the settings window: do not disturb,
+keep running when the window is closed (on by default) and start in the tray (off).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-__all__ = ["KEEP_RUNNING_KEY", "START_IN_TRAY_KEY", "TrayIcon"]
+from app.kit.preferences import Preferences, PreferenceStore
 
-KEEP_RUNNING_KEY = "desktop/keep_running"
-START_IN_TRAY_KEY = "desktop/start_in_tray"
+__all__ = ["TrayIcon"]
 
 
 class TrayIcon(QObject):
@@ -27,6 +26,8 @@ class TrayIcon(QObject):
 
     #: Show the window (the icon clicked, "Show Parley", a missed call chosen).
     show_requested = Signal()
+    #: "Settings…" chosen.
+    settings_requested = Signal()
     #: Hide the window (the icon clicked while the window is shown).
     hide_requested = Signal()
     quit_requested = Signal()
@@ -34,13 +35,13 @@ class TrayIcon(QObject):
     def __init__(
         self,
         icon: QIcon,
-        settings: QSettings,
+        preferences: PreferenceStore,
         window_shown: Callable[[], bool],
         parent: QObject | None = None,
     ) -> None:
         """``window_shown`` says whether the window is on screen (a click hides it then)."""
         super().__init__(parent)
-        self._settings = settings
+        self._preferences = preferences
         self._window_shown = window_shown
         self._icon = QSystemTrayIcon(icon, self)
         self._status = self.tr("Not signed in")
@@ -53,27 +54,42 @@ class TrayIcon(QObject):
         self.missed_action = self.menu.addAction("")
         self.missed_action.setVisible(False)
         self.menu.addSeparator()
+        self.do_not_disturb_action = self._choice(self.tr("Do not disturb"), "do_not_disturb")
         self.keep_running_action = self._choice(
-            self.tr("Keep running when the window is closed"), KEEP_RUNNING_KEY, default=True
+            self.tr("Keep running when the window is closed"), "keep_running"
         )
-        self.start_in_tray_action = self._choice(
-            self.tr("Start in the tray"), START_IN_TRAY_KEY, default=False
-        )
+        self.start_in_tray_action = self._choice(self.tr("Start in the tray"), "start_in_tray")
+        self.settings_action = self.menu.addAction(self.tr("Settings…"))
         self.menu.addSeparator()
         self.quit_action = self.menu.addAction(self.tr("Quit Parley"))
+        self.settings_action.triggered.connect(self.settings_requested)
         self.show_action.triggered.connect(self.show_requested)
         self.missed_action.triggered.connect(self.show_requested)
         self.quit_action.triggered.connect(self.quit_requested)
         self._icon.setContextMenu(self.menu)
         self._icon.activated.connect(self._on_activated)
+        preferences.subscribe(self._show_preferences)
         self._update_tool_tip()
 
-    def _choice(self, text: str, key: str, *, default: bool) -> QAction:
+    def _choice(self, text: str, name: str) -> QAction:
+        """A checkable entry for the boolean preference ``name``."""
         action = self.menu.addAction(text)
         action.setCheckable(True)
-        action.setChecked(_flag(self._settings.value(key, default)))
-        action.toggled.connect(lambda on: self._settings.setValue(key, on))
+        action.setChecked(bool(getattr(self._preferences.current, name)))
+        action.toggled.connect(lambda on: self._preferences.update(**{name: on}))
         return action
+
+    def _show_preferences(self, preferences: Preferences) -> None:
+        # Changed in the settings window: the menu says the same.
+        for action, on in (
+            (self.do_not_disturb_action, preferences.do_not_disturb),
+            (self.keep_running_action, preferences.keep_running),
+            (self.start_in_tray_action, preferences.start_in_tray),
+        ):
+            action.blockSignals(True)
+            action.setChecked(on)
+            action.blockSignals(False)
+        self._update_tool_tip()
 
     @staticmethod
     def available() -> bool:
@@ -90,11 +106,11 @@ class TrayIcon(QObject):
 
     def keeps_running(self) -> bool:
         """Closing the window leaves Parley running in the tray."""
-        return self._icon.isVisible() and self.keep_running_action.isChecked()
+        return self._icon.isVisible() and self._preferences.current.keep_running
 
     def starts_in_tray(self) -> bool:
         """Parley starts with its window hidden, in the tray."""
-        return self._icon.isVisible() and self.start_in_tray_action.isChecked()
+        return self._icon.isVisible() and self._preferences.current.start_in_tray
 
     def tell(self, title: str, text: str) -> None:
         """A short message from the tray icon (the desktop's notification)."""
@@ -121,6 +137,8 @@ class TrayIcon(QObject):
 
     def _update_tool_tip(self) -> None:
         lines = [f"Parley · {self._status}"]
+        if self._preferences.current.do_not_disturb:
+            lines.append(self.tr("Do not disturb: calls are refused"))
         if self._missed:
             lines.append(self._missed_text())
         self._icon.setToolTip("\n".join(lines))
@@ -132,8 +150,3 @@ class TrayIcon(QObject):
             self.hide_requested.emit()
         else:
             self.show_requested.emit()
-
-
-def _flag(value: object) -> bool:
-    # QSettings hands back "true"/"false" strings from INI files.
-    return value in (True, "true", "1", 1)

@@ -150,3 +150,23 @@ async def test_without_a_notification_service_the_call_still_rings(
     await wait_until(lambda: not notifier.available)
     calls.accept()
     await bob.expect("call.user.on_enter")
+
+
+async def test_with_notifications_turned_off_a_call_while_away_only_rings(
+    qtbot: QtBot,
+    daemon: FakeNotificationDaemon,  # first: it outlives the windows
+    parley_window: WindowFactory,
+    parley_bot: BotFactory,
+) -> None:
+    alice = await parley_window("alice", notifier=DesktopCallNotifier())
+    alice.app.preferences.update(call_notifications=False)
+    alice.app.window.showMinimized()
+    bob = await parley_bot("bob", "Bob Builder")
+
+    await bob.call(["alice"], video=False)
+    calls = alice.app.calls
+    assert calls is not None
+    await wait_until(lambda: calls.phase is Phase.INCOMING)
+    with pytest.raises(TimeoutError):
+        await daemon.next_event(timeout=1.0)  # nothing was shown
+    await bob.cancel()

@@ -76,8 +76,8 @@ def test_the_home_page_tabs_in_reading_order(qtbot: QtBot) -> None:
     shown(qtbot, page)
     chain = tab_chain(page)
     names = [name for name, _ in chain]
-    assert names[:7] == [
-        "devices_button", "sign_out_button", "callee_edit", "voice_call_button",
+    assert names[:8] == [
+        "devices_button", "settings_button", "sign_out_button", "callee_edit", "voice_call_button",
         "video_call_button", "room_button", "online_list",
     ]  # fmt: skip
     assert against_reading_order(chain) == []

@@ -80,9 +80,11 @@ async def test_closing_the_window_leaves_parley_in_the_tray_where_calls_still_ri
             assert item["tool_tip"] == "Parley · Alice Martin · online"
             menu = menu_of(item)
             assert list(menu) == [
-                "Show Parley", "Alice Martin · online", "Keep running when the window is closed",
-                "Start in the tray", "Quit Parley",
+                "Show Parley", "Alice Martin · online", "Do not disturb",
+                "Keep running when the window is closed", "Start in the tray", "Settings…",
+                "Quit Parley",
             ]  # fmt: skip
+            assert menu["Do not disturb"]["checked"] is False
             assert menu["Keep running when the window is closed"]["checked"] is True
             assert menu["Start in the tray"]["checked"] is False
             assert menu["Alice Martin · online"]["enabled"] is False
@@ -118,6 +120,14 @@ async def test_closing_the_window_leaves_parley_in_the_tray_where_calls_still_ri
             await wait_until(lambda: parley_window(display).viewable)
             await host.ask("activate")  # a click on the icon while the window shows
             await wait_until(lambda: not parley_window(display).viewable)
+
+            # Do not disturb, from the tray: the next call is refused as busy, unrung.
+            await host.ask("click Do not disturb")
+            item = await until_described(host, lambda i: "Do not disturb" in str(i["tool_tip"]))
+            assert menu_of(item)["Do not disturb"]["checked"] is True
+            await bob.call(["alice"], video=False)
+            await bob.expect("invitation.on_outgoing_call_rejected_cause_busy", timeout=10)
+            item = await until_described(host, lambda i: "2 missed calls" in str(i["tool_tip"]))
 
             await host.ask("click Quit Parley")
             assert await asyncio.wait_for(parley.wait(), 15) == 0

@@ -49,6 +49,7 @@ __all__ = [
     "InvitationService",
     "Phase",
     "PhaseChanged",
+    "Refused",
     "Ringing",
     "SessionFactory",
     "Unreachable",
@@ -87,6 +88,15 @@ class Unreachable:
     call_goes_on: bool
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A call refused here as busy without ringing: do not disturb was on."""
+
+    call_id: str
+    caller: User
+    is_video: bool
+
+
 def _user(info: UserInfo) -> User:
     return User(info.user_id, info.name)
 
@@ -111,6 +121,9 @@ class InvitationService:
         self.session: CallSession | None = None
         self._listeners: Listeners[[PhaseChanged]] = Listeners("invitation phases")
         self._unreachable: Listeners[[Unreachable]] = Listeners("unreachable invitees")
+        self._refused: Listeners[[Refused]] = Listeners("calls refused")
+        #: Refuse every call as busy, without ringing (the caller hears "busy").
+        self.do_not_disturb = False
         self.tasks = TaskKeeper("invitations")
         self._unsubscribe = client.subscribe(self._on_event)
 
@@ -131,6 +144,10 @@ class InvitationService:
     def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> Unsubscribe:
         """Hear of invitees who were not online when we called them."""
         return self._unreachable.subscribe(listener)
+
+    def subscribe_refused(self, listener: Callable[[Refused], None]) -> Unsubscribe:
+        """Hear of calls refused without ringing (do not disturb)."""
+        return self._refused.subscribe(listener)
 
     def _announce(self, before: tuple[Phase, Ringing | None]) -> None:
         if (self.phases.phase, self.phases.ringing) != before:
@@ -297,6 +314,12 @@ class InvitationService:
         ringing = Ringing(
             event.invitation_id, event.call_id, caller, callees, is_video, event.custom_data
         )
+        if self.do_not_disturb and self.phases.phase is Phase.IDLE:
+            # Nothing rings, nothing is published: the caller hears "busy"; the call is
+            # kept (Recent calls) through the refused listeners.
+            await self._carry_out([DeclineBusy(ringing.invitation_id)])
+            self._refused.emit(Refused(event.call_id, caller, is_video))
+            return
         before = self._now()
         effects = self.phases.received(ringing)
         if effects:

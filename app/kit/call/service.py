@@ -15,7 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from app.kit.bus import EventBus
-from app.kit.call.invitations import InvitationService, Phase, PhaseChanged, Unreachable
+from app.kit.call.invitations import (
+    InvitationService,
+    Phase,
+    PhaseChanged,
+    Refused,
+    Unreachable,
+)
 from app.kit.call.session import CallSession
 from app.kit.config import CallConfig, CallInvitationConfig
 from app.kit.connect import ServerInfo, connect
@@ -80,6 +86,8 @@ class CallInvitationService:
         self._media_factory: MediaFactory = LocalMedia
         self._listeners: Listeners[[PhaseChanged]] = Listeners("call phases")
         self._unreachable: Listeners[[Unreachable]] = Listeners("unreachable invitees")
+        self._refused: Listeners[[Refused]] = Listeners("calls refused")
+        self._do_not_disturb = False
         #: The ringing page's device choices for the call being rung (see
         #: :meth:`choose_joining_devices`).
         self.joining_devices = JoiningDevices()
@@ -127,6 +135,8 @@ class CallInvitationService:
         self.invitations.subscribe(self._on_phase)
         self.invitations.subscribe(self._listeners.emit)
         self.invitations.subscribe_unreachable(self._unreachable.emit)
+        self.invitations.subscribe_refused(self._refused.emit)
+        self.invitations.do_not_disturb = self._do_not_disturb
 
     async def uninit(self) -> None:
         """Hang up, stop ringing and sign out; idempotent."""
@@ -158,6 +168,22 @@ class CallInvitationService:
         """Hear of invitees who were not online when we called them (Recent calls keeps
         such calls), across sign-ins; returns the function that unsubscribes."""
         return self._unreachable.subscribe(listener)
+
+    def subscribe_refused(self, listener: Callable[[Refused], None]) -> Callable[[], None]:
+        """Hear of calls refused without ringing while do not disturb is on, across
+        sign-ins; returns the function that unsubscribes."""
+        return self._refused.subscribe(listener)
+
+    @property
+    def do_not_disturb(self) -> bool:
+        """Calls are refused as busy without ringing (kept across sign-ins)."""
+        return self._do_not_disturb
+
+    @do_not_disturb.setter
+    def do_not_disturb(self, on: bool) -> None:
+        self._do_not_disturb = on
+        if self.invitations is not None:
+            self.invitations.do_not_disturb = on
 
     def choose_joining_devices(self, **choices: bool) -> None:
         """The ringing page's toggles (``microphone``, ``camera``, ``speaker``): the call

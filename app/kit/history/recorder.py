@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from app.kit.bus import EventBus
-from app.kit.call.invitations import Phase, PhaseChanged, Unreachable
+from app.kit.call.invitations import Phase, PhaseChanged, Refused, Unreachable
 from app.kit.history.store import DEFAULT_LIMIT, MEMORY, SCHEMA_VERSION, CallHistoryStore
 from app.kit.types import InvitationUserInfo, User
 from app.kit.views.history import CallDirection, CallEntry, CallOutcome
@@ -44,6 +44,8 @@ class CallPhases(Protocol):
     def subscribe(self, listener: Callable[[PhaseChanged], None]) -> object: ...
 
     def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> object: ...
+
+    def subscribe_refused(self, listener: Callable[[Refused], None]) -> object: ...
 
 
 @dataclass
@@ -105,9 +107,12 @@ class CallHistory(CallHistoryStore):
             unsubscribe = calls.subscribe(self._on_phase)
             # CallInvitationService keeps its listeners for good: then _on_phase goes deaf.
             self._unfollow.append(unsubscribe if callable(unsubscribe) else self._forget_phases)
-            unreachable = calls.subscribe_unreachable(self._on_unreachable)
-            if callable(unreachable):
-                self._unfollow.append(unreachable)
+            for unsubscribe_quiet in (
+                calls.subscribe_unreachable(self._on_unreachable),
+                calls.subscribe_refused(self._on_refused),
+            ):
+                if callable(unsubscribe_quiet):
+                    self._unfollow.append(unsubscribe_quiet)
         return self._stop_following
 
     def _forget_phases(self) -> None:
@@ -161,6 +166,14 @@ class CallHistory(CallHistoryStore):
             self._settle(call, CallOutcome.OFFLINE)
             return
         self._not_online(call, event.user_ids)
+
+    def _on_refused(self, event: Refused) -> None:
+        """Refused while do not disturb was on: a missed call, there to call back."""
+        if self._phases is None:
+            return
+        call = self._begin(event.call_id, CallDirection.INCOMING, event.is_video)
+        call.peers.setdefault(event.caller.id, event.caller.name)
+        self._settle(call, CallOutcome.MISSED)
 
     def _not_online(self, call: _Call, user_ids: Sequence[str]) -> None:
         for user_id in user_ids:

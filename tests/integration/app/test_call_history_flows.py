@@ -288,3 +288,31 @@ async def test_someone_not_online_in_a_group_call_is_listed_with_the_others(
 
     placed = only(alice_history)
     assert (placed.outcome, sorted(placed.user_ids)) == (CallOutcome.ANSWERED, ["bob", "ghost"])
+
+
+async def test_do_not_disturb_refuses_as_busy_without_ringing_and_keeps_a_missed_call(
+    parley_bot: BotFactory, histories: dict[str, CallHistory], tmp_path: Path, clock: Clock
+) -> None:
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob")
+    alice_history = follow(histories, alice, tmp_path, clock)
+    alice.kit.do_not_disturb = True
+
+    await bob.call(["alice"], video=True)
+    await bob.expect("invitation.on_outgoing_call_rejected_cause_busy", timeout=5)
+
+    await wait_until(lambda: len(alice_history.entries()) == 1)  # after the decline's ack
+    assert alice.saw("invitation.on_incoming_call_received") == []  # nothing rang
+    assert idle(alice)
+    missed = only(alice_history)
+    assert (missed.direction, missed.outcome, missed.is_video, missed.user_ids) == (
+        CallDirection.INCOMING,
+        CallOutcome.MISSED,
+        True,
+        ["bob"],
+    )
+    assert alice_history.unseen_missed_count() == 1
+
+    alice.kit.do_not_disturb = False  # and calls ring again
+    await bob.call(["alice"], video=False)
+    await alice.expect("invitation.on_incoming_call_received", timeout=5)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.kit.bus import EventBus
-from app.kit.call.invitations import Phase, PhaseChanged, Ringing, Unreachable
+from app.kit.call.invitations import Phase, PhaseChanged, Refused, Ringing, Unreachable
 from app.kit.history.recorder import SCHEMA_VERSION, CallHistory
 from app.kit.types import CallEndEvent, CallEndReason, User
 from app.kit.views.history import Ago, CallDirection, CallEntry, CallOutcome, time_ago
@@ -51,6 +51,9 @@ class Phases:
 
     def subscribe_unreachable(self, listener: Callable[[Unreachable], None]) -> Callable[[], None]:
         return lambda: None  # tests/integration/app/test_call_history_flows.py has those
+
+    def subscribe_refused(self, listener: Callable[[Refused], None]) -> Callable[[], None]:
+        return lambda: None  # likewise
 
     def ring_out(self, call_id: str, callees: tuple[User, ...], is_video: bool) -> None:
         # As InvitationService.send() does: callees are known by id only, names follow.

@@ -26,7 +26,7 @@ from app.kit.views.devices import (
     DeviceOption,
     DeviceSettingsView,
 )
-from app.qt.devices import QSettingsStorage
+from app.qt.settings_storage import QSettingsStorage
 from media.camera import VideoPreset
 from media.devices import AudioDeviceInfo, CameraInfo, DeviceSnapshot
 
