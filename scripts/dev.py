@@ -86,6 +86,7 @@ APT_TEST = [
     "coturn",
     "dbus-daemon",
     "debootstrap",  # the installer check: a fresh Debian 12 root for the .deb
+    "chromium",  # the browser interop test (tests/integration/interop)
 ]
 
 

@@ -149,6 +149,7 @@ class Hub:
         self._presence_flush: asyncio.TimerHandle | None = None
         self._presence_sent_at = float("-inf")
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         #: The account database when the sign-in API is served (``build_app``).
         self.accounts: AccountDb | None = None
         # Hooks the domain modules register for session start and end.
@@ -432,6 +433,10 @@ class Hub:
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""
+        if self._closing:
+            # Connections closing during the stop still hand work in: none may start.
+            coro.close()
+            return
         # The coroutine is the task itself: one cancelled before it first ran (a server
         # stopping) is closed by asyncio, where a wrapper would leave it never awaited.
         task = asyncio.get_running_loop().create_task(coro)
@@ -444,7 +449,8 @@ class Hub:
             log.error("background task failed", exc_info=error)
 
     async def close(self) -> None:
-        """Cancel background work (timers, deferred emits)."""
+        """Cancel background work (timers, deferred emits); none starts afterwards."""
+        self._closing = True
         self.sio.stop_deadlines()
         if self._presence_flush is not None:
             self._presence_flush.cancel()

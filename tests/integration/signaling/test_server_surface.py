@@ -218,5 +218,6 @@ async def test_background_work_not_yet_started_when_the_server_stops_is_dropped_
 
     server.hub.spawn(work())  # scheduled, not started: the stop comes first
     await server.hub.close()  # what stopping the server begins with
+    server.hub.spawn(work())  # a connection closing during the stop hands work in
     await server.stop()
     assert ran == []
