@@ -7,7 +7,7 @@ preview of the local camera.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -24,13 +24,18 @@ ACCEPT_KEYS = "Ctrl+Shift+A"
 DECLINE_KEYS = "Ctrl+Shift+D"
 
 
-def invitation_text(widget: QWidget, view: IncomingCallView) -> str:
-    """ "Incoming video call…" and its variants."""
+def invitation_text(view: IncomingCallView) -> str:
+    """ "Incoming video call…" and its variants (one translation context for the banner
+    and the page, which both say it)."""
     if view.is_group:
         if view.is_video:
-            return widget.tr("Incoming group video call…")
-        return widget.tr("Incoming group voice call…")
-    return widget.tr("Incoming video call…") if view.is_video else widget.tr("Incoming voice call…")
+            return _tr("Incoming group video call…")
+        return _tr("Incoming group voice call…")
+    return _tr("Incoming video call…") if view.is_video else _tr("Incoming voice call…")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("IncomingCall", text)
 
 
 class IncomingCallBanner(QFrame):
@@ -99,7 +104,7 @@ class IncomingCallBanner(QFrame):
         hint = id_hint(view.caller.id, view.caller.name)
         self.id_label.setText(hint)
         self.id_label.setVisible(bool(hint))
-        self.kind_label.setText(invitation_text(self, view))
+        self.kind_label.setText(invitation_text(view))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         # Accepted, so the release comes back here rather than to the parent.
@@ -158,5 +163,5 @@ class IncomingCallPage(RingingPage):
         """Show ``view``; a video call shows the camera preview behind."""
         self._view = view
         self.show_person(view.caller.id, view.caller.name)
-        self.kind_label.setText(invitation_text(self, view))
+        self.kind_label.setText(invitation_text(view))
         self.preview.setVisible(view.is_video and view.camera_on)

@@ -125,7 +125,7 @@ class MinimizeOverlay(QWidget):
         if isinstance(view, OutgoingCallView):
             user, status = view.callees[0], self.tr("Calling…")
         else:
-            user, status = view.caller, invitation_text(self, view)
+            user, status = view.caller, invitation_text(view)
         self.speaker_id = user.id
         self.video.clear()
         self.video.set_user(user.id, user.name)
