@@ -62,6 +62,11 @@ class SettingsDialog(QDialog):
             self.tr("Answer calls automatically"),
             self.tr("After a short ring; not while you are in an audio room."),
         )
+        self.push_to_talk_box = self._box(
+            "push_to_talk",
+            self.tr("Push to talk: hold Space to speak"),
+            self.tr("In a call or on a seat, the microphone is on only while Space is held."),
+        )
         self.notifications_box = self._box(
             "call_notifications",
             self.tr("Notify calls while Parley is in the background"),
@@ -106,7 +111,10 @@ class SettingsDialog(QDialog):
         column.setSpacing(8)
         column.addWidget(title)
         for heading, widgets in (
-            (self.tr("CALLS"), [self.do_not_disturb_box, self.auto_answer_box]),
+            (
+                self.tr("CALLS"),
+                [self.do_not_disturb_box, self.auto_answer_box, self.push_to_talk_box],
+            ),
             (self.tr("NOTIFICATIONS"), [self.notifications_box]),
             (
                 self.tr("DESKTOP"),

@@ -40,6 +40,8 @@ class Preferences:
     do_not_disturb: bool = False
     #: A call is answered by itself after a short ring (not while in an audio room).
     auto_answer: bool = False
+    #: The microphone is on only while Space is held (calls, and seats in audio rooms).
+    push_to_talk: bool = False
     #: Closing the window leaves Parley running in the tray (where there is one).
     keep_running: bool = True
     #: Parley starts with its window hidden, in the tray (where there is one).

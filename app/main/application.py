@@ -379,6 +379,7 @@ class Application:
         )
         from app.qt.navigation import Navigator
         from app.qt.overlay import OverlayIntents
+        from app.qt.push_to_talk import PushToTalk
         from app.qt.room import RoomPresenter
         from app.qt.room_entry import RoomEntry
         from media.sounds import SoundPlayer
@@ -496,6 +497,7 @@ class Application:
             calls, window, notifier, tasks, enabled=lambda: preferences.current.call_notifications
         )
         AutoAnswer(calls, preferences, in_room=lambda: rooms.in_room, parent=window)
+        PushToTalk(window, calls, rooms, preferences)
 
         def follow_preferences(chosen: Preferences) -> None:
             call_kit.do_not_disturb = chosen.do_not_disturb
