@@ -10,7 +10,6 @@ import atexit
 import shutil
 import tempfile
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,13 +19,20 @@ from PySide6.QtWidgets import QApplication
 
 from app import PresenceState
 
+# One enum for the colours a person chooses (kept with the preferences) and the palette
+# applied: ``AUTO`` follows the desktop's colour scheme.
+from app.kit.preferences import ThemeChoice as Theme
 
-class Theme(StrEnum):
-    """Which palette to use; ``AUTO`` follows the desktop's colour scheme."""
-
-    AUTO = "auto"
-    LIGHT = "light"
-    DARK = "dark"
+__all__ = [
+    "DARK",
+    "LIGHT",
+    "Colors",
+    "Theme",
+    "apply_theme",
+    "colors_for",
+    "resolve",
+    "style_sheet",
+]
 
 
 @dataclass(frozen=True)

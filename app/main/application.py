@@ -87,7 +87,7 @@ class Application:
         # --theme wins for this run; without it, the colours chosen in the settings.
         theme = self.options.theme
         if theme is Theme.AUTO:
-            theme = Theme(self.preferences.current.theme.value)
+            theme = self.preferences.current.theme
         self.colors: Colors = apply_theme(qt_app, theme)
         # The server opened at start is remote when given, or named with its secret
         # (a --server without one is offered on the sign-in page; the local one opens).

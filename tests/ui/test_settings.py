@@ -11,7 +11,7 @@ from app.main import Application
 from app.testing import BotFactory, ParleyWindow, WindowFactory, wait_until, window_options
 from widgets.device_settings_dialog import DeviceSettingsDialog
 from widgets.settings_dialog import SettingsDialog
-from widgets.theme import DARK, Colors, Theme, apply_theme
+from widgets.theme import DARK, Colors, apply_theme
 
 
 async def open_settings(alice: ParleyWindow) -> SettingsDialog:
@@ -38,7 +38,7 @@ def next_start(alice: ParleyWindow, colors: Colors | None = None) -> Preferences
         return again.preferences.current
     finally:
         again.window.deleteLater()
-        apply_theme(qt_app, Theme(alice.app.options.theme.value))  # back to the test's
+        apply_theme(qt_app, alice.app.options.theme)  # back to the test's
 
 
 def tick(box: QCheckBox) -> None:
