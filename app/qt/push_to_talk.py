@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.kit.call.invitations import Phase
-from app.kit.preferences import PreferenceStore
+from app.kit.preferences import Preferences, PreferenceStore
 from app.kit.types import AudioRoomRole
 from app.qt.call import CallPresenter
 from app.qt.room import RoomPresenter
@@ -49,11 +49,21 @@ class PushToTalk(QObject):
         self._preferences = preferences
         self.talking = False
         calls.phase_changed.connect(self._on_phase)
+        # The application sees every key first, wherever the focus is in the window; it
+        # also sees every other event, so the filter is there only while the preference
+        # is on (Qt drops it with this object, a child of the window).
+        self._filtering = False
+        self._follow(preferences.current)
+        preferences.subscribe(self._follow)
+
+    def _follow(self, preferences: Preferences) -> None:
         app = QApplication.instance()
         assert app is not None
-        # The application sees every key first, wherever the focus is in the window
-        # (Qt drops the filter with this object, a child of the window).
-        app.installEventFilter(self)
+        if preferences.push_to_talk and not self._filtering:
+            app.installEventFilter(self)
+        elif not preferences.push_to_talk and self._filtering:
+            app.removeEventFilter(self)
+        self._filtering = preferences.push_to_talk
 
     @Slot(Phase)
     def _on_phase(self, phase: Phase) -> None:
@@ -68,8 +78,6 @@ class PushToTalk(QObject):
         if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             return False
         if not isinstance(event, QKeyEvent) or event.key() != TALK_KEY or event.isAutoRepeat():
-            return False
-        if not self._preferences.current.push_to_talk:
             return False
         if QApplication.activeWindow() is not self._window or isinstance(
             QApplication.focusWidget(), _TYPING
