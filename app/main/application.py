@@ -7,12 +7,11 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from app.kit.account import Account, ClientFactory
@@ -29,6 +28,7 @@ from app.kit.local_server import (
 )
 from app.kit.preferences import PreferenceStore
 from app.kit.tasks import TaskKeeper
+from app.main.desktop import Desktop
 from app.main.options import Options
 from app.main.wiring import wire_shell
 from app.qt.account import AccountBridge
@@ -36,7 +36,6 @@ from app.qt.links import LinkOpener
 from app.qt.navigation import bring_to_front
 from app.qt.settings_storage import QSettingsStorage
 from app.qt.signals import wake_on_signals
-from app.qt.tray import TrayIcon
 from resources import APP_ICON, SOUNDS
 from widgets.main_window import MainWindow
 from widgets.theme import Colors, Theme, apply_theme
@@ -128,24 +127,19 @@ class Application:
         )
         self.bridge.signed_in.connect(lambda _me: self.links.signed_in())
         self.bridge.signed_out.connect(self.links.signed_out)
-        self.tray = TrayIcon(
-            QIcon(str(APP_ICON)), self.preferences, self.window.isVisible, parent=self.window
+        self.desktop = Desktop(
+            self.window,
+            self.bridge,
+            self.preferences,
+            self.colors,
+            quit_app=self.request_quit,
+            devices=lambda: self.devices,
         )
-        self.tray.settings_requested.connect(self.open_settings)
-        self.tray.show_requested.connect(lambda: bring_to_front(self.window))
-        self.tray.hide_requested.connect(self.window.hide)
-        self.tray.quit_requested.connect(self.request_quit)
-        self.bridge.signed_in.connect(lambda me: self.tray.set_signed_in(me.name))
-        self.bridge.signed_out.connect(lambda: self.tray.set_signed_in(None))
-        self._told_about_tray = False
         if os.environ.get(ENV_REPORT_STARTUP) == "1":
             # What the installer's check waits for (packaging/check-deb-inside.sh).
             self.bridge.signed_in.connect(
                 lambda me: print(f"parley: signed in as {me.user_id}", flush=True)
             )
-        self.window.close_requested.connect(self._close_window)
-        # Closing the window may leave Parley in the tray: Ctrl+Q quits from the window.
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), self.window, self.request_quit)
         self.tasks.failures.subscribe(self.window.show_error)
         if self.options.user_id:
             self.window.signin_page.user_id_edit.setText(self.options.user_id)
@@ -158,9 +152,7 @@ class Application:
 
         False when the server cannot be opened (the window says why).
         """
-        self.tray.show()
-        if not self.tray.starts_in_tray():
-            self.window.show()
+        self.desktop.show()
         if self.options.link:
             self.links.open(self.options.link)  # says so at once, opens after the sign-in
         if os.environ.get(ENV_REPORT_STARTUP) == "1":
@@ -239,41 +231,8 @@ class Application:
             self.room_entry.request(room_id)
 
     def open_settings(self) -> None:
-        """The settings window (home page's Settings…, the tray's menu)."""
-        from app.main.wiring import open_device_settings
-        from widgets.settings_dialog import SettingsDialog
-
-        bring_to_front(self.window)
-        dialog = SettingsDialog(
-            self.preferences.current,
-            self.colors,
-            tray_available=self.tray.available(),
-            parent=self.window,
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.changed.connect(lambda chosen: self.preferences.update(**asdict(chosen)))
-        devices = self.devices
-        if devices is not None:
-            dialog.devices_requested.connect(
-                lambda: open_device_settings(devices, self.colors, self.window)
-            )
-        dialog.open()
-
-    def _close_window(self) -> None:
-        """The window's close button: into the tray (where there is one, if so chosen),
-        else quit."""
-        if not self.tray.keeps_running():
-            self.request_quit()
-            return
-        self.window.hide()
-        if not self._told_about_tray:
-            self._told_about_tray = True
-            self.tray.tell(
-                QCoreApplication.translate("Application", "Parley is still running"),
-                QCoreApplication.translate(
-                    "Application", "Calls still ring here. Quit from this icon's menu."
-                ),
-            )
+        """The settings window (the home page's Settings…, the tray's menu)."""
+        self.desktop.open_settings()
 
     def request_quit(self) -> None:
         """Begin the orderly shutdown (window closed, Ctrl+C, SIGTERM)."""
@@ -317,7 +276,7 @@ class Application:
         if self._undo_signals is not None:
             self._undo_signals()
             self._undo_signals = None
-        self.tray.hide()
+        self.desktop.hide()
         self.window.close_for_good()
 
     async def _start_echo(self, server: ServerHandle) -> None:
@@ -398,7 +357,8 @@ class Application:
         # Saved choices match devices once listed; a call before that uses the defaults.
         presenter.refresh()
         history = self.history = CallHistory((options.data_dir or data_dir()) / "history.sqlite3")
-        history.subscribe(lambda: self.tray.set_missed(history.unseen_missed_count()))
+        tray = self.desktop.tray
+        history.subscribe(lambda: tray.set_missed(history.unseen_missed_count()))
         bus = self.bus = EventBus()
         if os.environ.get(ENV_REPORT_STARTUP) == "1":
             bus.subscribe(_report_call)
