@@ -29,11 +29,13 @@ from app.kit.account import LinkState
 from app.kit.local_server import ServerHandle, ServerMode
 from app.kit.media import MediaOptions
 from app.main import Application, Options
+from app.main.wiring import open_device_settings
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.enums import CallType
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
+from widgets.device_settings_dialog import DeviceSettingsDialog
 from widgets.settings_dialog import SettingsDialog
 from widgets.theme import Theme
 
@@ -145,6 +147,15 @@ async def shoot(qt_app: QApplication, theme: Theme, settings_dir: Path) -> None:
         save(settings_dialog, f"settings-{theme}")
         settings_dialog.close()
         app.preferences.update(do_not_disturb=False)
+
+        assert app.devices is not None
+        open_device_settings(app.devices, app.colors, window)
+        devices_dialog = window.findChild(DeviceSettingsDialog)
+        assert devices_dialog is not None
+        await until(lambda: devices_dialog.preview.has_frame)
+        await asyncio.sleep(0.5)  # a few frames and levels
+        save(devices_dialog, f"device-settings-{theme}")
+        devices_dialog.reject()
 
         await server.stop()
         server_running = False

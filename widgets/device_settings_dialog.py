@@ -32,6 +32,7 @@ from app.kit.views.devices import (
     DeviceKind,
     DeviceListView,
     DeviceSettingsView,
+    MicrophoneTest,
     PreviewState,
 )
 from widgets import call_style, icons
@@ -117,6 +118,7 @@ class DeviceSettingsDialog(QDialog):
     voice_processing_toggled = Signal(bool)
     """The "cancel echo and background noise" box was ticked or cleared."""
     test_sound_requested = Signal()
+    microphone_test_requested = Signal()
     preview_started = Signal()
     """The dialog is on screen: open the camera and microphone."""
     preview_stopped = Signal()
@@ -209,7 +211,25 @@ class DeviceSettingsDialog(QDialog):
         self.test_sound_button = QPushButton(self.tr("Play test sound"), self)
         self.test_sound_button.setMinimumWidth(self.test_sound_button.sizeHint().width())
         self.test_sound_button.clicked.connect(self.test_sound_requested)
-        grid.addWidget(self.test_sound_button, row, 1, 1, 1, Qt.AlignmentFlag.AlignLeft)
+        self.microphone_test_button = QPushButton(self.tr("Playing it back…"), self)
+        self.microphone_test_button.setObjectName("microphone_test_button")
+        # Wide enough for its longest text: the row does not jump while it runs.
+        self.microphone_test_button.setMinimumWidth(self.microphone_test_button.sizeHint().width())
+        self.microphone_test_button.setText(self.tr("Test microphone"))
+        self.microphone_test_button.setToolTip(
+            self.tr(
+                "Records five seconds as a call would send them (with echo cancellation "
+                "when it is on), then plays them back on the speaker."
+            )
+        )
+        self.microphone_test_button.clicked.connect(self.microphone_test_requested)
+        self._microphone_test = MicrophoneTest.IDLE
+        tests = QHBoxLayout()
+        tests.setSpacing(8)
+        tests.addWidget(self.test_sound_button)
+        tests.addWidget(self.microphone_test_button)
+        tests.addStretch(1)
+        grid.addLayout(tests, row, 1, 1, 2)
         # One place for "not connected" notes, its room kept: the dialog never resizes.
         self.missing_label = PlainLabel(self)
         self.missing_label.setObjectName("missing")
@@ -280,6 +300,7 @@ class DeviceSettingsDialog(QDialog):
             if missing
             else ""
         )
+        self._enable_microphone_test()
         self.test_sound_button.setEnabled(
             self.test_sound_button.property("available") is not False and not view.speakers.empty
         )
@@ -374,6 +395,23 @@ class DeviceSettingsDialog(QDialog):
             self.tr("Playing…") if playing else self.tr("Play test sound")
         )
         self.test_sound_button.setEnabled(not playing and not self._view.speakers.empty)
+
+    @Slot(str)
+    def set_microphone_test(self, step: str) -> None:
+        """Show where the microphone test is (``MicrophoneTest`` values)."""
+        texts = {
+            MicrophoneTest.IDLE: self.tr("Test microphone"),
+            MicrophoneTest.RECORDING: self.tr("Recording… speak"),
+            MicrophoneTest.PLAYING: self.tr("Playing it back…"),
+        }
+        self._microphone_test = MicrophoneTest(step)
+        self.microphone_test_button.setText(texts[self._microphone_test])
+        self._enable_microphone_test()
+
+    def _enable_microphone_test(self) -> None:
+        self.microphone_test_button.setEnabled(
+            self._microphone_test is MicrophoneTest.IDLE and not self._view.microphones.empty
+        )
 
     def set_test_sound_available(self, available: bool) -> None:
         """Show the test sound button only when there is a test sound."""

@@ -39,6 +39,8 @@ class DevicesPresenter(QObject):
     preview_state_changed = Signal(DeviceKind, PreviewState)
     """The camera or microphone preview's state."""
     test_sound_changed = Signal(bool)
+    #: Where the microphone test is (a :class:`MicrophoneTest` value).
+    microphone_test_changed = Signal(str)
     """Whether the test sound is playing."""
     saved = Signal(MediaOptions)
     """The options the saved choices make, for the calls and rooms to come."""
@@ -149,6 +151,20 @@ class DevicesPresenter(QObject):
         """Play the test sound on the speaker being chosen."""
         self.test_sound_changed.emit(True)
         self._tasks.spawn(self._play_test_sound(), "play the test sound")
+
+    @Slot()
+    def test_microphone(self) -> None:
+        """Record a few seconds of the microphone being chosen, then play them back on
+        the speaker being chosen."""
+        self._tasks.spawn(self._test_microphone(), "test the microphone")
+
+    async def _test_microphone(self) -> None:
+        if not self._previewing:  # the dialog closed meanwhile
+            return
+        options = self._settings.media_options(self._base, self._draft)
+        await self.preview.test_microphone(
+            speaker_output(options), lambda step: self.microphone_test_changed.emit(step.value)
+        )
 
     @Slot()
     def save(self) -> None:

@@ -301,3 +301,22 @@ async def test_the_test_sound_button_plays_once(open_dialog: Opener) -> None:
     assert dialog.test_sound_button.text() == "Play test sound"
     assert playing == [True, False]
     await setup.close()
+
+
+@pytest.mark.audio
+async def test_the_microphone_test_button_records_then_plays_back(open_dialog: Opener) -> None:
+    require_virtual_audio()
+    setup = open_dialog()
+    dialog = setup.dialog
+    button = dialog.microphone_test_button
+    await wait_until(lambda: button.isEnabled(), message="the microphones listed")
+    steps: list[str] = []
+    setup.presenter.microphone_test_changed.connect(steps.append)
+    button.click()
+    await wait_until(lambda: button.text() == "Recording… speak")
+    assert not button.isEnabled()
+    await wait_until(lambda: button.text() == "Playing it back…", timeout=10)
+    await wait_until(lambda: button.text() == "Test microphone", timeout=15)
+    assert button.isEnabled()
+    assert steps == ["recording", "playing", "idle"]
+    await setup.close()

@@ -26,6 +26,7 @@ from app.kit.media import MediaOptions
 from app.kit.tasks import TaskKeeper
 from app.kit.views.devices import (
     DeviceKind,
+    MicrophoneTest,
     PreviewState,
 )
 from media.camera import CameraTrack
@@ -36,14 +37,17 @@ from media.devices import (
 from media.errors import DeviceExceptionType
 from media.levels import SILENCE_DBFS, LevelMeter
 from media.microphone import MicrophoneTrack
-from media.playback import NULL_OUTPUT, OutputDevice
-from media.sounds import SoundPlayer, load_wav
+from media.playback import NULL_OUTPUT, AudioPlayback, OutputDevice
+from media.sounds import SoundPlayer, WavTrack, load_wav
 from media.synthetic import SyntheticAudioTrack, SyntheticVideoTrack
 
 log = logging.getLogger("parley.devices")
 
 FrameCallback = Callable[[npt.NDArray[np.uint8]], None]
 StateCallback = Callable[[DeviceKind, PreviewState], None]
+
+#: How long the microphone test records before playing it back.
+MICROPHONE_TEST_S = 5.0
 
 _PROBLEMS = {
     DeviceExceptionType.DEVICE_OCCUPIED: PreviewState.BUSY,
@@ -96,6 +100,11 @@ class DevicePreview:
         }
         self._sound: tuple[asyncio.Task[Any], asyncio.Event] | None = None
         self.frames_delivered = 0
+        self._microphone: MicrophoneTrack | None = None
+        self._recording: list[npt.NDArray[np.int16]] | None = None
+        self._recording_rate = 48000
+        #: The microphone test's last recording (mono int16) and its rate.
+        self.last_recording: tuple[npt.NDArray[np.int16], int] | None = None
 
     def state(self, kind: DeviceKind) -> PreviewState:
         """How the camera's or the microphone's preview is doing."""
@@ -159,7 +168,13 @@ class DevicePreview:
             self._set_state(DeviceKind.MICROPHONE, PreviewState.STARTING)
             microphone = MicrophoneTrack(options.microphone, on_error=self._on_microphone_error)
             microphone.start()
-            track = microphone
+            self._microphone = microphone
+            # As a call sends it: the microphone test is heard processed (or not).
+            from media.voice_processing import ProcessedMicrophone, VoiceProcessor
+
+            track = ProcessedMicrophone(
+                microphone, VoiceProcessor(enabled=options.voice_processing)
+            )
         self._open(DeviceKind.MICROPHONE, track, self._read_microphone(track))
 
     async def close_camera(self) -> None:
@@ -169,6 +184,40 @@ class DevicePreview:
     async def close_microphone(self) -> None:
         """Release the microphone."""
         await self._close(DeviceKind.MICROPHONE)
+        self._microphone = None
+
+    async def test_microphone(
+        self,
+        speaker: OutputDevice,
+        on_step: Callable[[MicrophoneTest], None],
+        *,
+        seconds: float = MICROPHONE_TEST_S,
+    ) -> None:
+        """Record ``seconds`` of the microphone as a call sends it (echo cancellation and
+        noise suppression when they are on), then play them back on ``speaker``;
+        ``on_step`` follows (``IDLE`` at the end, also when it stops early)."""
+        await self.stop_test_sound()  # one sound at a time
+        self._recording = []
+        on_step(MicrophoneTest.RECORDING)
+        playback: AudioPlayback | None = None
+        try:
+            await asyncio.sleep(seconds)
+            recorded, self._recording = self._recording, None
+            if not recorded:
+                return  # no microphone (or it went away): nothing to hear
+            samples = np.concatenate(recorded)
+            rate = self._recording_rate
+            self.last_recording = (samples, rate)
+            on_step(MicrophoneTest.PLAYING)
+            playback = AudioPlayback(speaker)
+            await playback.start()
+            playback.add_track("microphone test", WavTrack(samples, rate, loop=False))
+            await asyncio.sleep(samples.size / rate + 0.3)  # played, and a little tail
+        finally:
+            self._recording = None
+            if playback is not None:
+                await playback.close()
+            on_step(MicrophoneTest.IDLE)
 
     async def stop(self) -> None:
         """Release both devices and stop the test sound; idempotent."""
@@ -275,11 +324,15 @@ class DevicePreview:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            if isinstance(track, MicrophoneTrack) and track.using_fallback:
+            if self._microphone is not None and self._microphone.using_fallback:
                 return  # it sends silence from now on: the state says why
             if self._states[DeviceKind.MICROPHONE] is not PreviewState.LIVE:
                 self._set_state(DeviceKind.MICROPHONE, PreviewState.LIVE)
-            self._meter.feed("microphone", frame.to_ndarray())  # type: ignore[union-attr]
+            samples = frame.to_ndarray()  # type: ignore[union-attr]
+            self._meter.feed("microphone", samples)
+            if self._recording is not None:
+                self._recording.append(samples.reshape(-1).astype(np.int16))
+                self._recording_rate = frame.sample_rate  # type: ignore[union-attr]
 
     def _on_camera_error(self, kind: DeviceExceptionType) -> None:
         self._set_state(DeviceKind.CAMERA, preview_problem(kind))

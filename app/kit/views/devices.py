@@ -17,6 +17,7 @@ __all__ = [
     "DeviceListView",
     "DeviceOption",
     "DeviceSettingsView",
+    "MicrophoneTest",
     "PreviewState",
 ]
 
@@ -30,6 +31,14 @@ class DeviceKind(StrEnum):
     CAMERA = "camera"
     MICROPHONE = "microphone"
     SPEAKER = "speaker"
+
+
+class MicrophoneTest(StrEnum):
+    """Where the microphone test is: record a few seconds, then hear them back."""
+
+    IDLE = "idle"
+    RECORDING = "recording"
+    PLAYING = "playing"
 
 
 class PreviewState(StrEnum):

@@ -17,10 +17,11 @@ import pytest
 from app.kit.devices.preview import DevicePreview, speaker_output
 from app.kit.devices.settings import DeviceSettings, MemoryStorage
 from app.kit.media import MediaOptions
-from app.kit.views.devices import DeviceKind, PreviewState
+from app.kit.views.devices import DeviceKind, MicrophoneTest, PreviewState
 from app.testing import wait_until
 from media.camera import VideoPreset
 from media.levels import SILENCE_DBFS
+from media.playback import NULL_OUTPUT
 from media.portaudio import open_stream_count
 from resources import SOUNDS
 from tests.support.media_fixtures import (
@@ -177,3 +178,37 @@ async def test_the_test_sound_plays_on_the_virtual_speaker_and_ends(
     await preview.play_test_sound("pulse", lambda: done.append(True))
     await wait_until(lambda: done == [True], 10.0, "the end of the test sound")
     assert open_stream_count() == 0, "the speaker is released once the sound has played"
+
+
+async def test_the_microphone_test_records_then_plays_it_back(preview: DevicePreview) -> None:
+    await preview.open_microphone(MediaOptions(synthetic=True, tone_hz=440))
+    steps: list[MicrophoneTest] = []
+    await preview.test_microphone(NULL_OUTPUT, steps.append, seconds=0.6)
+    assert steps == [MicrophoneTest.RECORDING, MicrophoneTest.PLAYING, MicrophoneTest.IDLE]
+    assert preview.last_recording is not None
+    samples, rate = preview.last_recording
+    assert 0.4 * rate <= samples.size <= 0.8 * rate  # what came in those 0.6 s
+    assert np.sqrt(np.mean(samples.astype(np.float64) ** 2)) > 1000  # the tone, not silence
+
+
+async def test_the_microphone_test_with_nothing_to_hear_ends_without_playing(
+    preview: DevicePreview,
+) -> None:
+    steps: list[MicrophoneTest] = []  # no microphone open
+    await preview.test_microphone(NULL_OUTPUT, steps.append, seconds=0.2)
+    assert steps == [MicrophoneTest.RECORDING, MicrophoneTest.IDLE]
+
+
+@pytest.mark.audio
+async def test_the_microphone_test_on_virtual_devices_records_processed_and_releases_them(
+    preview: DevicePreview,
+) -> None:
+    require_virtual_audio()
+    await preview.open_microphone(MediaOptions(microphone="pulse", voice_processing=True))
+    steps: list[MicrophoneTest] = []
+    await preview.test_microphone("pulse", steps.append, seconds=0.6)
+    assert steps == [MicrophoneTest.RECORDING, MicrophoneTest.PLAYING, MicrophoneTest.IDLE]
+    assert preview.last_recording is not None
+    assert preview.last_recording[1] == 48000  # the processed microphone's frames
+    await preview.stop()
+    assert open_stream_count() == 0, "microphone and speaker released"
