@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from app import PresenceState
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QCloseEvent
 
     from widgets.home_page import HomePage
+
+
+#: The smallest the window gets (a page may ask for more while it is shown).
+MINIMUM_SIZE = QSize(520, 560)
 
 
 class MainWindow(QMainWindow):
@@ -41,7 +46,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("main_window")
         self.setWindowTitle(self.tr("Parley"))
-        self.setMinimumSize(520, 560)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.resize(760, 640)
         self._colors = colors
         self._closing = False
@@ -49,6 +54,9 @@ class MainWindow(QMainWindow):
         self.signin_page = SignInPage(settings, self)
         self._home_page: HomePage | None = None
         self.stack = QStackedWidget(self)
+        self.stack.currentChanged.connect(self._fit_minimum_to_page)
+        # A page's needs change as it fills (an audio room's seats come after its page).
+        self.stack.installEventFilter(self)
         self.stack.addWidget(self.signin_page)
 
         # A banner as well as the status line: losing the server must be hard to miss.
@@ -195,6 +203,29 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             self.tr("Something went wrong: {text}").format(text=text), 10000
         )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.stack and event.type() == QEvent.Type.LayoutRequest:
+            self._fit_minimum_to_page()
+        return super().eventFilter(watched, event)
+
+    def minimum_width_for_page(self) -> int:
+        """The window's minimum width with the page it shows: a page that needs more
+        than the window's own minimum (an audio room's seats beside its messages) widens
+        it while shown, instead of being cut off. Heights fit the window's own minimum."""
+        page = self.stack.currentWidget()
+        needed = page.minimumSizeHint().width() if page is not None else 0
+        return max(MINIMUM_SIZE.width(), needed)
+
+    def _fit_minimum_to_page(self, _index: int = -1) -> None:
+        width = self.minimum_width_for_page()
+        # Without a window manager (offscreen, minimal) a minimum means nothing, and Qt
+        # warns at every change of a shown window's one.
+        if width != self.minimumWidth() and QGuiApplication.platformName() not in (
+            "offscreen",
+            "minimal",
+        ):
+            self.setMinimumWidth(width)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         # The app signs out and stops the server first, then closes the window for good.

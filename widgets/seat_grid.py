@@ -243,3 +243,6 @@ class SeatGrid(QWidget):
             self.seats.extend(widgets)
             column.addLayout(_row_layout(row, widgets))
         self._outer.addWidget(self._body)
+        # Shown now, not on the next loop turn (as a layout would): until then it counts
+        # for nothing in the page's minimum size, and the window may be made too narrow.
+        self._body.show()

@@ -8,7 +8,9 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel, QWidget
 
+from app.kit.types import AudioRoomRole
 from app.testing import WindowFactory, wait_until
+from widgets.main_window import MINIMUM_SIZE
 
 
 def box_in(window: QWidget, widget: QWidget) -> QRect:
@@ -73,3 +75,25 @@ async def test_a_notice_takes_the_connection_states_place_for_its_time(
     assert cut_off_labels(window) == []
     window.statusBar().clearMessage()  # what its ten seconds end with
     assert window.connection_label.isVisible()
+
+
+async def test_an_audio_room_widens_the_smallest_window_while_it_is_shown(
+    parley_window: WindowFactory,
+) -> None:
+    """Its seats beside its messages need more than the home page: they were cut off."""
+    alice = await parley_window("alice")
+    window = alice.app.window
+    assert window.minimum_width_for_page() == MINIMUM_SIZE.width()
+    entry = alice.app.room_entry
+    assert entry is not None
+    assert await entry.join("narrow-room", AudioRoomRole.AUDIENCE)
+    await wait_until(lambda: alice.page == "audio_room_page")
+    page = window.stack.currentWidget()
+    assert page is not None
+    await wait_until(lambda: window.minimum_width_for_page() > MINIMUM_SIZE.width())
+    assert window.minimum_width_for_page() == page.minimumSizeHint().width()
+    rooms = alice.app.rooms
+    assert rooms is not None
+    await rooms.kit.leave(confirm=False)
+    await wait_until(lambda: alice.page == "home_page")
+    assert window.minimum_width_for_page() == MINIMUM_SIZE.width()
