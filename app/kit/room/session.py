@@ -372,6 +372,12 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         settled.set()
         if self.ended.is_set():
             return False  # ended while joining: the end leaves the room again
+        # A microphone or camera turned on or off while the join was on its way was not
+        # reported (nothing is, before the join): the others would see the old state.
+        joined_as = next((m for m in snapshot.members if m.user_id == self.me.id), None)
+        now = (self.media.microphone_on, self.media.camera_on)
+        if joined_as is not None and (joined_as.microphone, joined_as.camera) != now:
+            await self._report_devices(microphone=now[0], camera=now[1])
         try:
             await self._open(snapshot)
         except Exception:

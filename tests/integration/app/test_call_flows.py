@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from app.kit.bots.call import Answer, Bot
 from app.kit.call.invitations import Phase
@@ -12,6 +13,7 @@ from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
 from media.peer_types import MediaKind, PeerState
+from signaling.protocol import RoomSnapshot
 
 
 def end_reason(bot: Bot) -> CallEndReason:
@@ -305,3 +307,35 @@ async def test_the_call_timer_counts_from_the_answer_not_from_the_ringing(
     b = bob.session
     assert b is not None
     assert b.duration_s < 2
+
+
+async def test_a_microphone_turned_off_while_joining_is_seen_off_by_the_others(
+    parley_bot: BotFactory,
+) -> None:
+    """Nothing is reported before the join is answered: a change made meanwhile (push to
+    talk muting a call as it starts) left the others showing the microphone on."""
+    alice = await parley_bot("alice")
+    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
+    client = alice.kit.client
+    assert client is not None
+    gate = asyncio.Event()
+    joining = asyncio.Event()
+    join_room = client.join_room
+
+    async def held_join(*args: Any, **kwargs: Any) -> RoomSnapshot:
+        joining.set()
+        await gate.wait()
+        return await join_room(*args, **kwargs)
+
+    client.join_room = held_join  # type: ignore[method-assign]
+    await alice.call(["bob"], video=False)
+    await asyncio.wait_for(joining.wait(), 10)
+    session = alice.session
+    assert session is not None
+    await session.set_microphone(False)  # while the join is on its way
+    gate.set()
+    await bob.expect("call.user.on_enter")
+    b = bob.session
+    assert b is not None
+    await wait_until(lambda: "alice" in b.members and b.members["alice"].microphone is False)
+    assert await bob.hang_up() is True
