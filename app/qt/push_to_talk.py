@@ -1,8 +1,8 @@
 """Push to talk (the preference): in a call, or on a seat in an audio room, the
 microphone is on only while Space is held down in Parley's window.
 
-A call joins with the microphone off (a group call placed from here, which does not
-ring first, starts with it as the settings say). Space typed into a text field (the chat) is text,
+A call joins with the microphone off (one that starts without ringing, a group call
+placed here, turns it off as it starts). Space typed into a text field (the chat) is text,
 not talk; key repeat while held changes nothing. Global push-to-talk (with another
 application in front) is not offered.
 """
@@ -49,6 +49,7 @@ class PushToTalk(QObject):
         self._preferences = preferences
         self.talking = False
         calls.phase_changed.connect(self._on_phase)
+        calls.call_started.connect(self._silence)
         # The application sees every key first, wherever the focus is in the window; it
         # also sees every other event, so the filter is there only while the preference
         # is on (Qt drops it with this object, a child of the window).
@@ -69,7 +70,12 @@ class PushToTalk(QObject):
     def _on_phase(self, phase: Phase) -> None:
         # While it rings: the call then joins with the microphone off (the ringing
         # page's toggle), silent until the key is held.
-        if phase in (Phase.OUTGOING, Phase.INCOMING) and self._preferences.current.push_to_talk:
+        if phase in (Phase.OUTGOING, Phase.INCOMING):
+            self._silence()
+
+    def _silence(self, _config: object = None) -> None:
+        # Also when a call starts without ringing first (a group call placed here).
+        if self._preferences.current.push_to_talk:
             self.talking = False
             self._calls.set_microphone(False)
 
