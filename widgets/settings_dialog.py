@@ -78,6 +78,11 @@ class SettingsDialog(QDialog):
             self.tr("Calls still ring. Quit from the tray icon's menu or with Ctrl+Q."),
         )
         self.start_in_tray_box = self._box("start_in_tray", self.tr("Start in the tray"))
+        self.start_at_login_box = self._box(
+            "start_at_login",
+            self.tr("Start Parley when I log in"),
+            self.tr("So that calls ring from the start of the day."),
+        )
         desktop_note = PlainLabel(self.tr("This desktop shows no tray icons."), self)
         desktop_note.setObjectName("panelMuted")
         desktop_note.setVisible(not tray_available)
@@ -118,7 +123,12 @@ class SettingsDialog(QDialog):
             (self.tr("NOTIFICATIONS"), [self.notifications_box]),
             (
                 self.tr("DESKTOP"),
-                [self.keep_running_box, self.start_in_tray_box, desktop_note],
+                [
+                    self.start_at_login_box,
+                    self.keep_running_box,
+                    self.start_in_tray_box,
+                    desktop_note,
+                ],
             ),
             (self.tr("COLOURS"), [self.theme_combo, theme_note]),
         ):

@@ -46,6 +46,8 @@ class Preferences:
     keep_running: bool = True
     #: Parley starts with its window hidden, in the tray (where there is one).
     start_in_tray: bool = False
+    #: Parley starts when the person logs in (an XDG autostart entry).
+    start_at_login: bool = False
 
 
 def _parse(value: object, default: Any) -> Any:

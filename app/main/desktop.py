@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 
-from app.kit.preferences import PreferenceStore
+from app.kit.autostart import autostart_file, set_autostart
+from app.kit.preferences import Preferences, PreferenceStore
 from app.qt.account import AccountBridge
 from app.qt.navigation import bring_to_front
 from app.qt.tray import TrayIcon
@@ -57,8 +58,18 @@ class Desktop:
         bridge.signed_in.connect(lambda me: tray.set_signed_in(me.name))
         bridge.signed_out.connect(lambda: tray.set_signed_in(None))
         window.close_requested.connect(self._close_window)
+        preferences.subscribe(self._follow)
         # Closing the window may leave Parley in the tray: Ctrl+Q quits from the window.
         QShortcut(QKeySequence(QKeySequence.StandardKey.Quit), window, quit_app)
+
+    def _follow(self, chosen: Preferences) -> None:
+        wanted = chosen.start_at_login
+        if wanted == autostart_file().is_file():
+            return
+        try:
+            set_autostart(wanted)
+        except OSError as error:
+            self._window.show_error(_tr("Cannot change starting at log-in: {}").format(error))
 
     def show(self) -> None:
         """The tray icon (where there is a tray), and the window unless it starts there."""

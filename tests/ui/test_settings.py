@@ -3,8 +3,12 @@ kept; answering by itself; colours at the next start."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from PySide6.QtWidgets import QApplication, QCheckBox
 
+from app.kit.autostart import launch_command
 from app.kit.call.invitations import Phase
 from app.kit.preferences import Preferences, ThemeChoice
 from app.main import Application
@@ -111,3 +115,20 @@ async def test_colours_chosen_in_the_settings_are_used_at_the_next_start(
     dialog.close_button.click()
 
     assert next_start(alice, colors=DARK) == Preferences(theme=ThemeChoice.DARK)
+
+
+async def test_start_at_login_writes_and_removes_the_autostart_entry(
+    parley_window: WindowFactory, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    entry = tmp_path / "config" / "autostart" / "parley.desktop"
+    alice = await parley_window("alice")
+    dialog = await open_settings(alice)
+    assert not dialog.start_at_login_box.isChecked()
+    tick(dialog.start_at_login_box)
+    text = entry.read_text()
+    assert "Type=Application" in text
+    assert f"Exec={launch_command()}" in text
+    tick(dialog.start_at_login_box)
+    assert not entry.exists()
+    dialog.close_button.click()
