@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,23 +25,17 @@ from pathlib import Path
 from _common import emit, machine
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = Path("/var/tmp/parley-build")
+sys.path.insert(0, str(ROOT))
+from tests.support.checkout import copy_checkout, deb_build_env  # noqa: E402
+
 MARKERS = ("first page shown", "signed in as check", "in a call with echo")
-IGNORE = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "__pycache__", "*.egg-info", "build", "dist",
-    ".mypy_cache", ".ruff_cache", ".hypothesis", ".pytest_cache", ".parley-run",
-)  # fmt: skip
 
 
 def run(*cmd: str | Path, cwd: Path) -> str:
-    env = dict(
-        os.environ,
-        WHEELHOUSE=str(CACHE / "wheelhouse"),
-        BRIEFCASE_VENV=str(CACHE / "briefcase-venv"),
-    )
     done = subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+        [str(c) for c in cmd], cwd=cwd, env=deb_build_env(), capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
     if done.returncode != 0:
         sys.exit(f"{cmd[0]} failed:\n{(done.stdout + done.stderr)[-3000:]}")
     return done.stdout + done.stderr
@@ -81,10 +74,8 @@ def main() -> None:
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("installer: needs root (chroot and mounts for the Debian 12 root)")
-    CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "parley"
-        shutil.copytree(ROOT, source, ignore=IGNORE)
+        source = copy_checkout(Path(tmp) / "parley")
         started = time.monotonic()
         built = run("bash", "packaging/build-deb.sh", *(["--release"] if args.release else []),
                     cwd=source)  # fmt: skip

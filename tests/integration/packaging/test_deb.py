@@ -18,13 +18,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-# Kept between runs: the wheels of requirements.lock and briefcase's own venv.
-CACHE = Path("/var/tmp/parley-build")
-NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "__pycache__", "*.egg-info", "build", "dist",
-    ".mypy_cache", ".ruff_cache", ".hypothesis", ".pytest_cache", ".parley-run",
-)  # fmt: skip
+from tests.support.checkout import copy_checkout, deb_build_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -43,14 +37,9 @@ if (problem := _problem()) is not None:
 
 
 def _run(script: Path, *args: str | Path, cwd: Path) -> str:
-    env = dict(
-        os.environ,
-        WHEELHOUSE=str(CACHE / "wheelhouse"),
-        BRIEFCASE_VENV=str(CACHE / "briefcase-venv"),
-    )
     done = subprocess.run(
         ["bash", str(script), *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900,
+        cwd=cwd, env=deb_build_env(), capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
@@ -58,9 +47,7 @@ def _run(script: Path, *args: str | Path, cwd: Path) -> str:
 
 
 def test_the_deb_installs_on_a_fresh_debian_12_and_calls_echo(tmp_path: Path) -> None:
-    source = tmp_path / "parley"
-    shutil.copytree(ROOT, source, ignore=NOT_SOURCES)
-    CACHE.mkdir(parents=True, exist_ok=True)
+    source = copy_checkout(tmp_path / "parley")
     built = _run(source / "packaging" / "build-deb.sh", cwd=source)
     (deb,) = (source / "dist").glob("parley_*.deb")
     assert deb.name.startswith("parley_0.1.0-1~debian-bookworm_"), built[-2000:]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -23,16 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.checkout import copy_checkout
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[3]
 OTHERS = ("app", "signaling", "media")
-# What a build needs from the checkout; caches and environments stay behind.
-NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".venv*", "node_modules", "__pycache__", "*.egg-info", "build", "dist",
-    ".mypy_cache", ".ruff_cache", ".hypothesis", ".pytest_cache", ".parley-run", "tests",
-    "benchmarks", "docs",
-)  # fmt: skip
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,7 +69,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Parley's wheel built from a copy of the checkout, and the three others'."""
     work = tmp_path_factory.mktemp("wheels")
     source = work / "source"
-    shutil.copytree(ROOT, source, ignore=NOT_SOURCES)
+    copy_checkout(source, leave_out=("tests", "benchmarks", "docs"))  # not in a wheel
     out = work / "out"
     _run(
         sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
