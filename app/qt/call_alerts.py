@@ -66,9 +66,10 @@ class CallAlerts(QObject):
         if phase is Phase.INCOMING and not self._ringing:
             self._ringing = True
             view = self._view
-            if view is not None and self.is_away():
-                QApplication.alert(self._window, 0)  # until the window is activated
-            if view is not None and self.is_away() and self._enabled():
+            if view is None or not self.is_away():
+                return
+            QApplication.alert(self._window, 0)  # until the window is activated
+            if self._enabled():
                 others = max(0, len(view.invitees) - 1)
                 self._tasks.spawn(
                     self._notifier.ring(

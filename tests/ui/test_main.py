@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -28,7 +27,7 @@ from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
 from app.testing import wait_until, window_options
 from tests.support.processes import die_with_parent
-from tests.support.x_server import x_display
+from tests.support.x_server import top_level_windows, x_display
 from widgets.device_settings_dialog import DeviceSettingsDialog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -281,12 +280,7 @@ def _wm_classes_when_shown(display: str, process: subprocess.Popen[bytes]) -> se
     for _ in range(600):  # 30 s: a loaded CI machine starts Parley slowly
         if process.poll() is not None:
             pytest.fail(f"parley ended ({process.returncode}) before showing a window")
-        tree = subprocess.run(
-            ["xwininfo", "-root", "-children", "-display", display],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-        # Lines look like: 0x400007 "Parley": ("parley" "Parley")  900x640+0+0  +0+0
-        found = set(re.findall(r'"Parley[^"]*": \("([^"]*)" "([^"]*)"\)', tree))
+        found = {w.wm_class for w in top_level_windows(display) if w.title.startswith("Parley")}
         if found:
             return found
         time.sleep(0.05)
