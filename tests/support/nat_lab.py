@@ -5,9 +5,14 @@
                                                              public (coturn 198.18.0.1)
     host B 10.0.2.2 ── 10.0.2.1 NAT B 198.18.2.2 ── 198.18.2.1 ┘
 
-Each NAT masquerades what leaves it and lets in only replies (nftables conntrack), like a
-home router: the hosts' own addresses are unreachable from the other side, so a call
-connects only through the TURN relay. Needs root (CI runs the suite as root).
+Each NAT masquerades what leaves it and lets in only replies (nftables conntrack), and
+maps every new flow to a random port (a symmetric NAT, as carrier-grade NATs and many
+office firewalls are): the hosts' own addresses are unreachable from the other side, and
+the port STUN saw is not the one a packet to the other host leaves from, so hole punching
+cannot work either and a call connects only through the TURN relay. (With the same port
+for every destination, as plain masquerading keeps it where it can, two hosts sending to
+each other at once can punch through, and one suite run did: the call without TURN
+connected.) Needs root (CI runs the suite as root).
 """
 
 from __future__ import annotations
@@ -125,7 +130,8 @@ class NatLab:
                 """
                 table ip nat {
                   chain post {
-                    type nat hook postrouting priority srcnat; oifname "wan" masquerade;
+                    type nat hook postrouting priority srcnat;
+                    oifname "wan" masquerade fully-random;
                   }
                 }
                 table ip filter {
