@@ -22,6 +22,11 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/signaling_load.py                   # N=1000, 50/s, 30 s
     .venv/bin/python benchmarks/signaling_load.py --clients 100 --seconds 5
+    .venv/bin/python benchmarks/signaling_load.py --clients 5000 --servers 2 --redis
+
+With ``--servers 2 --redis`` two server processes share a ``redis-server`` the script
+starts (Unix socket, no persistence); clients are spread over the servers and every
+invitation goes from a client of one server to a client of the other.
 
 Diagnostics: ``--server-gc-trace`` reports the server's garbage-collection pauses in the
 window (and the ones over 10 ms with their time); ``--samples FILE`` writes the latency
@@ -69,6 +74,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from signaling.auth import mint_token  # noqa: E402
+from tests.support.redis_server import RedisServer  # noqa: E402
 
 GOAL_P99_MS = 25.0
 CONNECT_CONCURRENCY = 50
@@ -86,7 +92,8 @@ class WorkerPlan:
 
     index: int
     workers: int
-    url: str
+    # One per server: client slot i signs in to urls[i % len(urls)].
+    urls: list[str]
     secret: str
     user_ids: list[str]
     connect_concurrency: int
@@ -123,7 +130,8 @@ class Worker:
     def __init__(self, plan: WorkerPlan) -> None:
         self.plan = plan
         self.clients: list[socketio.AsyncClient] = []
-        self.idle: collections.deque[int] = collections.deque()
+        # Idle clients per server (slot % servers).
+        self.idle: list[collections.deque[int]] = [collections.deque() for _ in plan.urls]
         self.pending: dict[int, Pending] = {}  # by seq
         self.by_invitation: dict[str, Pending] = {}
         self.stats = WorkerStats()
@@ -169,8 +177,8 @@ class Worker:
             del self.by_invitation[str(invitation_id)]
             self.pending.pop(item.seq, None)
             self.stats.ended += 1
-            self.idle.append(item.caller)
-            self.idle.append(item.invitee)
+            self.idle[item.caller % len(self.idle)].append(item.caller)
+            self.idle[item.invitee % len(self.idle)].append(item.invitee)
 
         sio.on("invitation.received", on_received)
         sio.on("invitation.ended", on_ended)
@@ -187,7 +195,7 @@ class Worker:
                 token = mint_token(self.plan.secret, user_id, f"Load {user_id}")
                 try:
                     await sio.connect(
-                        self.plan.url,
+                        self.plan.urls[slot % len(self.plan.urls)],
                         auth={"token": token},
                         transports=["websocket"],
                         wait_timeout=30,
@@ -207,15 +215,19 @@ class Worker:
                 f"{len(self.connect_failures)} clients failed to connect: "
                 f"{self.connect_failures[:3]}"
             )
-        self.idle.extend(range(len(self.clients)))
+        for slot in range(len(self.clients)):
+            self.idle[slot % len(self.idle)].append(slot)
         return took
 
     async def send_one(self, seq: int, measured: bool, scheduled: float) -> None:
-        if len(self.idle) < 2:
+        # With several servers the caller and the invitee are on different ones.
+        servers = len(self.idle)
+        callers, invitees = self.idle[seq % servers], self.idle[(seq + 1) % servers]
+        if not callers or not invitees or (callers is invitees and len(callers) < 2):
             self.stats.skipped_no_idle += 1
             return
-        caller = self.idle.popleft()
-        invitee = self.idle.popleft()
+        caller = callers.popleft()
+        invitee = invitees.popleft()
         sio = self.clients[caller]
         payload = {
             "invitees": [self.plan.user_ids[invitee]],
@@ -438,12 +450,13 @@ class Server:
         gc_trace: bool,
         gc_freeze: bool = False,
         gc_threshold: str | None = None,
+        extra: tuple[str, ...] = (),
     ) -> None:
         diagnostics = bool(profile or gc_trace or gc_freeze or gc_threshold)
         # Plain ``python -m signaling.server.cli`` unless a diagnostic needs the boot hook.
         launcher = ["-c", _SERVER_BOOT] if diagnostics else ["-m", "signaling.server.cli"]
         cmd = [sys.executable, *launcher, "--port", "0", "--secret", secret]
-        cmd += ["--log-level", "WARNING"]
+        cmd += ["--log-level", "WARNING", *extra]
         env = dict(os.environ)
         # Its accounts and files in a folder of its own, not the user's data directory.
         env["PARLEY_DATA_DIR"] = tempfile.mkdtemp(prefix="parley-bench-")
@@ -564,25 +577,37 @@ def _recv(conn: Connection, timeout: float, what: str) -> Any:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     secret = secrets.token_hex(32)  # hex: never starts with "-", which argparse would misread
     load_before = os.getloadavg()
-    server = Server(
-        secret,
-        args.server_profile,
-        args.server_gc_trace,
-        args.server_gc_freeze,
-        args.server_gc_threshold,
-    )
+    redis = RedisServer() if args.redis else None
+    shared = ("--redis", redis.url, "--redis-prefix", "bench:") if redis else ()
+    servers: list[Server] = []
     ctx = multiprocessing.get_context("spawn")
     workers: list[tuple[Any, Connection]] = []
-    sampler: ResourceSampler | None = None
+    samplers: list[ResourceSampler] = []
     try:
-        sampler = ResourceSampler(server.proc.pid)
-        sampler.start()
-        rss_idle = int(sampler.process.memory_info().rss)
+        for _ in range(args.servers):
+            # Diagnostics (profile, GC) on the first server only.
+            diagnose = not servers
+            servers.append(
+                Server(
+                    secret,
+                    args.server_profile if diagnose else None,
+                    args.server_gc_trace and diagnose,
+                    args.server_gc_freeze,
+                    args.server_gc_threshold,
+                    extra=shared,
+                )
+            )
+        server = servers[0]
+        samplers = [ResourceSampler(s.proc.pid) for s in servers]
+        for sampler in samplers:
+            sampler.start()
+        rss_idle = [int(s.process.memory_info().rss) for s in samplers]
         user_ids = [f"u{i:05d}" for i in range(args.clients)]
         t_connect = time.perf_counter()
         for k in range(args.workers):
             mine = user_ids[k :: args.workers]
-            plan = WorkerPlan(k, args.workers, server.url, secret, mine, CONNECT_CONCURRENCY)
+            urls = [s.url for s in servers]
+            plan = WorkerPlan(k, args.workers, urls, secret, mine, CONNECT_CONCURRENCY)
             parent_end, child_end = ctx.Pipe()
             proc = ctx.Process(target=worker_process, args=(child_end, plan), daemon=True)
             proc.start()
@@ -597,7 +622,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             connected += message[1]
             per_worker_connect.append(round(message[2], 2))
         connect_s = time.perf_counter() - t_connect
-        rss_connected = int(sampler.process.memory_info().rss)
+        rss_connected = [int(s.process.memory_info().rss) for s in samplers]
         time.sleep(1.0)  # let welcome/presence work of the last logins settle
 
         start = time.monotonic() + 0.5
@@ -605,7 +630,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             conn.send(("go", start, args.rate, args.warmup, args.seconds))
         window_start = start + args.warmup
         time.sleep(max(0.0, window_start - time.monotonic()))
-        cpu_start = sampler.cpu_seconds()
+        cpu_start = [s.cpu_seconds() for s in samplers]
         gc_from = len(server.gc_pauses)
         psutil.cpu_percent(None)
         worker_ps = [psutil.Process(p.pid) for p, _ in workers]
@@ -613,7 +638,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(max(0.0, window_start + args.seconds - time.monotonic()))
         window = time.monotonic() - window_start
         gc_window = server.gc_pauses[gc_from:]
-        cpu_end = sampler.cpu_seconds()
+        cpu_end = [s.cpu_seconds() for s in samplers]
         machine_cpu = psutil.cpu_percent(None)
         worker_cpu = [
             round(100.0 * (sum(p.cpu_times()[:2]) - c0) / window, 1)
@@ -624,7 +649,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if message[0] != "result":
                 raise RuntimeError(f"worker failed: {message}")
         metrics = fetch_metrics(server.url)
-        sampler.stop()
+        for sampler in samplers:
+            sampler.stop()
         load_after = os.getloadavg()
         data = [m[1] for m in results]
         latencies = [x for d in data for x in d["latencies_ms"]]
@@ -661,10 +687,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "decline_errors": sum(d["decline_errors"] for d in data),
             "skipped_no_idle": sum(d["skipped_no_idle"] for d in data),
             "unexpected_events": sum(d["unexpected"] for d in data),
-            "server_cpu_percent": round(100.0 * (cpu_end - cpu_start) / window, 1),
-            "server_rss_mb_peak": round(sampler.peak_rss / 2**20, 1),
-            "server_rss_mb_idle": round(rss_idle / 2**20, 1),
-            "server_rss_mb_connected": round(rss_connected / 2**20, 1),
+            "servers": args.servers,
+            "store": "redis" if redis else "memory",
+            # Summed over the servers (each process's own below).
+            "server_cpu_percent": round(100.0 * (sum(cpu_end) - sum(cpu_start)) / window, 1),
+            "server_cpu_percent_each": [
+                round(100.0 * (end - begin) / window, 1)
+                for begin, end in zip(cpu_start, cpu_end, strict=True)
+            ],
+            "server_rss_mb_peak": round(max(s.peak_rss for s in samplers) / 2**20, 1),
+            "server_rss_mb_idle": round(max(rss_idle) / 2**20, 1),
+            "server_rss_mb_connected": round(max(rss_connected) / 2**20, 1),
             "server_rooms_at_end": metrics.get("parley_rooms"),
             "server_active_invitations_at_end": metrics.get("parley_active_invitations"),
             "server_profiled": bool(args.server_profile),
@@ -690,7 +723,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
     finally:
-        if sampler is not None:
+        for sampler in samplers:
             sampler.stop()
         for _, conn in workers:
             with contextlib.suppress(OSError):
@@ -704,9 +737,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     proc.join(5)
                 conn.close()
         finally:
-            server.stop()
-        if server.proc.returncode not in (0, None, -signal.SIGTERM) and server.stderr_tail:
-            print("\n".join(server.stderr_tail), file=sys.stderr)
+            for each in servers:
+                each.stop()
+            if redis is not None:
+                redis.stop()
+        for each in servers:
+            failed = each.proc.returncode not in (0, None, -signal.SIGTERM)
+            if (failed or sys.exc_info()[0] is not None) and each.stderr_tail:
+                print("\n".join(each.stderr_tail), file=sys.stderr)
 
 
 def print_profile(path: str, limit: int = 25) -> None:
@@ -730,6 +768,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="measured window")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
     parser.add_argument("--workers", type=int, default=2, help="client processes (K)")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="server processes; clients are spread over them and every invitation goes "
+        "from one server's client to another's (more than one needs --redis)",
+    )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help="the servers share a redis-server the benchmark starts (parley-server --redis)",
+    )
     parser.add_argument("--server-profile", metavar="FILE", help="cProfile the server to FILE")
     parser.add_argument(
         "--server-gc-trace", action="store_true", help="report the server's GC pauses"
@@ -750,6 +800,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.clients < 2 * args.workers or args.clients % (2 * args.workers):
         parser.error("--clients must be a positive multiple of 2 × --workers")
+    if args.servers < 1 or (args.servers > 1 and not args.redis):
+        parser.error("--servers must be >= 1; more than one share state only with --redis")
     if args.rate <= 0 or args.seconds <= 0 or args.warmup < 0 or args.workers < 1:
         parser.error("--rate and --seconds must be > 0, --warmup >= 0, --workers >= 1")
     # Ctrl-C and SIGTERM both unwind through run()'s cleanup (server and workers stopped),

@@ -87,6 +87,7 @@ APT_TEST = [
     "dbus-daemon",
     "debootstrap",  # the installer check: a fresh Debian 12 root for the .deb
     "chromium",  # the browser interop test (tests/integration/interop)
+    "redis-server",  # several servers sharing one store (tests/integration/redis)
 ]
 
 

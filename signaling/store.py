@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from signaling.enums import CallType, InvitationUserState, PresenceState
 from signaling.errors import ErrorCode, SignalingError
@@ -39,6 +39,9 @@ class Session:
     user_id: str
     name: str
     sid: str
+    # The server process holding the connection (several may share one store): the
+    # surviving ones end the sessions of one that died.
+    server: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ class Store(Protocol):
     async def session_of(self, user_id: str) -> Session | None: ...
     async def online(self) -> list[Session]: ...
     async def presence_of(self, user_id: str) -> PresenceState: ...
+    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool: ...
+    async def announced_presence(self) -> list[dict[str, Any]]: ...
 
     async def join_room(
         self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
@@ -215,57 +220,85 @@ def _may_overwrite(room: Room, prop: Property, user_id: str) -> bool:
     return room.audio.has_host_powers(user_id)
 
 
+@dataclass
+class StoreState:
+    """Everything a store holds but revoked tokens, as plain containers.
+
+    :class:`MemoryStore` keeps the whole of it; a shared store loads into one the part
+    a method will read, runs :class:`MemoryStore`'s own method on it and writes back what
+    changed, so both stores share one implementation of every transition.
+    """
+
+    sessions: dict[str, Session] = field(default_factory=dict)
+    rooms: dict[str, Room] = field(default_factory=dict)
+    # Calls (rooms an invitation made) that everyone has left: joining one again is
+    # refused rather than opening an empty room nobody will ever come to.
+    ended_calls: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    member_rooms: dict[str, set[str]] = field(default_factory=dict)
+    invitations: dict[str, Invitation] = field(default_factory=dict)
+    user_invitations: dict[str, set[str]] = field(default_factory=dict)
+    # The last member epoch handed out.
+    epoch: int = 0
+
+
 class MemoryStore:
     """The in-process store: each method runs to completion without awaiting, so it is atomic."""
 
-    def __init__(self) -> None:
-        self._sessions: dict[str, Session] = {}
-        self._rooms: dict[str, Room] = {}
-        # Calls (rooms an invitation made) that everyone has left: joining one again is
-        # refused rather than opening an empty room nobody will ever come to.
-        self._ended_calls: OrderedDict[str, None] = OrderedDict()
-        self._member_rooms: dict[str, set[str]] = {}
-        self._invitations: dict[str, Invitation] = {}
-        self._user_invitations: dict[str, set[str]] = {}
-        self._epoch = 0
+    def __init__(self, state: StoreState | None = None) -> None:
+        self._s = state if state is not None else StoreState()
         # Signed-out tokens (by ``jti``) until they expire anyway, soonest first.
         self._revoked: dict[str, float] = {}
         self._revoked_by_expiry: list[tuple[float, str]] = []
         # "Signed out everywhere": tokens of the user issued up to then.
         self._revoked_up_to: dict[str, float] = {}
+        self._announced: dict[str, dict[str, Any]] = {}
 
     # --- sessions -------------------------------------------------------------------
 
     async def bind_session(self, session: Session) -> Session | None:
         """Make ``session`` the user's only one; returns the one it replaced."""
-        previous = self._sessions.get(session.user_id)
-        self._sessions[session.user_id] = session
+        previous = self._s.sessions.get(session.user_id)
+        self._s.sessions[session.user_id] = session
         return previous
 
     async def unbind_session(self, user_id: str, sid: str) -> bool:
         """Forget the user's session if it is still ``sid`` (a newer login keeps its own)."""
-        current = self._sessions.get(user_id)
+        current = self._s.sessions.get(user_id)
         if current is None or current.sid != sid:
             return False
-        del self._sessions[user_id]
+        del self._s.sessions[user_id]
         return True
 
     async def session_of(self, user_id: str) -> Session | None:
-        return self._sessions.get(user_id)
+        return self._s.sessions.get(user_id)
 
     async def online(self) -> list[Session]:
-        return list(self._sessions.values())
+        return list(self._s.sessions.values())
 
     async def presence_of(self, user_id: str) -> PresenceState:
         return self._presence(user_id)
 
+    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool:
+        """Record what presence subscribers are told of ``user_id`` (None: offline);
+        False when that is what they were told already."""
+        if entry is None:
+            return self._announced.pop(user_id, None) is not None
+        if self._announced.get(user_id) == entry:
+            return False
+        self._announced[user_id] = dict(entry)
+        return True
+
+    async def announced_presence(self) -> list[dict[str, Any]]:
+        """Every online user's presence as last announced (the ``presence.list``)."""
+        return list(self._announced.values())
+
     def _presence(self, user_id: str) -> PresenceState:
-        for room_id in self._member_rooms.get(user_id, ()):
-            if self._rooms[room_id].kind == "call":
+        for room_id in self._s.member_rooms.get(user_id, ()):
+            if self._s.rooms[room_id].kind == "call":
                 return PresenceState.IN_CALL
         ringing = False
-        for invitation_id in self._user_invitations.get(user_id, ()):
-            invitation = self._invitations[invitation_id]
+        for invitation_id in self._s.user_invitations.get(user_id, ()):
+            invitation = self._s.invitations[invitation_id]
             if not invitation.active:
                 continue
             if invitation.caller_id == user_id and invitation.pending():
@@ -286,9 +319,9 @@ class MemoryStore:
         same step, so two people asking for the host role cannot both get it; if it is
         refused (``forbidden``), nothing changes, not even a new room is created.
         """
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         created = room is None
-        if room is None and room_id in self._ended_calls:
+        if room is None and room_id in self._s.ended_calls:
             raise SignalingError(ErrorCode.ROOM_NOT_FOUND, "that call has ended: everyone left")
         if room is not None and member.user_id not in room.members:
             _check_admission(room, member.user_id)
@@ -299,13 +332,13 @@ class MemoryStore:
         if room.audio is not None and audio is not None:
             apply(room.audio, audio, room.member_names())
         if created:
-            self._rooms[room_id] = room
-        self._epoch += 1
+            self._s.rooms[room_id] = room
+        self._s.epoch += 1
         previous = room.members.get(member.user_id)
         # A refreshing join (re-sync after a reconnect) keeps the member's attributes.
         attributes = previous.attributes if previous is not None else member.attributes
-        room.members[member.user_id] = replace(member, epoch=self._epoch, attributes=attributes)
-        self._member_rooms.setdefault(member.user_id, set()).add(room_id)
+        room.members[member.user_id] = replace(member, epoch=self._s.epoch, attributes=attributes)
+        self._s.member_rooms.setdefault(member.user_id, set()).add(room_id)
         return room
 
     async def leave_room(
@@ -322,7 +355,7 @@ class MemoryStore:
         left empty is dropped with its properties and history. With ``bar`` (a kick) the
         member may not join again while the room lives (see :attr:`Room.barred`).
         """
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         member = room.members.get(user_id) if room else None
         if room is None or member is None:
             return None, []
@@ -332,11 +365,11 @@ class MemoryStore:
         if bar:
             room.barred.add(user_id)
             room.admitted.discard(user_id)
-        rooms = self._member_rooms.get(user_id)
+        rooms = self._s.member_rooms.get(user_id)
         if rooms is not None:
             rooms.discard(room_id)
             if not rooms:
-                del self._member_rooms[user_id]
+                del self._s.member_rooms[user_id]
         dropped = [
             key
             for key, prop in room.properties.items()
@@ -345,53 +378,53 @@ class MemoryStore:
         for key in dropped:
             del room.properties[key]
         if not room.members:
-            del self._rooms[room_id]
+            del self._s.rooms[room_id]
             self._remember_ended(room)
         return member, dropped
 
     def _remember_ended(self, room: Room) -> None:
         if room.call is None:
             return
-        self._ended_calls[room.room_id] = None
-        while len(self._ended_calls) > MAX_ENDED_CALLS:
-            self._ended_calls.popitem(last=False)
+        self._s.ended_calls[room.room_id] = None
+        while len(self._s.ended_calls) > MAX_ENDED_CALLS:
+            self._s.ended_calls.popitem(last=False)
 
     async def room(self, room_id: str) -> Room | None:
-        return self._rooms.get(room_id)
+        return self._s.rooms.get(room_id)
 
     async def rooms_of(self, user_id: str) -> list[str]:
-        return sorted(self._member_rooms.get(user_id, ()))
+        return sorted(self._s.member_rooms.get(user_id, ()))
 
     async def drop_room(self, room_id: str) -> Room | None:
         """End a room for everyone at once."""
-        room = self._rooms.pop(room_id, None)
+        room = self._s.rooms.pop(room_id, None)
         if room is not None:
             self._remember_ended(room)
             for user_id in room.members:
-                rooms = self._member_rooms.get(user_id)
+                rooms = self._s.member_rooms.get(user_id)
                 if rooms is not None:
                     rooms.discard(room_id)
                     if not rooms:
-                        del self._member_rooms[user_id]
+                        del self._s.member_rooms[user_id]
         return room
 
     async def drop_room_if_empty(self, room_id: str) -> bool:
         """Forget a call nobody joined and no invitation still rings into (one whose
         invitation failed, or was accepted by people who never came); it counts as
         ended, so a late join gets ``room_not_found`` rather than an open empty room."""
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         if room is None or room.members:
             return False
-        if any(i.call_id == room_id and i.active for i in self._invitations.values()):
+        if any(i.call_id == room_id and i.active for i in self._s.invitations.values()):
             return False
-        del self._rooms[room_id]
+        del self._s.rooms[room_id]
         self._remember_ended(room)
         return True
 
     async def update_devices(
         self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
     ) -> Member | None:
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         member = room.members.get(user_id) if room else None
         if room is None or member is None:
             return None
@@ -405,10 +438,10 @@ class MemoryStore:
 
     async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions:
         """Record the call's options unless it already has some; returns the ones in force."""
-        room = self._rooms.get(room_id)
-        self._ended_calls.pop(room_id, None)  # invited into it again: it goes on
+        room = self._s.rooms.get(room_id)
+        self._s.ended_calls.pop(room_id, None)  # invited into it again: it goes on
         if room is None:
-            room = self._rooms[room_id] = Room(room_id=room_id, kind="call", start_time_ms=now_ms)
+            room = self._s.rooms[room_id] = Room(room_id=room_id, kind="call", start_time_ms=now_ms)
         if room.call is None:
             room.call = options
             # Those already in a call someone starts inviting to stay welcome in it.
@@ -418,7 +451,7 @@ class MemoryStore:
 
     async def apply_seats(self, room_id: str, op: Operation, actor: str | None) -> Outcome:
         """Apply a seat operation in one step; ``actor``, if given, must still be a member."""
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         if room is None or (actor is not None and actor not in room.members):
             raise SignalingError(ErrorCode.NOT_IN_ROOM, f"you are not in room {room_id!r}")
         if room.audio is None:
@@ -429,7 +462,7 @@ class MemoryStore:
         self, room_id: str, user_id: str, updates: Mapping[str, str]
     ) -> Member:
         """Merge ``updates`` into the member's attributes (an empty value deletes the key)."""
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         member = room.members.get(user_id) if room else None
         if room is None or member is None:
             raise SignalingError(ErrorCode.NOT_IN_ROOM, f"you are not in room {room_id!r}")
@@ -459,7 +492,7 @@ class MemoryStore:
         if_absent: bool,
         delete_on_leave: bool,
     ) -> SetPropertyResult:
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         if room is None:
             return SetPropertyResult(False, None, "room")
         current = room.properties.get(key)
@@ -478,7 +511,7 @@ class MemoryStore:
     async def delete_properties(self, room_id: str, keys: list[str], actor: str) -> list[str]:
         """Delete those of ``keys`` that exist; ``forbidden`` (nothing deleted) when one
         of them is not ``actor``'s to delete."""
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         if room is None:
             return []
         theirs = [
@@ -496,7 +529,7 @@ class MemoryStore:
     async def append_message(
         self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
     ) -> Message | None:
-        room = self._rooms.get(room_id)
+        room = self._s.rooms.get(room_id)
         if room is None:
             return None
         message = Message(room.next_message_id, room_id, sender_id, sender_name, text, now_ms)
@@ -513,7 +546,7 @@ class MemoryStore:
         REJECTED with ``{"reason": "busy"}``; the rest RECEIVED.
         """
         for user_id, invitee in list(invitation.invitees.items()):
-            session = self._sessions.get(user_id)
+            session = self._s.sessions.get(user_id)
             if session is None:
                 state, data = InvitationUserState.OFFLINE, ""
             elif self._presence(user_id) is not PresenceState.IDLE:
@@ -524,13 +557,13 @@ class MemoryStore:
             invitation.invitees[user_id] = replace(
                 invitee, name=name, state=state, extended_data=data
             )
-        self._invitations[invitation.invitation_id] = invitation
+        self._s.invitations[invitation.invitation_id] = invitation
         for user_id in [invitation.caller_id, *invitation.invitees]:
-            self._user_invitations.setdefault(user_id, set()).add(invitation.invitation_id)
+            self._s.user_invitations.setdefault(user_id, set()).add(invitation.invitation_id)
         return invitation
 
     async def invitation(self, invitation_id: str) -> Invitation | None:
-        return self._invitations.get(invitation_id)
+        return self._s.invitations.get(invitation_id)
 
     async def transition_invitee(
         self,
@@ -540,7 +573,7 @@ class MemoryStore:
         extended_data: str = "",
     ) -> Invitee | None:
         """Move a pending invitee to ``to_state``; None if it already left the pending states."""
-        invitation = self._invitations.get(invitation_id)
+        invitation = self._s.invitations.get(invitation_id)
         invitee = invitation.invitees.get(user_id) if invitation else None
         if invitation is None or invitee is None or not invitation.active:
             return None
@@ -548,7 +581,7 @@ class MemoryStore:
             return None
         updated = replace(invitee, state=to_state, extended_data=extended_data)
         invitation.invitees[user_id] = updated
-        room = self._rooms.get(invitation.call_id)
+        room = self._s.rooms.get(invitation.call_id)
         if to_state is InvitationUserState.ACCEPTED and room is not None:
             # Accepting is what lets an invitee into the call, also after a kick.
             room.admitted.add(user_id)
@@ -557,22 +590,22 @@ class MemoryStore:
 
     async def finish_invitation(self, invitation_id: str) -> bool:
         """Mark the invitation over; True only for the one caller that ended it."""
-        invitation = self._invitations.get(invitation_id)
+        invitation = self._s.invitations.get(invitation_id)
         if invitation is None or not invitation.active:
             return False
         invitation.active = False
         for user_id in [invitation.caller_id, *invitation.invitees]:
-            ids = self._user_invitations.get(user_id)
+            ids = self._s.user_invitations.get(user_id)
             if ids is not None:
                 ids.discard(invitation_id)
                 if not ids:
-                    del self._user_invitations[user_id]
+                    del self._s.user_invitations[user_id]
         # Ended invitations are kept no longer than needed to answer late requests clearly.
-        del self._invitations[invitation_id]
+        del self._s.invitations[invitation_id]
         return True
 
     async def invitations_of(self, user_id: str) -> list[Invitation]:
-        return [self._invitations[i] for i in self._user_invitations.get(user_id, ())]
+        return [self._s.invitations[i] for i in self._s.user_invitations.get(user_id, ())]
 
     # --- revoked tokens ---------------------------------------------------------------
 
@@ -597,10 +630,10 @@ class MemoryStore:
 
     async def stats(self) -> dict[str, int]:
         return {
-            "sessions": len(self._sessions),
-            "rooms": sum(1 for room in self._rooms.values() if room.members),
+            "sessions": len(self._s.sessions),
+            "rooms": sum(1 for room in self._s.rooms.values() if room.members),
             # Calls an invitation made that nobody has joined yet (they ring, or were just
             # accepted); each goes when its invitation fails or soon after it is accepted.
-            "unjoined_calls": sum(1 for room in self._rooms.values() if not room.members),
-            "invitations": len(self._invitations),
+            "unjoined_calls": sum(1 for room in self._s.rooms.values() if not room.members),
+            "invitations": len(self._s.invitations),
         }

@@ -14,7 +14,12 @@ import pytest
 from tests.support import pulse
 from tests.unit._seeds import MISSING, seeds_dir
 
-pytest_plugins = ["tests.support.signaling", "tests.support.accounts", "tests.support.watchdog"]
+pytest_plugins = [
+    "tests.support.redis_server",
+    "tests.support.signaling",
+    "tests.support.accounts",
+    "tests.support.watchdog",
+]
 
 _virtual_audio: pulse.VirtualAudio | None = None
 

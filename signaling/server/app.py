@@ -24,11 +24,13 @@ from signaling.server import (
     handlers_session,
 )
 from signaling.server.accounts import AccountDb
+from signaling.server.cluster import Cluster, keep_watch
 from signaling.server.guard import GuardedServer
 from signaling.server.http_accounts import AccountsApi
 from signaling.server.http_idle import IdleConnectionSweeper
 from signaling.server.hub import Hub, ServerConfig
 from signaling.server.metrics import resident_bytes
+from signaling.server.timers import SharedTimers
 from signaling.store import MemoryStore, Store
 
 log = logging.getLogger("parley.server")
@@ -43,11 +45,22 @@ SWEEPER = web.AppKey("sweeper", IdleConnectionSweeper)
 
 
 def build_app(
-    config: ServerConfig, store: Store | None = None, accounts: AccountDb | None = None
+    config: ServerConfig,
+    store: Store | None = None,
+    accounts: AccountDb | None = None,
+    cluster: Cluster | None = None,
 ) -> tuple[web.Application, Hub]:
     """An aiohttp application serving the Parley protocol, and its hub; with
-    ``accounts`` also the sign-in API (``/v1/login`` ...)."""
+    ``accounts`` also the sign-in API (``/v1/login`` ...); with ``cluster`` one of
+    several servers sharing a Redis (its store, timers and broadcasts)."""
+    shared: dict[str, Any] = {}
+    if cluster is not None:
+        if store is not None:
+            raise ValueError("a server in a cluster uses the cluster's store")
+        store = cluster.store
+        shared["client_manager"] = cluster.manager
     sio = GuardedServer(
+        **shared,
         sign_in_timeout_s=config.sign_in_timeout_s,
         max_queued_bytes=config.max_queued_bytes,
         async_mode="aiohttp",
@@ -58,11 +71,16 @@ def build_app(
         logger=False,
         engineio_logger=False,
     )
-    hub = Hub(sio, store or MemoryStore(), config)
+    if cluster is not None:
+        redis_store = cluster.store
+        hub = Hub(sio, redis_store, config, lambda hub: SharedTimers(redis_store, hub.spawn))
+        hub.shared = True
+    else:
+        hub = Hub(sio, store or MemoryStore(), config)
     hub.accounts = accounts
     handlers_session.register(hub)
     handlers_rooms.register(hub)
-    invitations = handlers_invitations.register(hub)
+    handlers_invitations.register(hub)
     handlers_media.register(hub)
     handlers_roomdata.register(hub)
     seats = handlers_seats.register(hub)
@@ -109,13 +127,19 @@ def build_app(
     if api is not None:
         api.add_routes(app)
 
+    async def on_startup(app: web.Application) -> None:
+        if cluster is not None:
+            await cluster.start()
+            hub.spawn(keep_watch(hub, cluster))
+        hub.spawn(hub.timers.run())
+
     async def on_shutdown(app: web.Application) -> None:
         if api is not None:
             api.close()
         sweeper.stop()
-        await invitations.close()
-        await seats.close()
         await hub.close()
+        if cluster is not None:
+            await cluster.close()
 
     async def ice_servers(request: web.Request) -> web.Response:
         """``GET /v1/ice-servers`` with the socket's token as a Bearer token."""
@@ -133,6 +157,7 @@ def build_app(
     app.router.add_get("/v1/server", server_info)
     app.router.add_get("/v1/ice-servers", ice_servers)
     app.router.add_get("/metrics", metrics)
+    app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     return app, hub
 
@@ -160,6 +185,8 @@ class RunningServer:
         self._stopped = True
         # Without this aiohttp waits out its graceful-shutdown timeout for open websockets.
         await self.hub.sio.shutdown()
+        if self.hub.shared:
+            await self.hub.hand_over()
         await self.runner.cleanup()
 
 
@@ -171,11 +198,13 @@ async def start_server(
     *,
     ssl_context: ssl.SSLContext | None = None,
     accounts: AccountDb | None = None,
+    cluster: Cluster | None = None,
 ) -> RunningServer:
     """Start listening (``port=0`` picks a free port) and return the running server;
     with ``ssl_context`` (:func:`signaling.tls.server_context`) it serves https/wss,
-    with ``accounts`` the sign-in API."""
-    app, hub = build_app(config, store, accounts)
+    with ``accounts`` the sign-in API, with ``cluster`` as one of several servers
+    sharing a Redis (:mod:`signaling.server.cluster`)."""
+    app, hub = build_app(config, store, accounts, cluster)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     if runner.server is not None:

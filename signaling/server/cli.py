@@ -30,6 +30,7 @@ from signaling.server.cli_accounts import (
     default_data_dir,
     run_command,
 )
+from signaling.server.cluster import Cluster, ClusterConfig, ClusterError
 from signaling.server.hub import ServerConfig
 from signaling.tls import TlsError, server_context
 
@@ -116,6 +117,36 @@ def _parser() -> argparse.ArgumentParser:
         "--tls-cert", help="serve https/wss with this certificate chain (PEM); needs --tls-key"
     )
     parser.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("PARLEY_REDIS_URL") or None,
+        help="one of several servers sharing this Redis (redis://[:password@]host:port/db, "
+        "rediss://..., unix:///path): sessions, rooms, invitations and timers live there "
+        "(default: $PARLEY_REDIS_URL; none: this process alone, in memory). Every server "
+        "needs the same --secret (or data directory)",
+    )
+    parser.add_argument(
+        "--redis-prefix",
+        default="parley:",
+        help="key prefix in Redis, for several deployments in one Redis (default: parley:)",
+    )
+    parser.add_argument(
+        "--server-silence",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="with --redis: a server silent this long is taken for dead and its sessions "
+        "are ended by the others (default: 10)",
+    )
+    parser.add_argument(
+        "--rejoin-grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long a member whose connection dropped keeps their place in a call or "
+        "on a seat for the app to reconnect (default: 30; 0: they leave at once)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level")
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
@@ -208,12 +239,16 @@ async def _serve(
     config: ServerConfig,
     tls: ssl.SSLContext | None,
     accounts: AccountDb,
+    cluster: ClusterConfig | None,
 ) -> None:
     _tune_garbage_collector()
     _raise_open_file_limit()
     _return_freed_memory()
     collector = asyncio.get_running_loop().create_task(_collect_young_garbage())
-    server = await start_server(config, host, port, ssl_context=tls, accounts=accounts)
+    shared = Cluster(cluster) if cluster is not None else None
+    server = await start_server(
+        config, host, port, ssl_context=tls, accounts=accounts, cluster=shared
+    )
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -263,7 +298,16 @@ def main(argv: list[str] | None = None) -> int:
             turn_secret=turn_secret,
             registration=Registration(args.registration),
             trust_forwarded_for=args.trust_forwarded_for,
+            rejoin_grace_s=args.rejoin_grace,
         )
+        cluster = None
+        if args.redis:
+            cluster = ClusterConfig(
+                args.redis,
+                args.redis_prefix,
+                heartbeat_s=args.server_silence / 5,
+                silence_s=args.server_silence,
+            )
     except (ValueError, OSError) as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
@@ -285,7 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     try:
-        asyncio.run(_serve(args.host, args.port, config, tls, accounts))
+        asyncio.run(_serve(args.host, args.port, config, tls, accounts, cluster))
+    except ClusterError as exc:
+        print(f"parley-server: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"parley-server: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -31,6 +31,7 @@ from signaling.protocol import (
     dump,
 )
 from signaling.server.hub import Caller, Hub, now_ms
+from signaling.server.timers import TimerArgs
 from signaling.store import CallOptions, Invitation, Invitee
 
 BUSY_DATA = '{"reason": "busy"}'
@@ -41,7 +42,8 @@ class InvitationService:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        hub.timers.on("invitation_timeout", self._time_out)
+        hub.timers.on("unjoined_call", self._forget_if_unjoined)
 
     # --- helpers --------------------------------------------------------------------
 
@@ -75,10 +77,18 @@ class InvitationService:
             raise SignalingError(ErrorCode.ALREADY_ANSWERED, f"already {current.value}")
         return inv, invitee
 
+    async def _current(self, inv: Invitation) -> Invitation:
+        """``inv`` as the store has it now (answers since it was read), or as it was
+        last read once it has ended and is gone. The store hands out copies: a shared
+        store has no other way, and the memory store must not be relied on for more."""
+        return await self.hub.store.invitation(inv.invitation_id) or inv
+
     async def _publish_states(self, inv: Invitation, changed: list[Invitee]) -> None:
         """Tell the caller and every invitee still involved how the changed invitees stand."""
         if not changed:
             return
+        inv = await self._current(inv)
+        changed_ids = {i.user_id for i in changed}
         event = InvitationUserStateEvent(
             invitation_id=inv.invitation_id,
             call_id=inv.call_id,
@@ -91,24 +101,28 @@ class InvitationService:
             i.user_id
             for i in inv.invitees.values()
             if i.state in (InvitationUserState.RECEIVED, InvitationUserState.ACCEPTED)
-            and i not in changed
+            and i.user_id not in changed_ids
         ]
         await self.hub.emit_users([inv.caller_id, *others], "invitation.user_state", event)
 
     async def _finish_if_done(self, inv: Invitation, hint: InvitationEndReason) -> None:
+        inv = await self._current(inv)
         if inv.pending() or not inv.active:
             return
         if not await self.hub.store.finish_invitation(inv.invitation_id):
             return
-        timer = self._timers.pop(inv.invitation_id, None)
-        if timer is not None:
-            timer.cancel()
+        await self.hub.timers.cancel("invitation_timeout", inv.invitation_id)
         accepted = any(i.state is InvitationUserState.ACCEPTED for i in inv.invitees.values())
         reason = InvitationEndReason.ACCEPTED if accepted else hint
         if accepted:
             # Accepting is a promise to join, not a join: a call still empty a while later
             # (the app was killed between accept and join) is forgotten then.
-            self.hub.spawn(self._forget_if_unjoined(inv.call_id))
+            await self.hub.timers.start(
+                "unjoined_call",
+                inv.call_id,
+                self.hub.config.unjoined_call_timeout_s,
+                {"call_id": inv.call_id},
+            )
         else:
             # The call record made for this invitation goes unless someone is in the call.
             await self.hub.store.drop_room_if_empty(inv.call_id)
@@ -118,9 +132,8 @@ class InvitationService:
         await self.hub.emit_users([inv.caller_id, *inv.invitees], "invitation.ended", ended)
         await self.hub.presence_changed([inv.caller_id, *inv.invitees])
 
-    async def _forget_if_unjoined(self, call_id: str) -> None:
-        await asyncio.sleep(self.hub.config.unjoined_call_timeout_s)
-        await self.hub.store.drop_room_if_empty(call_id)
+    async def _forget_if_unjoined(self, args: TimerArgs) -> None:
+        await self.hub.store.drop_room_if_empty(args["call_id"])
 
     # --- requests -------------------------------------------------------------------
 
@@ -174,10 +187,14 @@ class InvitationService:
             }.get(invitee.state)
             if outcome:
                 hub.metrics.invitations[outcome] += 1
-        loop = asyncio.get_running_loop()
-        self._timers[inv.invitation_id] = loop.call_later(
-            req.timeout_s, lambda: hub.spawn(self._time_out(inv.invitation_id))
+        await hub.timers.start(
+            "invitation_timeout",
+            inv.invitation_id,
+            req.timeout_s,
+            {"invitation_id": inv.invitation_id},
         )
+        # Inviting and ringing before anyone hears of it (a presence.list agrees).
+        await hub.presence_changed([inv.caller_id, *inv.invitees])
         # Pushes go out after the acknowledgement, so the caller knows the ids first.
         hub.spawn(self._deliver(inv))
         return {
@@ -208,7 +225,6 @@ class InvitationService:
             else:
                 unreachable.append(invitee)
         await self._publish_states(inv, unreachable)
-        await self.hub.presence_changed([inv.caller_id, *inv.invitees])
         await self._finish_if_done(inv, InvitationEndReason.DECLINED)
 
     async def accept(
@@ -277,6 +293,8 @@ class InvitationService:
             )
             if invitee is not None:
                 cancelled.append(invitee)
+        # Idle again before they hear of it (a presence.list right after agrees).
+        await self.hub.presence_changed([i.user_id for i in cancelled])
         event = InvitationCancelledEvent(
             invitation_id=inv.invitation_id,
             call_id=inv.call_id,
@@ -290,11 +308,10 @@ class InvitationService:
         await self._publish_states(inv, cancelled)
         reason = InvitationEndReason.CALLER_LEFT if caller_left else InvitationEndReason.CANCELLED
         await self._finish_if_done(inv, reason)
-        await self.hub.presence_changed([i.user_id for i in cancelled])
         return cancelled
 
-    async def _time_out(self, invitation_id: str) -> None:
-        self._timers.pop(invitation_id, None)
+    async def _time_out(self, args: TimerArgs) -> None:
+        invitation_id: str = args["invitation_id"]
         inv = await self.hub.store.invitation(invitation_id)
         if inv is None:
             return
@@ -368,11 +385,6 @@ class InvitationService:
         for inv in await self.hub.store.invitations_of(user_id):
             if inv.caller_id == user_id and inv.call_id == room_id:
                 await self._cancel(inv, list(inv.invitees), "", caller_left=True)
-
-    async def close(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
 
 
 def register(hub: Hub) -> InvitationService:

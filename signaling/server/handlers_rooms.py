@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from signaling.errors import ErrorCode, SignalingError
@@ -26,6 +25,7 @@ from signaling.protocol import (
 from signaling.protocol_audio import SeatChangedEvent
 from signaling.seat_ops import Join
 from signaling.server.hub import PRESENCE_ROOM, Caller, Hub, now_ms, room_channel
+from signaling.server.timers import TimerArgs
 from signaling.store import Member, Message, Room
 
 
@@ -143,12 +143,18 @@ async def _end_call_if_initiator_left(hub: Hub, room_id: str, user_id: str) -> N
     await hub.presence_changed(members)
 
 
-async def _depart_unless_back(hub: Hub, room_id: str, member: Member, sid: str) -> None:
+async def _depart_unless_back(hub: Hub, args: TimerArgs) -> None:
     """A dropped connection: the member keeps their place (in the call, on their seat)
     for ``rejoin_grace_s``, then leaves, unless they re-joined meanwhile (a new stay, with
     a new epoch, which this departure leaves alone). A Wi-Fi blip must not end a call."""
-    await asyncio.sleep(hub.config.rejoin_grace_s)
-    await depart(hub, room_id, member.user_id, "disconnected", epoch=member.epoch, sid=sid)
+    await depart(
+        hub,
+        args["room_id"],
+        args["user_id"],
+        "disconnected",
+        epoch=args["epoch"],
+        sid=args["sid"],
+    )
 
 
 def register(hub: Hub) -> None:
@@ -156,12 +162,12 @@ def register(hub: Hub) -> None:
 
     @hub.handle("presence.list")
     async def list_presence(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
-        return {"users": hub.presence_list()}
+        return {"users": await hub.presence_list()}
 
     @hub.handle("presence.subscribe")
     async def subscribe(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
         await hub.sio.enter_room(caller.sid, PRESENCE_ROOM)
-        return {"users": hub.presence_list()}
+        return {"users": await hub.presence_list()}
 
     @hub.handle("presence.unsubscribe")
     async def unsubscribe(hub: Hub, caller: Caller, req: EmptyRequest) -> dict[str, Any]:
@@ -237,9 +243,18 @@ def register(hub: Hub) -> None:
                 # Signed in elsewhere: that login does not know these rooms, gone now.
                 await depart(hub, room_id, caller.user_id, "disconnected", sid=caller.sid)
             else:
-                hub.spawn(_depart_unless_back(hub, room_id, member, caller.sid))
+                args = {
+                    "room_id": room_id,
+                    "user_id": member.user_id,
+                    "epoch": member.epoch,
+                    "sid": caller.sid,
+                }
+                # Keyed by the stay: each dropped stay gets its own grace.
+                key = f"{room_id}\n{member.user_id}\n{member.epoch}"
+                await hub.timers.start("rejoin_grace", key, hub.config.rejoin_grace_s, args)
 
     hub.on_session_end.append(on_session_end)
+    hub.timers.on("rejoin_grace", lambda args: _depart_unless_back(hub, args))
 
 
 __all__ = [

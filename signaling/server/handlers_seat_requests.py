@@ -41,7 +41,7 @@ def register(hub: Hub, service: SeatService) -> None:
         token = uuid.uuid4().hex
         await service.run(req.room_id, Apply(caller.user_id, caller.name, token), caller.user_id)
         timeout_s = hub.config.seat_application_timeout_s
-        service.start_timer(req.room_id, "application", caller.user_id, token, timeout_s)
+        await service.start_timer(req.room_id, "application", caller.user_id, token, timeout_s)
         event = SeatApplicationEvent(room_id=req.room_id, user=caller.info, timeout_s=timeout_s)
         await hub.emit_users(await service.hosts(req.room_id), "seat.application", event)
         return {"timeout_s": timeout_s}
@@ -74,7 +74,7 @@ def register(hub: Hub, service: SeatService) -> None:
             # Undelivered: withdraw it quietly; the error answer is the host's news.
             await hub.store.apply_seats(req.room_id, Expire("invitation", req.user_id, token), None)
             raise SignalingError(ErrorCode.USER_NOT_FOUND, f"{req.user_id!r} is offline")
-        service.start_timer(req.room_id, "invitation", req.user_id, token, timeout_s)
+        await service.start_timer(req.room_id, "invitation", req.user_id, token, timeout_s)
         return {"timeout_s": timeout_s}
 
     @hub.handle("seat.invite_accept")

@@ -9,7 +9,6 @@ invitations that the change ended. Those requests, and the timers that end them,
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -47,6 +46,7 @@ from signaling.seat_ops import (
 from signaling.seats import Ended, Outcome, PendingKind
 from signaling.server.handlers_rooms import emit_seat_map, require_host_powers, require_member
 from signaling.server.hub import Caller, Hub
+from signaling.server.timers import TimerArgs
 
 
 class SeatService:
@@ -55,7 +55,7 @@ class SeatService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         # Keyed by the pending request's token: a request ends exactly once, by any route.
-        self._timers: dict[str, asyncio.TimerHandle] = {}
+        hub.timers.on("seat_request", self._expire)
 
     async def run(self, room_id: str, op: Operation, actor: str | None) -> Outcome:
         """Apply ``op`` in one store step, then tell everyone concerned."""
@@ -67,9 +67,7 @@ class SeatService:
         if outcome.seat_map is not None:
             await emit_seat_map(self.hub, room_id, outcome.seat_map)
         for ended in outcome.ended:
-            timer = self._timers.pop(ended.pending.token, None)
-            if timer is not None:
-                timer.cancel()
+            await self.hub.timers.cancel("seat_request", ended.pending.token)
             await self._announce_end(room_id, ended)
 
     async def hosts(self, room_id: str) -> list[str]:
@@ -109,25 +107,18 @@ class SeatService:
 
     # --- timers -------------------------------------------------------------------
 
-    def start_timer(
+    async def start_timer(
         self, room_id: str, kind: PendingKind, user_id: str, token: str, delay_s: float
     ) -> None:
         """End the pending request ``token`` after ``delay_s`` unless it ends sooner."""
-        expire = Expire(kind, user_id, token)
-        self._timers[token] = asyncio.get_running_loop().call_later(
-            delay_s, lambda: self.hub.spawn(self._expire(room_id, token, expire))
-        )
+        args = {"room_id": room_id, "kind": kind, "user_id": user_id, "token": token}
+        await self.hub.timers.start("seat_request", token, delay_s, args)
 
-    async def _expire(self, room_id: str, token: str, op: Expire) -> None:
-        self._timers.pop(token, None)
+    async def _expire(self, args: TimerArgs) -> None:
+        op = Expire(args["kind"], args["user_id"], args["token"])
         # A refusal means the room has ended meanwhile: nobody is left to tell.
         with contextlib.suppress(SignalingError):
-            await self.run(room_id, op, None)
-
-    async def close(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+            await self.run(args["room_id"], op, None)
 
     # --- room life ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
 from signaling.server.outbox import MAX_QUEUED_BYTES
 from signaling.server.ratelimit import LogBudget, TokenBucket
+from signaling.server.timers import LocalTimers, Timers
 from signaling.server.turn import ice_servers_for
 from signaling.store import Session, Store
 from signaling.wire import bad_request
@@ -102,6 +104,8 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         check_secret(self.secret)
+        if self.rejoin_grace_s < 0:
+            raise ValueError("the rejoin grace cannot be negative")
         if self.turn_uris and not self.turn_secret:
             raise ValueError("turn_uris need a turn_secret to make credentials with")
 
@@ -135,21 +139,32 @@ def now_ms() -> int:
 class Hub:
     """Owns the socket.io server, the store and the per-connection bookkeeping."""
 
-    def __init__(self, sio: GuardedServer, store: Store, config: ServerConfig) -> None:
+    def __init__(
+        self,
+        sio: GuardedServer,
+        store: Store,
+        config: ServerConfig,
+        timers: Callable[[Hub], Timers] = lambda hub: LocalTimers(hub.spawn),
+    ) -> None:
         self.sio = sio
         self.store = store
         self.config = config
         self.metrics = Metrics()
+        #: This process among the servers sharing the store (sessions say whose they are).
+        self.server_id = secrets.token_hex(8)
         self._callers: dict[str, Caller] = {}
+        #: Whether other servers share the store (and take over from this one).
+        self.shared = False
+        # Stopping with others sharing the store: the sessions are left to them.
+        self._handing_over = False
         self._buckets: dict[str, TokenBucket] = {}
-        # Who is online and in what state, as last announced: the presence list, each
-        # entry a PresenceInfo already dumped for the wire.
-        self._online: dict[str, dict[str, Any]] = {}
         self._presence_pending: dict[str, PresenceChangedEvent] = {}
         self._presence_flush: asyncio.TimerHandle | None = None
         self._presence_sent_at = float("-inf")
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
+        #: Every timer of the domain modules (invitations ringing out, seats, rejoin grace).
+        self.timers = timers(self)
         #: The account database when the sign-in API is served (``build_app``).
         self.accounts: AccountDb | None = None
         # Hooks the domain modules register for session start and end.
@@ -202,12 +217,16 @@ class Hub:
         )
         self._callers[sid] = caller
         self._buckets[sid] = TokenBucket(self.config.rate_per_s, self.config.rate_burst)
-        previous = await self.store.bind_session(Session(caller.user_id, caller.name, sid))
+        previous = await self.store.bind_session(
+            Session(caller.user_id, caller.name, sid, self.server_id)
+        )
         if previous is not None and previous.sid != sid:
             await self._end_older_session(previous)
         self.metrics.connections += 1
-        # Emits wait until the connect handler has returned: before that the client has
-        # not seen its CONNECT packet and would drop them.
+        # Online before the client hears it is connected: its first presence.list has it.
+        await self.presence_changed([caller.user_id])
+        # Emits to it wait until the connect handler has returned: before that the client
+        # has not seen its CONNECT packet and would drop them.
         self.spawn(self._after_connect(caller))
 
     async def identify(self, token: object) -> Identity:
@@ -226,7 +245,8 @@ class Hub:
         if self.accounts is not None:
             await asyncio.to_thread(self.accounts.end_all_sign_ins, user_id)
         session = await self.store.session_of(user_id)
-        if session is not None and session.sid != keep_sid and session.sid in self._callers:
+        if session is not None and session.sid != keep_sid:
+            # Also a session another server holds: its server is told to disconnect it.
             self.spawn(self.sio.disconnect(session.sid))
 
     async def _after_connect(self, caller: Caller) -> None:
@@ -247,16 +267,20 @@ class Hub:
     async def _end_older_session(self, previous: Session) -> None:
         old = self._callers.pop(previous.sid, None)
         self._buckets.pop(previous.sid, None)
-        if old is None:
-            return
-        self.metrics.connections -= 1
-        log.info("user %s signed in elsewhere; ending session %s", old.user_id, old.sid)
-        await self.sio.emit(
-            "session.kicked", dump(SessionKickedEvent(reason="logged_in_elsewhere")), to=old.sid
-        )
-        for hook in self.on_session_end:
-            await hook(old, True)
-        self.spawn(self.sio.disconnect(old.sid))
+        if old is None and previous.server == self.server_id:
+            return  # its connection is gone already
+        log.info("user %s signed in elsewhere; ending session %s", previous.user_id, previous.sid)
+        kicked = SessionKickedEvent(reason="logged_in_elsewhere")
+        # To a connection another server holds too: socket.io's manager carries it.
+        await self.sio.emit("session.kicked", dump(kicked), to=previous.sid)
+        if old is not None:
+            self.metrics.connections -= 1
+            for hook in self.on_session_end:
+                await hook(old, True)
+        # Held by another server, the session ends there, when the disconnect reaches it
+        # (``_on_disconnect`` finds it replaced). A server that died ends nothing: its
+        # client, reconnecting here, keeps its places in rooms and re-joins them.
+        self.spawn(self.sio.disconnect(previous.sid))
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         caller = self._callers.pop(sid, None)
@@ -264,10 +288,34 @@ class Hub:
         if caller is None:
             return  # refused at connect, or already replaced by a newer login
         self.metrics.connections -= 1
-        if await self.store.unbind_session(caller.user_id, sid):
+        if self._handing_over:
+            return
+        if not await self.end_session(caller):
+            # A newer login on another server replaced this one (one here would have
+            # ended it already): what this login had ends as it would there.
             for hook in self.on_session_end:
-                await hook(caller, False)
-            await self.presence_changed([caller.user_id])
+                await hook(caller, True)
+
+    async def hand_over(self) -> None:
+        """Stopping while other servers share the store: close every connection but
+        leave the sessions as they are. The clients reconnect to another server within
+        seconds and sign in there, keeping their rooms, seats and ringing invitations;
+        those that do not come back are ended by the others once this server has been
+        silent for long enough, as if it had crashed."""
+        self._handing_over = True
+        if self.sio.eio.sockets:  # (engine.io fails on none)
+            await self.sio.eio.disconnect()
+
+    async def end_session(self, caller: Caller) -> bool:
+        """The connection of ``caller`` is gone (here, or with a server that died): end
+        its session, unless a newer login replaced it meanwhile (False then)."""
+        if not await self.store.unbind_session(caller.user_id, caller.sid):
+            return False
+        # Offline first: whoever the hooks tell (a cancelled invitation) sees it so.
+        await self.presence_changed([caller.user_id])
+        for hook in self.on_session_end:
+            await hook(caller, False)
+        return True
 
     async def _on_unknown(self, event: str, sid: str, *args: Any) -> dict[str, Any]:
         bucket = self._buckets.get(sid)
@@ -380,12 +428,10 @@ class Hub:
         for user_id in user_ids:
             session = await self.store.session_of(user_id)
             state = await self.store.presence_of(user_id)
+            info = None
             if session is not None:
                 info = dump(PresenceInfo(user_id=user_id, name=session.name, state=state))
-                if self._online.get(user_id) == info:
-                    continue
-                self._online[user_id] = info
-            elif self._online.pop(user_id, None) is None:
+            if not await self.store.announce_presence(user_id, info):
                 continue
             change = PresenceChangedEvent(
                 user_id=user_id,
@@ -425,11 +471,12 @@ class Hub:
             ttl_s=config.turn_ttl_s,
         )
 
-    def presence_list(self) -> list[dict[str, Any]]:
+    async def presence_list(self) -> list[dict[str, Any]]:
         """Who is online now (``PresenceInfo`` as sent), in the state presence subscribers
-        were (or are being) told. Kept ready to send: every subscriber gets the whole
-        list, so building it must cost no more than copying it."""
-        return list(self._online.values())
+        were (or are being) told, on every server sharing the store. Kept ready to send
+        (the store holds it): every subscriber gets the whole list, so building it must
+        cost no more than copying it."""
+        return await self.store.announced_presence()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""
@@ -452,6 +499,7 @@ class Hub:
         """Cancel background work (timers, deferred emits); none starts afterwards."""
         self._closing = True
         self.sio.stop_deadlines()
+        await self.timers.close()
         if self._presence_flush is not None:
             self._presence_flush.cancel()
             self._presence_flush = None

@@ -14,7 +14,7 @@ from tests.support.signaling import TEST_SECRET
 class ServerProcess:
     """``parley-server`` started as a child process; ``kill`` is SIGKILL, no goodbye."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, *extra: str) -> None:
         env = {**os.environ, "PARLEY_SECRET": TEST_SECRET}
         self.process = subprocess.Popen(
             [
@@ -25,6 +25,7 @@ class ServerProcess:
                 str(port),
                 "--log-level",
                 "WARNING",
+                *extra,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

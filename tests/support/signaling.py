@@ -12,7 +12,9 @@ from app.testing import SERVER_MARKER
 from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.server.app import RunningServer, start_server
+from signaling.server.cluster import Cluster, ClusterConfig
 from signaling.server.hub import ServerConfig
+from tests.support.redis_server import RedisServer, fresh_prefix
 
 TEST_SECRET = "parley-test-secret-0123456789abcdef"
 
@@ -47,14 +49,26 @@ class RecordingClient(SignalingClient):
 @pytest_asyncio.fixture
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]:
     """A real server on 127.0.0.1, port 0, with the suite's fixed secret (for minting
-    tokens); ``@pytest.mark.parley_server(k=v)`` tunes it, as it does ``parley_server``."""
+    tokens); ``@pytest.mark.parley_server(k=v)`` tunes it, as it does ``parley_server``.
+    Parametrised with :data:`both_stores`, the same tests run again on a server keeping
+    its state in a real Redis (as one of several would)."""
     marker = request.node.get_closest_marker(SERVER_MARKER)
     options = dict(marker.kwargs) if marker else {}
-    running = await start_server(ServerConfig(secret=TEST_SECRET, **options), "127.0.0.1", 0)
+    config = ServerConfig(secret=TEST_SECRET, **options)
+    cluster = None
+    if getattr(request, "param", "memory") == "redis":
+        redis_server: RedisServer = request.getfixturevalue("redis_server")
+        cluster = Cluster(ClusterConfig(redis_server.url, fresh_prefix()))
+    running = await start_server(config, "127.0.0.1", 0, cluster=cluster)
     try:
         yield running
     finally:
         await running.stop()
+
+
+#: Run a test module's tests on an in-memory server and on a Redis-backed one:
+#: ``pytestmark = both_stores``.
+both_stores = pytest.mark.parametrize("server", ["memory", "redis"], indirect=True)
 
 
 @pytest_asyncio.fixture

@@ -317,6 +317,8 @@ async def test_calling_from_a_room_asks_to_leave_it(room_app: RoomApp, bots: Bot
     assert await app.join(ROOM, AudioRoomRole.HOST)
     await app.wait_for_room_page()
     bob = await bots("bob", Answer.IGNORE)
+    # Online, so the app knows his name (it says his ID for someone it does not know).
+    await wait_until(lambda: any(u.user_id == "bob" for u in app.app.bridge.users))
     rooms = app.app.rooms
     assert rooms is not None
     rooms.minimize()  # the room goes on in its overlay; the home page is back
@@ -326,7 +328,7 @@ async def test_calling_from_a_room_asks_to_leave_it(room_app: RoomApp, bots: Bot
     app.click(app.app.window.home_page.voice_button)
     dialog = await modal_dialog(ConfirmDialog)
     assert isinstance(dialog, ConfirmDialog)
-    assert dialog.message_label.text() == "You are in an audio room. Leave it to call bob?"
+    assert dialog.message_label.text() == "You are in an audio room. Leave it to call Bob?"
     dialog.reject()  # "Stay in the room"
     await wait_until(lambda: QApplication.activeModalWidget() is None)
     assert app.in_room

@@ -315,6 +315,8 @@ async def test_a_call_button_during_a_minimized_call_asks_before_adding_someone(
 ) -> None:
     bob, _page = await call_bob(alice, bots)
     carol = await bots("carol", Answer.IGNORE)
+    # Online, so the app knows her name (it says her ID for someone it does not know).
+    await wait_until(lambda: any(u.user_id == "carol" for u in alice.app.bridge.users))
     alice.click_bar(CallMenuButton.MINIMIZE)
     await wait_until(alice.overlay.isVisible)
     assert alice.current is alice.home
@@ -322,7 +324,7 @@ async def test_a_call_button_during_a_minimized_call_asks_before_adding_someone(
     alice.call("carol")  # the home page's Video call, as before the call
     dialog = await modal_dialog(ConfirmDialog)
     assert isinstance(dialog, ConfirmDialog)
-    assert dialog.message_label.text() == ("You are in a call with Bob. Invite carol into it?")
+    assert dialog.message_label.text() == ("You are in a call with Bob. Invite Carol into it?")
     dialog.reject()
     await wait_until(lambda: QApplication.activeModalWidget() is None)
     await asyncio.sleep(0.3)

@@ -26,9 +26,12 @@ from signaling.protocol_audio import (
     UserAttributesChangedEvent,
 )
 from signaling.server.app import RunningServer
-from tests.support.signaling import ClientFactory, RecordingClient
+from tests.support.signaling import ClientFactory, RecordingClient, both_stores
 
 ROOM = "stage"
+
+# Also on a server keeping its state in Redis (one of several sharing it).
+pytestmark = both_stores
 
 
 async def stage(

@@ -18,9 +18,12 @@ from signaling.protocol import (
     InvitationUserStateEvent,
     RoomEndedEvent,
 )
-from tests.support.signaling import ClientFactory
+from tests.support.signaling import ClientFactory, both_stores
 
 S = InvitationUserState
+
+# Also on a server keeping its state in Redis (one of several sharing it).
+pytestmark = both_stores
 
 
 async def test_accept_seen_from_both_sides(make_client: ClientFactory) -> None:

@@ -24,9 +24,12 @@ from signaling.protocol import (
     UserEnteredEvent,
     UserLeftEvent,
 )
-from tests.support.signaling import ClientFactory
+from tests.support.signaling import ClientFactory, both_stores
 
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
+
+# Also on a server keeping its state in Redis (one of several sharing it).
+pytestmark = both_stores
 
 
 def reasons(client: object, room_id: str) -> list[R]:

@@ -8,9 +8,12 @@ from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import SeatConfig
 from signaling.protocol_audio import SeatChangedEvent
 from signaling.server.app import RunningServer
-from tests.support.signaling import ClientFactory, RecordingClient
+from tests.support.signaling import ClientFactory, RecordingClient, both_stores
 
 ROOM = "stage"
+
+# Also on a server keeping its state in Redis (one of several sharing it).
+pytestmark = both_stores
 
 
 async def server_map(server: RunningServer) -> SeatChangedEvent:

@@ -1,0 +1,674 @@
+"""The store several server processes share: Redis, with :class:`MemoryStore`'s transitions.
+
+Every method is one optimistic transaction: WATCH the keys it will read, load them into
+a :class:`StoreState`, run :class:`MemoryStore`'s own method on that partial state, and
+write back what changed in one MULTI/EXEC; when another server changed a watched key
+in between, EXEC fails having written nothing and the method runs again on fresh
+state. So a transition is checked and applied as one step across all servers, and
+there is one implementation of each rule, not a second one in Lua. The keys are read
+one by one, so a method may see one before and another after a change made meanwhile:
+its answer, a refusal or a failure, counts only if nothing it read has changed (the
+commit, or an empty one, says so); otherwise it runs again. A method whose loader misses
+a key it then writes fails loudly (:class:`StoreBugError`) instead of overwriting
+another server's data unread.
+
+Keys (all under ``prefix``): ``session:U``, ``room:R``, ``member_rooms:U``,
+``invitation:I``, ``user_invitations:U`` hold JSON; ``ended:R`` marks a call everyone
+left (for :data:`ENDED_CALL_TTL_S`); sets ``online``, ``rooms``, ``unjoined``,
+``invitations``, ``call_invitations:R`` and ``server_sessions:S`` index them;
+``presence`` is the hash of announced presence; ``servers`` the hash of live server
+processes (heartbeats); ``timers`` (a sorted set by due time) and ``timer_args`` the
+timers; ``revoked:J`` and ``revoked_up_to:U`` the signed-out tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+from signaling.enums import InvitationUserState, PresenceState
+from signaling.errors import ErrorCode, SignalingError
+from signaling.protocol import MAX_HISTORY
+from signaling.seat_ops import Join, Operation
+from signaling.seats import Outcome
+from signaling.store import (
+    CallOptions,
+    Invitation,
+    Invitee,
+    Member,
+    MemoryStore,
+    Message,
+    Room,
+    Session,
+    SetPropertyResult,
+    StoreState,
+)
+
+T = TypeVar("T")
+
+#: How long a call everyone left is remembered (a late join is told it ended).
+ENDED_CALL_TTL_S = 24 * 3600
+#: How often one transition is tried again after other servers changed its keys.
+MAX_ATTEMPTS = 200
+
+_SESSION = TypeAdapter(Session)
+_ROOM = TypeAdapter(Room)
+_INVITATION = TypeAdapter(Invitation)
+
+# Compare-and-set of one announced presence: 1 when it changed.
+_ANNOUNCE = """
+if ARGV[2] == '' then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+# Raise a number, never lower it (signed out everywhere up to a time).
+_RAISE = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+end
+return 0
+"""
+# Take the due timers (sorted set KEYS[1] by due time, arguments in hash KEYS[2]) in one
+# step, so two servers polling at once never both get one: name, arguments, name, ...
+_CLAIM = """
+local names = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+for _, name in ipairs(names) do
+  redis.call('ZREM', KEYS[1], name)
+  out[#out + 1] = name
+  out[#out + 1] = redis.call('HGET', KEYS[2], name) or '{}'
+  redis.call('HDEL', KEYS[2], name)
+end
+return out
+"""
+# A token lives at most this long; "signed out everywhere" need not outlive them.
+_REVOKE_USER_TTL_S = 400 * 24 * 3600
+
+
+class StoreBugError(RuntimeError):
+    """A transition wrote a key its loader did not read (a programming error)."""
+
+
+def _bytes(value: bytes | str) -> bytes:
+    """A reply as bytes, whether or not the client decodes responses."""
+    return value.encode() if isinstance(value, str) else value
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _decode_room(raw: bytes) -> Room:
+    room = _ROOM.validate_json(raw)
+    room.messages = deque(room.messages, maxlen=MAX_HISTORY)
+    return room
+
+
+def _ids(raw: bytes | None) -> set[str]:
+    return set(json.loads(raw)) if raw else set()
+
+
+def _encode_ids(ids: set[str]) -> bytes:
+    return json.dumps(sorted(ids)).encode()
+
+
+class _Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.online = f"{prefix}online"
+        self.rooms = f"{prefix}rooms"
+        self.unjoined = f"{prefix}unjoined"
+        self.invitations = f"{prefix}invitations"
+        self.presence = f"{prefix}presence"
+        self.servers = f"{prefix}servers"
+        self.epoch = f"{prefix}epoch"
+        self.timers = f"{prefix}timers"
+        self.timer_args = f"{prefix}timer_args"
+
+    def of(self, kind: str, name: str) -> str:
+        return f"{self.prefix}{kind}:{name}"
+
+
+class _Transaction:
+    """One attempt: what was read (watched), the partial state, and its write-back."""
+
+    def __init__(self, pipe: Pipeline, keys: _Keys) -> None:
+        self.pipe = pipe
+        self.keys = keys
+        self.state = StoreState()
+        # kind -> name -> raw value as read (None: absent)
+        self.read: dict[str, dict[str, bytes | None]] = {
+            kind: {}
+            for kind in ("session", "room", "member_rooms", "invitation", "user_invitations")
+        }
+        self.ended_read: dict[str, bool] = {}
+        self.call_invitations_read: dict[str, set[str]] = {}
+
+    async def _get(self, kind: str, name: str) -> bytes | None:
+        seen = self.read[kind]
+        if name not in seen:
+            key = self.keys.of(kind, name)
+            await self.pipe.watch(key)
+            raw = await self.pipe.get(key)
+            seen[name] = None if raw is None else _bytes(raw)
+        return seen[name]
+
+    async def session(self, user_id: str) -> Session | None:
+        raw = await self._get("session", user_id)
+        if raw is not None and user_id not in self.state.sessions:
+            self.state.sessions[user_id] = _SESSION.validate_json(raw)
+        return self.state.sessions.get(user_id)
+
+    async def room(self, room_id: str) -> Room | None:
+        raw = await self._get("room", room_id)
+        if raw is not None and room_id not in self.state.rooms:
+            self.state.rooms[room_id] = _decode_room(raw)
+        return self.state.rooms.get(room_id)
+
+    async def member_rooms(self, user_id: str) -> set[str]:
+        raw = await self._get("member_rooms", user_id)
+        if raw is not None and user_id not in self.state.member_rooms:
+            self.state.member_rooms[user_id] = _ids(raw)
+        return self.state.member_rooms.get(user_id, set())
+
+    async def invitation(self, invitation_id: str) -> Invitation | None:
+        raw = await self._get("invitation", invitation_id)
+        if raw is not None and invitation_id not in self.state.invitations:
+            self.state.invitations[invitation_id] = _INVITATION.validate_json(raw)
+        return self.state.invitations.get(invitation_id)
+
+    async def user_invitations(self, user_id: str) -> set[str]:
+        raw = await self._get("user_invitations", user_id)
+        if raw is not None and user_id not in self.state.user_invitations:
+            self.state.user_invitations[user_id] = _ids(raw)
+        return self.state.user_invitations.get(user_id, set())
+
+    async def ended(self, room_id: str) -> None:
+        if room_id not in self.ended_read:
+            key = self.keys.of("ended", room_id)
+            await self.pipe.watch(key)
+            self.ended_read[room_id] = bool(await self.pipe.exists(key))
+            if self.ended_read[room_id]:
+                self.state.ended_calls[room_id] = None
+
+    async def call_invitations(self, call_id: str) -> None:
+        """The invitations into ``call_id`` (``drop_room_if_empty`` looks at them)."""
+        key = self.keys.of("call_invitations", call_id)
+        await self.pipe.watch(key)
+        ids = {_text(i) for i in await self.pipe.smembers(key)}
+        self.call_invitations_read[call_id] = ids
+        for invitation_id in ids:
+            await self.invitation(invitation_id)
+
+    async def presence(self, user_id: str) -> None:
+        """What :meth:`MemoryStore.presence_of` reads for ``user_id``."""
+        for room_id in await self.member_rooms(user_id):
+            await self.room(room_id)
+        for invitation_id in await self.user_invitations(user_id):
+            await self.invitation(invitation_id)
+
+    # --- write-back -----------------------------------------------------------------
+
+    def write(self) -> None:
+        """Queue (after MULTI) the writes that make Redis equal the changed state."""
+        state, pipe, keys = self.state, self.pipe, self.keys
+        for user_id, new, old in self._changes("session", state.sessions, _SESSION.dump_json):
+            key = keys.of("session", user_id)
+            if old is not None:
+                before = _SESSION.validate_json(old)
+                pipe.srem(keys.of("server_sessions", before.server), user_id)
+            if new is None:
+                pipe.delete(key)
+                pipe.srem(keys.online, user_id)
+            else:
+                pipe.set(key, new)
+                pipe.sadd(keys.online, user_id)
+                pipe.sadd(keys.of("server_sessions", state.sessions[user_id].server), user_id)
+        for room_id, new, _ in self._changes("room", state.rooms, _ROOM.dump_json):
+            if new is None:
+                pipe.delete(keys.of("room", room_id))
+                pipe.srem(keys.rooms, room_id)
+                pipe.srem(keys.unjoined, room_id)
+                continue
+            pipe.set(keys.of("room", room_id), new)
+            pipe.sadd(keys.rooms, room_id)
+            if state.rooms[room_id].members:
+                pipe.srem(keys.unjoined, room_id)
+            else:
+                pipe.sadd(keys.unjoined, room_id)
+        for kind, sets in (
+            ("member_rooms", state.member_rooms),
+            ("user_invitations", state.user_invitations),
+        ):
+            for name, new, _ in self._changes(kind, sets, _encode_ids):
+                if new is None:
+                    pipe.delete(keys.of(kind, name))
+                else:
+                    pipe.set(keys.of(kind, name), new)
+        self._write_invitations()
+        for room_id in state.ended_calls:
+            if not self.ended_read.get(room_id, False):
+                self._require_read(room_id in self.ended_read, "ended", room_id)
+                pipe.set(keys.of("ended", room_id), b"1", ex=ENDED_CALL_TTL_S)
+        for room_id, was in self.ended_read.items():
+            if was and room_id not in state.ended_calls:
+                pipe.delete(keys.of("ended", room_id))
+
+    def _write_invitations(self) -> None:
+        state, pipe, keys = self.state, self.pipe, self.keys
+        seen = self.read["invitation"]
+        for invitation_id in seen.keys() | state.invitations.keys():
+            invitation = state.invitations.get(invitation_id)
+            old = seen.get(invitation_id)
+            key = keys.of("invitation", invitation_id)
+            if invitation is None:
+                if old is not None:
+                    call_id = _INVITATION.validate_json(old).call_id
+                    pipe.delete(key)
+                    pipe.srem(keys.invitations, invitation_id)
+                    pipe.srem(keys.of("call_invitations", call_id), invitation_id)
+                continue
+            new = _INVITATION.dump_json(invitation)
+            if new == old:
+                continue
+            # A new invitation's id is fresh (random): nobody else can be writing it.
+            pipe.set(key, new)
+            pipe.sadd(keys.invitations, invitation_id)
+            pipe.sadd(keys.of("call_invitations", invitation.call_id), invitation_id)
+
+    def _changes(
+        self, kind: str, current: Mapping[str, T], encode: Callable[[T], bytes]
+    ) -> list[tuple[str, bytes | None, bytes | None]]:
+        """(name, new value or None when deleted, old value) of each changed entry."""
+        seen = self.read[kind]
+        changes: list[tuple[str, bytes | None, bytes | None]] = []
+        for name in seen.keys() | current.keys():
+            old = seen.get(name)
+            if name not in current:
+                if old is not None:
+                    changes.append((name, None, old))
+                continue
+            new = encode(current[name])
+            if new != old:
+                self._require_read(name in seen, kind, name)
+                changes.append((name, new, old))
+        return changes
+
+    @staticmethod
+    def _require_read(was_read: bool, kind: str, name: str) -> None:
+        if not was_read:
+            raise StoreBugError(f"a store transition wrote {kind}:{name} without reading it")
+
+
+Loader = Callable[[_Transaction], Awaitable[None]]
+
+
+async def _back_off(attempt: int) -> None:
+    """Spread the retries of many racing servers a little apart."""
+    await asyncio.sleep(random.uniform(0, 0.0005 * min(attempt, 20)))
+
+
+class RedisStore:
+    """A :class:`~signaling.store.Store` in Redis, shared by any number of server processes."""
+
+    def __init__(self, redis: Redis, prefix: str = "parley:") -> None:
+        self._redis = redis
+        self._keys = _Keys(prefix)
+        self._announce = redis.register_script(_ANNOUNCE)
+        self._raise = redis.register_script(_RAISE)
+        self._claim = redis.register_script(_CLAIM)
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
+    async def _transact(
+        self,
+        load: Loader,
+        run: Callable[[MemoryStore], Awaitable[T]],
+        *,
+        epoch: bool = False,
+    ) -> T:
+        """Load, run, write back; again while other servers changed what was read."""
+        for attempt in range(MAX_ATTEMPTS):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                tx = _Transaction(pipe, self._keys)
+                if epoch:
+                    # An epoch only has to be unique: take the next one outside the watch.
+                    tx.state.epoch = int(await self._redis.incr(self._keys.epoch)) - 1
+                await load(tx)
+                try:
+                    result = await run(MemoryStore(tx.state))
+                except Exception:
+                    # A refusal, or a failure, may come from keys read at different
+                    # moments (one changed between two reads): trust it only when none
+                    # of them changed since, which an empty transaction tells.
+                    if await self._committed(pipe):
+                        raise
+                    await _back_off(attempt)
+                    continue
+                pipe.multi()  # type: ignore[no-untyped-call]
+                tx.write()
+                if await self._executed(pipe):
+                    return result
+                await _back_off(attempt)
+        raise SignalingError(ErrorCode.INTERNAL, "the store is too busy; try again")
+
+    @staticmethod
+    async def _committed(pipe: Pipeline) -> bool:
+        """Whether nothing this transaction read has changed (an empty MULTI/EXEC)."""
+        pipe.multi()  # type: ignore[no-untyped-call]
+        return await RedisStore._executed(pipe)
+
+    @staticmethod
+    async def _executed(pipe: Pipeline) -> bool:
+        try:
+            await pipe.execute()
+        except WatchError:
+            return False
+        return True
+
+    # --- sessions -------------------------------------------------------------------
+
+    async def bind_session(self, session: Session) -> Session | None:
+        async def load(tx: _Transaction) -> None:
+            await tx.session(session.user_id)
+
+        return await self._transact(load, lambda m: m.bind_session(session))
+
+    async def unbind_session(self, user_id: str, sid: str) -> bool:
+        async def load(tx: _Transaction) -> None:
+            await tx.session(user_id)
+
+        return await self._transact(load, lambda m: m.unbind_session(user_id, sid))
+
+    async def session_of(self, user_id: str) -> Session | None:
+        raw = await self._redis.get(self._keys.of("session", user_id))
+        return _SESSION.validate_json(raw) if raw is not None else None
+
+    async def online(self) -> list[Session]:
+        return await self._sessions(await self._redis.smembers(self._keys.online))
+
+    async def sessions_on(self, server: str) -> list[Session]:
+        """The sessions held by the server process ``server``."""
+        key = self._keys.of("server_sessions", server)
+        ids = await self._redis.smembers(key)
+        return [s for s in await self._sessions(ids) if s.server == server]
+
+    async def _sessions(self, user_ids: set[bytes | str]) -> list[Session]:
+        if not user_ids:
+            return []
+        keys = [self._keys.of("session", _text(u)) for u in user_ids]
+        raws = await self._redis.mget(keys)
+        return [_SESSION.validate_json(raw) for raw in raws if raw is not None]
+
+    async def presence_of(self, user_id: str) -> PresenceState:
+        async def load(tx: _Transaction) -> None:
+            await tx.presence(user_id)
+
+        return await self._transact(load, lambda m: m.presence_of(user_id))
+
+    # --- announced presence -----------------------------------------------------------
+
+    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool:
+        text = json.dumps(entry, sort_keys=True, separators=(",", ":")) if entry else ""
+        changed = await self._announce(keys=[self._keys.presence], args=[user_id, text])
+        return bool(changed)
+
+    async def announced_presence(self) -> list[dict[str, Any]]:
+        values = await self._redis.hvals(self._keys.presence)
+        return [json.loads(value) for value in values]
+
+    # --- server processes -------------------------------------------------------------
+
+    async def heartbeat(self, server: str) -> None:
+        """Note that ``server`` is alive now."""
+        await self._redis.hset(self._keys.servers, server, str(time.time()))
+
+    async def servers_silent_for(self, seconds: float) -> list[str]:
+        """Servers whose last heartbeat is older than ``seconds``."""
+        beats = await self._redis.hgetall(self._keys.servers)
+        now = time.time()
+        return [_text(k) for k, v in beats.items() if now - float(v) > seconds]
+
+    async def claim_dead_server(self, server: str) -> bool:
+        """Take over the sessions of a silent server: True for exactly one claimant."""
+        removed = await self._redis.hdel(self._keys.servers, server)
+        return bool(removed)
+
+    # --- timers -----------------------------------------------------------------------
+
+    async def schedule_timer(self, name: str, due_at: float, payload: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._keys.timers, {name: due_at})
+            pipe.hset(self._keys.timer_args, name, payload)
+            await pipe.execute()
+
+    async def cancel_timer(self, name: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._keys.timers, name)
+            pipe.hdel(self._keys.timer_args, name)
+            await pipe.execute()
+
+    async def claim_due_timers(self, now: float, limit: int) -> list[tuple[str, str]]:
+        """Take the timers due by ``now``: each is handed to exactly one caller."""
+        keys = [self._keys.timers, self._keys.timer_args]
+        flat = await self._claim(keys=keys, args=[repr(now), limit])
+        texts = [_text(item) for item in flat]
+        return list(zip(texts[::2], texts[1::2], strict=True))
+
+    # --- rooms ----------------------------------------------------------------------
+
+    async def join_room(
+        self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
+    ) -> Room:
+        async def load(tx: _Transaction) -> None:
+            await tx.room(room_id)
+            await tx.ended(room_id)
+            await tx.member_rooms(member.user_id)
+
+        return await self._transact(
+            load, lambda m: m.join_room(room_id, kind, member, now_ms, audio), epoch=True
+        )
+
+    async def leave_room(
+        self, room_id: str, user_id: str, expected_epoch: int | None = None, *, bar: bool = False
+    ) -> tuple[Member | None, list[str]]:
+        async def load(tx: _Transaction) -> None:
+            await tx.room(room_id)
+            await tx.ended(room_id)
+            await tx.member_rooms(user_id)
+
+        return await self._transact(
+            load, lambda m: m.leave_room(room_id, user_id, expected_epoch, bar=bar)
+        )
+
+    async def room(self, room_id: str) -> Room | None:
+        raw = await self._redis.get(self._keys.of("room", room_id))
+        return _decode_room(_bytes(raw)) if raw is not None else None
+
+    async def rooms_of(self, user_id: str) -> list[str]:
+        raw = await self._redis.get(self._keys.of("member_rooms", user_id))
+        return sorted(_ids(None if raw is None else _bytes(raw)))
+
+    async def drop_room(self, room_id: str) -> Room | None:
+        async def load(tx: _Transaction) -> None:
+            room = await tx.room(room_id)
+            await tx.ended(room_id)
+            for user_id in room.members if room else ():
+                await tx.member_rooms(user_id)
+
+        return await self._transact(load, lambda m: m.drop_room(room_id))
+
+    async def drop_room_if_empty(self, room_id: str) -> bool:
+        async def load(tx: _Transaction) -> None:
+            await tx.room(room_id)
+            await tx.ended(room_id)
+            await tx.call_invitations(room_id)
+
+        return await self._transact(load, lambda m: m.drop_room_if_empty(room_id))
+
+    async def update_devices(
+        self, room_id: str, user_id: str, microphone: bool | None, camera: bool | None
+    ) -> Member | None:
+        return await self._in_room(
+            room_id, lambda m: m.update_devices(room_id, user_id, microphone, camera)
+        )
+
+    async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions:
+        async def load(tx: _Transaction) -> None:
+            await tx.room(room_id)
+            await tx.ended(room_id)
+
+        return await self._transact(load, lambda m: m.ensure_call(room_id, options, now_ms))
+
+    async def apply_seats(self, room_id: str, op: Operation, actor: str | None) -> Outcome:
+        return await self._in_room(room_id, lambda m: m.apply_seats(room_id, op, actor))
+
+    async def set_user_attributes(
+        self, room_id: str, user_id: str, updates: Mapping[str, str]
+    ) -> Member:
+        return await self._in_room(
+            room_id, lambda m: m.set_user_attributes(room_id, user_id, updates)
+        )
+
+    async def set_property(
+        self,
+        room_id: str,
+        key: str,
+        value: str,
+        owner: str,
+        expected: str | None,
+        if_absent: bool,
+        delete_on_leave: bool,
+    ) -> SetPropertyResult:
+        return await self._in_room(
+            room_id,
+            lambda m: m.set_property(
+                room_id, key, value, owner, expected, if_absent, delete_on_leave
+            ),
+        )
+
+    async def delete_properties(self, room_id: str, keys: list[str], actor: str) -> list[str]:
+        return await self._in_room(room_id, lambda m: m.delete_properties(room_id, keys, actor))
+
+    async def append_message(
+        self, room_id: str, sender_id: str, sender_name: str, text: str, now_ms: int
+    ) -> Message | None:
+        return await self._in_room(
+            room_id, lambda m: m.append_message(room_id, sender_id, sender_name, text, now_ms)
+        )
+
+    async def _in_room(self, room_id: str, run: Callable[[MemoryStore], Awaitable[T]]) -> T:
+        """A transition that reads and writes the one room."""
+
+        async def load(tx: _Transaction) -> None:
+            await tx.room(room_id)
+
+        return await self._transact(load, run)
+
+    # --- invitations ----------------------------------------------------------------
+
+    async def create_invitation(self, invitation: Invitation) -> Invitation:
+        async def load(tx: _Transaction) -> None:
+            await tx.invitation(invitation.invitation_id)
+            await tx.user_invitations(invitation.caller_id)
+            for user_id in invitation.invitees:
+                await tx.session(user_id)
+                await tx.presence(user_id)
+
+        # The method fills in the invitees' first states: give each attempt a fresh copy.
+        def run(m: MemoryStore) -> Awaitable[Invitation]:
+            fresh = _INVITATION.validate_python(_INVITATION.dump_python(invitation))
+            return m.create_invitation(fresh)
+
+        created = await self._transact(load, run)
+        invitation.invitees.update(created.invitees)
+        return invitation
+
+    async def invitation(self, invitation_id: str) -> Invitation | None:
+        raw = await self._redis.get(self._keys.of("invitation", invitation_id))
+        return _INVITATION.validate_json(raw) if raw is not None else None
+
+    async def transition_invitee(
+        self,
+        invitation_id: str,
+        user_id: str,
+        to_state: InvitationUserState,
+        extended_data: str = "",
+    ) -> Invitee | None:
+        async def load(tx: _Transaction) -> None:
+            invitation = await tx.invitation(invitation_id)
+            if invitation is not None:
+                await tx.room(invitation.call_id)
+
+        return await self._transact(
+            load, lambda m: m.transition_invitee(invitation_id, user_id, to_state, extended_data)
+        )
+
+    async def finish_invitation(self, invitation_id: str) -> bool:
+        async def load(tx: _Transaction) -> None:
+            invitation = await tx.invitation(invitation_id)
+            if invitation is not None:
+                for user_id in [invitation.caller_id, *invitation.invitees]:
+                    await tx.user_invitations(user_id)
+
+        return await self._transact(load, lambda m: m.finish_invitation(invitation_id))
+
+    async def invitations_of(self, user_id: str) -> list[Invitation]:
+        async def load(tx: _Transaction) -> None:
+            for invitation_id in await tx.user_invitations(user_id):
+                await tx.invitation(invitation_id)
+
+        return await self._transact(load, lambda m: m.invitations_of(user_id))
+
+    # --- revoked tokens ---------------------------------------------------------------
+
+    async def revoke_token(self, token_id: str, expires_at: float) -> None:
+        ttl = int(expires_at - time.time()) + 1
+        if token_id and ttl > 0:
+            await self._redis.set(self._keys.of("revoked", token_id), b"1", ex=ttl)
+
+    async def revoke_user(self, user_id: str, issued_up_to: float) -> None:
+        key = self._keys.of("revoked_up_to", user_id)
+        await self._raise(keys=[key], args=[repr(issued_up_to), _REVOKE_USER_TTL_S])
+
+    async def is_revoked(self, user_id: str, token_id: str, issued_at: float) -> bool:
+        revoked, up_to = await self._redis.mget(
+            [
+                self._keys.of("revoked", token_id or "-"),
+                self._keys.of("revoked_up_to", user_id),
+            ]
+        )
+        if token_id and revoked is not None:
+            return True
+        return up_to is not None and issued_at <= float(up_to)
+
+    async def stats(self) -> dict[str, int]:
+        keys = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in (keys.online, keys.rooms, keys.unjoined, keys.invitations):
+                pipe.scard(key)
+            sessions, rooms, unjoined, invitations = await pipe.execute()
+        return {
+            "sessions": sessions,
+            "rooms": rooms - unjoined,
+            "unjoined_calls": unjoined,
+            "invitations": invitations,
+        }
