@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import OrderedDict, deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -146,7 +146,12 @@ class Store(Protocol):
     async def session_of(self, user_id: str) -> Session | None: ...
     async def online(self) -> list[Session]: ...
     async def presence_of(self, user_id: str) -> PresenceState: ...
-    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool: ...
+    async def sessions_and_presence(
+        self, user_ids: Sequence[str]
+    ) -> dict[str, tuple[Session | None, PresenceState]]: ...
+    async def announce_presence(
+        self, entries: Mapping[str, Mapping[str, Any] | None]
+    ) -> list[str]: ...
     async def announced_presence(self) -> list[dict[str, Any]]: ...
 
     async def join_room(
@@ -278,15 +283,24 @@ class MemoryStore:
     async def presence_of(self, user_id: str) -> PresenceState:
         return self._presence(user_id)
 
-    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool:
-        """Record what presence subscribers are told of ``user_id`` (None: offline);
-        False when that is what they were told already."""
-        if entry is None:
-            return self._announced.pop(user_id, None) is not None
-        if self._announced.get(user_id) == entry:
-            return False
-        self._announced[user_id] = dict(entry)
-        return True
+    async def sessions_and_presence(
+        self, user_ids: Sequence[str]
+    ) -> dict[str, tuple[Session | None, PresenceState]]:
+        """Each user's session (None: offline) and presence, read in one step."""
+        return {u: (self._s.sessions.get(u), self._presence(u)) for u in user_ids}
+
+    async def announce_presence(self, entries: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+        """Record what presence subscribers are told of each user (None: offline);
+        returns the users for whom that is news (not what they were told already)."""
+        changed = []
+        for user_id, entry in entries.items():
+            if entry is None:
+                if self._announced.pop(user_id, None) is not None:
+                    changed.append(user_id)
+            elif self._announced.get(user_id) != entry:
+                self._announced[user_id] = dict(entry)
+                changed.append(user_id)
+        return changed
 
     async def announced_presence(self) -> list[dict[str, Any]]:
         """Every online user's presence as last announced (the ``presence.list``)."""

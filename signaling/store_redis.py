@@ -28,7 +28,7 @@ import json
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -65,16 +65,20 @@ _SESSION = TypeAdapter(Session)
 _ROOM = TypeAdapter(Room)
 _INVITATION = TypeAdapter(Invitation)
 
-# Compare-and-set of one announced presence: 1 when it changed.
+# Compare-and-set of announced presence, user and entry ('' for offline) pairs in ARGV:
+# returns the users whose entry changed.
 _ANNOUNCE = """
-if ARGV[2] == '' then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
+local changed = {}
+for i = 1, #ARGV, 2 do
+  local user, entry = ARGV[i], ARGV[i + 1]
+  if entry == '' then
+    if redis.call('HDEL', KEYS[1], user) == 1 then changed[#changed + 1] = user end
+  elseif redis.call('HGET', KEYS[1], user) ~= entry then
+    redis.call('HSET', KEYS[1], user, entry)
+    changed[#changed + 1] = user
+  end
 end
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
+return changed
 """
 # Raise a number, never lower it (signed out everywhere up to a time).
 _RAISE = """
@@ -128,6 +132,41 @@ def _encode_ids(ids: set[str]) -> bytes:
     return json.dumps(sorted(ids)).encode()
 
 
+def _decode_session(state: StoreState, name: str, raw: bytes) -> None:
+    state.sessions[name] = _SESSION.validate_json(raw)
+
+
+def _decode_room_into(state: StoreState, name: str, raw: bytes) -> None:
+    state.rooms[name] = _decode_room(raw)
+
+
+def _decode_member_rooms(state: StoreState, name: str, raw: bytes) -> None:
+    state.member_rooms[name] = _ids(raw)
+
+
+def _decode_invitation(state: StoreState, name: str, raw: bytes) -> None:
+    state.invitations[name] = _INVITATION.validate_json(raw)
+
+
+def _decode_user_invitations(state: StoreState, name: str, raw: bytes) -> None:
+    state.user_invitations[name] = _ids(raw)
+
+
+def _decode_ended(state: StoreState, name: str, raw: bytes) -> None:
+    state.ended_calls[name] = None
+
+
+# How each kind of key goes into a StoreState.
+_DECODERS: dict[str, Callable[[StoreState, str, bytes], None]] = {
+    "session": _decode_session,
+    "room": _decode_room_into,
+    "member_rooms": _decode_member_rooms,
+    "invitation": _decode_invitation,
+    "user_invitations": _decode_user_invitations,
+    "ended": _decode_ended,
+}
+
+
 class _Keys:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
@@ -145,67 +184,38 @@ class _Keys:
         return f"{self.prefix}{kind}:{name}"
 
 
+Wanted = tuple[str, str]
+
+
 class _Transaction:
-    """One attempt: what was read (watched), the partial state, and its write-back."""
+    """One attempt: what was read (watched), the partial state, and its write-back.
+
+    Loaders ask for keys a level at a time (:meth:`fetch`): the keys of one level are
+    watched with one WATCH and read with one MGET, so a transition costs a round trip
+    or two per level, not two per key.
+    """
 
     def __init__(self, pipe: Pipeline, keys: _Keys) -> None:
         self.pipe = pipe
         self.keys = keys
         self.state = StoreState()
         # kind -> name -> raw value as read (None: absent)
-        self.read: dict[str, dict[str, bytes | None]] = {
-            kind: {}
-            for kind in ("session", "room", "member_rooms", "invitation", "user_invitations")
-        }
-        self.ended_read: dict[str, bool] = {}
+        self.read: dict[str, dict[str, bytes | None]] = {kind: {} for kind in _DECODERS}
         self.call_invitations_read: dict[str, set[str]] = {}
 
-    async def _get(self, kind: str, name: str) -> bytes | None:
-        seen = self.read[kind]
-        if name not in seen:
-            key = self.keys.of(kind, name)
-            await self.pipe.watch(key)
-            raw = await self.pipe.get(key)
-            seen[name] = None if raw is None else _bytes(raw)
-        return seen[name]
-
-    async def session(self, user_id: str) -> Session | None:
-        raw = await self._get("session", user_id)
-        if raw is not None and user_id not in self.state.sessions:
-            self.state.sessions[user_id] = _SESSION.validate_json(raw)
-        return self.state.sessions.get(user_id)
-
-    async def room(self, room_id: str) -> Room | None:
-        raw = await self._get("room", room_id)
-        if raw is not None and room_id not in self.state.rooms:
-            self.state.rooms[room_id] = _decode_room(raw)
-        return self.state.rooms.get(room_id)
-
-    async def member_rooms(self, user_id: str) -> set[str]:
-        raw = await self._get("member_rooms", user_id)
-        if raw is not None and user_id not in self.state.member_rooms:
-            self.state.member_rooms[user_id] = _ids(raw)
-        return self.state.member_rooms.get(user_id, set())
-
-    async def invitation(self, invitation_id: str) -> Invitation | None:
-        raw = await self._get("invitation", invitation_id)
-        if raw is not None and invitation_id not in self.state.invitations:
-            self.state.invitations[invitation_id] = _INVITATION.validate_json(raw)
-        return self.state.invitations.get(invitation_id)
-
-    async def user_invitations(self, user_id: str) -> set[str]:
-        raw = await self._get("user_invitations", user_id)
-        if raw is not None and user_id not in self.state.user_invitations:
-            self.state.user_invitations[user_id] = _ids(raw)
-        return self.state.user_invitations.get(user_id, set())
-
-    async def ended(self, room_id: str) -> None:
-        if room_id not in self.ended_read:
-            key = self.keys.of("ended", room_id)
-            await self.pipe.watch(key)
-            self.ended_read[room_id] = bool(await self.pipe.exists(key))
-            if self.ended_read[room_id]:
-                self.state.ended_calls[room_id] = None
+    async def fetch(self, *wanted: Wanted) -> None:
+        """Watch and read the ``(kind, name)`` keys not read yet, into the state."""
+        todo = [(k, n) for k, n in dict.fromkeys(wanted) if n not in self.read[k]]
+        if not todo:
+            return
+        keys = [self.keys.of(kind, name) for kind, name in todo]
+        await self.pipe.watch(*keys)
+        values = await self.pipe.mget(keys)
+        for (kind, name), raw in zip(todo, values, strict=True):
+            value = None if raw is None else _bytes(raw)
+            self.read[kind][name] = value
+            if value is not None:
+                _DECODERS[kind](self.state, name, value)
 
     async def call_invitations(self, call_id: str) -> None:
         """The invitations into ``call_id`` (``drop_room_if_empty`` looks at them)."""
@@ -213,15 +223,21 @@ class _Transaction:
         await self.pipe.watch(key)
         ids = {_text(i) for i in await self.pipe.smembers(key)}
         self.call_invitations_read[call_id] = ids
-        for invitation_id in ids:
-            await self.invitation(invitation_id)
+        await self.fetch(*(("invitation", i) for i in ids))
 
-    async def presence(self, user_id: str) -> None:
-        """What :meth:`MemoryStore.presence_of` reads for ``user_id``."""
-        for room_id in await self.member_rooms(user_id):
-            await self.room(room_id)
-        for invitation_id in await self.user_invitations(user_id):
-            await self.invitation(invitation_id)
+    async def presence(self, *user_ids: str, sessions: bool = False) -> None:
+        """What :meth:`MemoryStore.presence_of` reads for each of ``user_ids`` (and with
+        ``sessions`` their sessions too)."""
+        await self.fetch(
+            *(("session", u) for u in user_ids if sessions),
+            *(("member_rooms", u) for u in user_ids),
+            *(("user_invitations", u) for u in user_ids),
+        )
+        state = self.state
+        await self.fetch(
+            *(("room", r) for u in user_ids for r in state.member_rooms.get(u, ())),
+            *(("invitation", i) for u in user_ids for i in state.user_invitations.get(u, ())),
+        )
 
     # --- write-back -----------------------------------------------------------------
 
@@ -262,12 +278,13 @@ class _Transaction:
                 else:
                     pipe.set(keys.of(kind, name), new)
         self._write_invitations()
+        ended = self.read["ended"]
         for room_id in state.ended_calls:
-            if not self.ended_read.get(room_id, False):
-                self._require_read(room_id in self.ended_read, "ended", room_id)
+            if ended.get(room_id) is None:
+                self._require_read(room_id in ended, "ended", room_id)
                 pipe.set(keys.of("ended", room_id), b"1", ex=ENDED_CALL_TTL_S)
-        for room_id, was in self.ended_read.items():
-            if was and room_id not in state.ended_calls:
+        for room_id, was in ended.items():
+            if was is not None and room_id not in state.ended_calls:
                 pipe.delete(keys.of("ended", room_id))
 
     def _write_invitations(self) -> None:
@@ -388,13 +405,13 @@ class RedisStore:
 
     async def bind_session(self, session: Session) -> Session | None:
         async def load(tx: _Transaction) -> None:
-            await tx.session(session.user_id)
+            await tx.fetch(("session", session.user_id))
 
         return await self._transact(load, lambda m: m.bind_session(session))
 
     async def unbind_session(self, user_id: str, sid: str) -> bool:
         async def load(tx: _Transaction) -> None:
-            await tx.session(user_id)
+            await tx.fetch(("session", user_id))
 
         return await self._transact(load, lambda m: m.unbind_session(user_id, sid))
 
@@ -424,12 +441,25 @@ class RedisStore:
 
         return await self._transact(load, lambda m: m.presence_of(user_id))
 
+    async def sessions_and_presence(
+        self, user_ids: Sequence[str]
+    ) -> dict[str, tuple[Session | None, PresenceState]]:
+        async def load(tx: _Transaction) -> None:
+            await tx.presence(*user_ids, sessions=True)
+
+        return await self._transact(load, lambda m: m.sessions_and_presence(user_ids))
+
     # --- announced presence -----------------------------------------------------------
 
-    async def announce_presence(self, user_id: str, entry: Mapping[str, Any] | None) -> bool:
-        text = json.dumps(entry, sort_keys=True, separators=(",", ":")) if entry else ""
-        changed = await self._announce(keys=[self._keys.presence], args=[user_id, text])
-        return bool(changed)
+    async def announce_presence(self, entries: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+        args: list[str] = []
+        for user_id, entry in entries.items():
+            text = json.dumps(entry, sort_keys=True, separators=(",", ":")) if entry else ""
+            args += [user_id, text]
+        if not args:
+            return []
+        changed = await self._announce(keys=[self._keys.presence], args=args)
+        return [_text(user_id) for user_id in changed]
 
     async def announced_presence(self) -> list[dict[str, Any]]:
         values = await self._redis.hvals(self._keys.presence)
@@ -479,9 +509,7 @@ class RedisStore:
         self, room_id: str, kind: str, member: Member, now_ms: int, audio: Join | None = None
     ) -> Room:
         async def load(tx: _Transaction) -> None:
-            await tx.room(room_id)
-            await tx.ended(room_id)
-            await tx.member_rooms(member.user_id)
+            await tx.fetch(("room", room_id), ("ended", room_id), ("member_rooms", member.user_id))
 
         return await self._transact(
             load, lambda m: m.join_room(room_id, kind, member, now_ms, audio), epoch=True
@@ -491,9 +519,7 @@ class RedisStore:
         self, room_id: str, user_id: str, expected_epoch: int | None = None, *, bar: bool = False
     ) -> tuple[Member | None, list[str]]:
         async def load(tx: _Transaction) -> None:
-            await tx.room(room_id)
-            await tx.ended(room_id)
-            await tx.member_rooms(user_id)
+            await tx.fetch(("room", room_id), ("ended", room_id), ("member_rooms", user_id))
 
         return await self._transact(
             load, lambda m: m.leave_room(room_id, user_id, expected_epoch, bar=bar)
@@ -509,17 +535,15 @@ class RedisStore:
 
     async def drop_room(self, room_id: str) -> Room | None:
         async def load(tx: _Transaction) -> None:
-            room = await tx.room(room_id)
-            await tx.ended(room_id)
-            for user_id in room.members if room else ():
-                await tx.member_rooms(user_id)
+            await tx.fetch(("room", room_id), ("ended", room_id))
+            room = tx.state.rooms.get(room_id)
+            await tx.fetch(*(("member_rooms", u) for u in (room.members if room else ())))
 
         return await self._transact(load, lambda m: m.drop_room(room_id))
 
     async def drop_room_if_empty(self, room_id: str) -> bool:
         async def load(tx: _Transaction) -> None:
-            await tx.room(room_id)
-            await tx.ended(room_id)
+            await tx.fetch(("room", room_id), ("ended", room_id))
             await tx.call_invitations(room_id)
 
         return await self._transact(load, lambda m: m.drop_room_if_empty(room_id))
@@ -533,8 +557,7 @@ class RedisStore:
 
     async def ensure_call(self, room_id: str, options: CallOptions, now_ms: int) -> CallOptions:
         async def load(tx: _Transaction) -> None:
-            await tx.room(room_id)
-            await tx.ended(room_id)
+            await tx.fetch(("room", room_id), ("ended", room_id))
 
         return await self._transact(load, lambda m: m.ensure_call(room_id, options, now_ms))
 
@@ -579,7 +602,7 @@ class RedisStore:
         """A transition that reads and writes the one room."""
 
         async def load(tx: _Transaction) -> None:
-            await tx.room(room_id)
+            await tx.fetch(("room", room_id))
 
         return await self._transact(load, run)
 
@@ -587,11 +610,11 @@ class RedisStore:
 
     async def create_invitation(self, invitation: Invitation) -> Invitation:
         async def load(tx: _Transaction) -> None:
-            await tx.invitation(invitation.invitation_id)
-            await tx.user_invitations(invitation.caller_id)
-            for user_id in invitation.invitees:
-                await tx.session(user_id)
-                await tx.presence(user_id)
+            await tx.fetch(
+                ("invitation", invitation.invitation_id),
+                ("user_invitations", invitation.caller_id),
+            )
+            await tx.presence(*invitation.invitees, sessions=True)
 
         # The method fills in the invitees' first states: give each attempt a fresh copy.
         def run(m: MemoryStore) -> Awaitable[Invitation]:
@@ -614,9 +637,10 @@ class RedisStore:
         extended_data: str = "",
     ) -> Invitee | None:
         async def load(tx: _Transaction) -> None:
-            invitation = await tx.invitation(invitation_id)
+            await tx.fetch(("invitation", invitation_id))
+            invitation = tx.state.invitations.get(invitation_id)
             if invitation is not None:
-                await tx.room(invitation.call_id)
+                await tx.fetch(("room", invitation.call_id))
 
         return await self._transact(
             load, lambda m: m.transition_invitee(invitation_id, user_id, to_state, extended_data)
@@ -624,17 +648,19 @@ class RedisStore:
 
     async def finish_invitation(self, invitation_id: str) -> bool:
         async def load(tx: _Transaction) -> None:
-            invitation = await tx.invitation(invitation_id)
+            await tx.fetch(("invitation", invitation_id))
+            invitation = tx.state.invitations.get(invitation_id)
             if invitation is not None:
-                for user_id in [invitation.caller_id, *invitation.invitees]:
-                    await tx.user_invitations(user_id)
+                users = [invitation.caller_id, *invitation.invitees]
+                await tx.fetch(*(("user_invitations", u) for u in users))
 
         return await self._transact(load, lambda m: m.finish_invitation(invitation_id))
 
     async def invitations_of(self, user_id: str) -> list[Invitation]:
         async def load(tx: _Transaction) -> None:
-            for invitation_id in await tx.user_invitations(user_id):
-                await tx.invitation(invitation_id)
+            await tx.fetch(("user_invitations", user_id))
+            ids = tx.state.user_invitations.get(user_id, ())
+            await tx.fetch(*(("invitation", i) for i in ids))
 
         return await self._transact(load, lambda m: m.invitations_of(user_id))
 

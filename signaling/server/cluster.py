@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import socketio
@@ -72,6 +73,37 @@ class ClusterConfig:
             raise ValueError("silence_s must be more than twice heartbeat_s")
 
 
+class _RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """socket.io's Redis manager, but a message to one connection this server holds is
+    delivered here without going through Redis (the manager publishes every message to
+    every server, which then looks for the connection; most of Parley's messages go to
+    one person)."""
+
+    async def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        room = to or room
+        if room is not None and callback is None and self.is_connected(room, namespace or "/"):
+            kwargs["ignore_queue"] = True
+        return await super().emit(
+            event,
+            data,
+            namespace=namespace,
+            room=room,
+            skip_sid=skip_sid,
+            callback=callback,
+            **kwargs,
+        )
+
+
 class Cluster:
     """This process's connections to the shared Redis: the store and the broadcasts."""
 
@@ -85,9 +117,7 @@ class Cluster:
         )
         self.redis = Redis(connection_pool=pool)
         self.store = RedisStore(self.redis, config.prefix)
-        self.manager = socketio.AsyncRedisManager(
-            config.redis_url, channel=f"{config.prefix}socketio"
-        )
+        self.manager = _RedisManager(config.redis_url, channel=f"{config.prefix}socketio")
 
     async def start(self) -> None:
         """Subscribe to the broadcasts before serving: a message published before the
@@ -126,7 +156,9 @@ class Cluster:
 async def keep_watch(hub: Hub, cluster: Cluster) -> None:
     """Beat this server's heartbeat; take over the sessions of servers gone silent."""
     store, config = cluster.store, cluster.config
-    while True:
+    # Until the hub closes, not only until cancelled: redis-py can swallow the
+    # CancelledError sent while a command is in flight.
+    while not hub.closing:
         try:
             await store.heartbeat(hub.server_id)
             for server in await store.servers_silent_for(config.silence_s):

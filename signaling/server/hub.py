@@ -425,21 +425,24 @@ class Hub:
         subscribers leaving at once blocked the loop for 26.6 s (issue 11). Batched,
         each subscriber gets one message per window however many users changed.
         """
-        for user_id in user_ids:
-            session = await self.store.session_of(user_id)
-            state = await self.store.presence_of(user_id)
-            info = None
-            if session is not None:
-                info = dump(PresenceInfo(user_id=user_id, name=session.name, state=state))
-            if not await self.store.announce_presence(user_id, info):
-                continue
-            change = PresenceChangedEvent(
+        # One read and one compare-and-set for all of them (a shared store: two round
+        # trips, whatever the number of users).
+        users = list(dict.fromkeys(user_ids))
+        now = await self.store.sessions_and_presence(users) if users else {}
+        entries = {
+            user_id: dump(PresenceInfo(user_id=user_id, name=session.name, state=state))
+            if session is not None
+            else None
+            for user_id, (session, state) in now.items()
+        }
+        for user_id in await self.store.announce_presence(entries) if entries else []:
+            session, state = now[user_id]
+            self._presence_pending[user_id] = PresenceChangedEvent(
                 user_id=user_id,
                 name=session.name if session else user_id,
                 state=state,
                 online=session is not None,
             )
-            self._presence_pending[user_id] = change
         if not self._presence_pending or self._presence_flush is not None:
             return
         # The first change after a quiet window goes out now, as part of what caused it;
@@ -477,6 +480,11 @@ class Hub:
         (the store holds it): every subscriber gets the whole list, so building it must
         cost no more than copying it."""
         return await self.store.announced_presence()
+
+    @property
+    def closing(self) -> bool:
+        """The server is stopping: background loops end."""
+        return self._closing
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""

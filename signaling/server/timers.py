@@ -99,6 +99,7 @@ class SharedTimers:
         self._store = store
         self._spawn = spawn
         self._handlers: dict[str, TimerHandler] = {}
+        self._closed = False
 
     def on(self, kind: str, handler: TimerHandler) -> None:
         self._handlers[kind] = handler
@@ -115,7 +116,9 @@ class SharedTimers:
         await self._store.cancel_timer(self._name(kind, key))
 
     async def run(self) -> None:
-        while True:
+        # Not only cancellation ends the loop: redis-py can swallow the CancelledError
+        # that a stopping server sends while a command is in flight (seen: a stop hung).
+        while not self._closed:
             try:
                 due = await self._store.claim_due_timers(time.time(), self.BATCH)
             except Exception:
@@ -134,4 +137,4 @@ class SharedTimers:
                 await asyncio.sleep(self.POLL_S)
 
     async def close(self) -> None:
-        return None
+        self._closed = True
