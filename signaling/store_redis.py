@@ -1,16 +1,20 @@
 """The store several server processes share: Redis, with :class:`MemoryStore`'s transitions.
 
-Every method is one optimistic transaction: WATCH the keys it will read, load them into
-a :class:`StoreState`, run :class:`MemoryStore`'s own method on that partial state, and
-write back what changed in one MULTI/EXEC; when another server changed a watched key
-in between, EXEC fails having written nothing and the method runs again on fresh
-state. So a transition is checked and applied as one step across all servers, and
-there is one implementation of each rule, not a second one in Lua. The keys are read
-one by one, so a method may see one before and another after a change made meanwhile:
-its answer, a refusal or a failure, counts only if nothing it read has changed (the
-commit, or an empty one, says so); otherwise it runs again. A method whose loader misses
-a key it then writes fails loudly (:class:`StoreBugError`) instead of overwriting
-another server's data unread.
+Every method is one optimistic transaction: read the keys it needs, load them into a
+:class:`StoreState`, run :class:`MemoryStore`'s own method on that partial state, and
+commit what changed with one Lua script (:data:`_COMMIT`) that first checks that every
+key read still holds what was read (a digest of it) and otherwise writes nothing, in
+which case the method runs again on fresh state. So a transition is checked and
+applied as one step across all servers, and there is one implementation of each rule
+(the script only compares and writes; it knows none of them). The keys are read a level
+at a time, so a method may see one before and another after a change made meanwhile:
+its answer, a refusal or a failure, counts only if nothing it read has changed (a commit
+with no writes says so); otherwise it runs again. A method whose loader misses a key it
+then writes fails loudly (:class:`StoreBugError`) instead of overwriting another
+server's data unread.
+
+(WATCH/MULTI/EXEC did the same at two round trips per level read and a connection held
+for the whole transition; the script costs one round trip per level and one to commit.)
 
 Keys (all under ``prefix``): ``session:U``, ``room:R``, ``member_rooms:U``,
 ``invitation:I``, ``user_invitations:U`` hold JSON; ``ended:R`` marks a call everyone
@@ -24,6 +28,7 @@ timers; ``revoked:J`` and ``revoked_up_to:U`` the signed-out tokens.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import time
@@ -33,8 +38,6 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
-from redis.exceptions import WatchError
 
 from signaling.enums import InvitationUserState, PresenceState
 from signaling.errors import ErrorCode, SignalingError
@@ -87,6 +90,46 @@ if tonumber(ARGV[1]) > current then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 return 0
+"""
+# One transition's commit: if every key read still has the value read (SHA-1 of it, ''
+# for absent; a set, of its sorted members joined by newlines), make the writes and
+# return 1; else change nothing and return 0. So a transition is checked and applied as
+# one step however many servers run transitions on the same keys. ARGV: the number of
+# plain keys read, of sets read, their digests (KEYS in the same order), then writes:
+# S key value | X key value seconds | D key | A set member | R set member.
+_COMMIT = """
+local plain, sets = tonumber(ARGV[1]), tonumber(ARGV[2])
+local a = 3
+for i = 1, plain do
+  local value = redis.call('GET', KEYS[i])
+  local digest = ''
+  if value then digest = redis.sha1hex(value) end
+  if digest ~= ARGV[a] then return 0 end
+  a = a + 1
+end
+for i = plain + 1, plain + sets do
+  local members = redis.call('SMEMBERS', KEYS[i])
+  table.sort(members)
+  if redis.sha1hex(table.concat(members, '\\n')) ~= ARGV[a] then return 0 end
+  a = a + 1
+end
+while a <= #ARGV do
+  local op, key = ARGV[a], ARGV[a + 1]
+  if op == 'S' then
+    redis.call('SET', key, ARGV[a + 2]); a = a + 3
+  elseif op == 'X' then
+    redis.call('SET', key, ARGV[a + 2], 'EX', ARGV[a + 3]); a = a + 4
+  elseif op == 'D' then
+    redis.call('DEL', key); a = a + 2
+  elseif op == 'A' then
+    redis.call('SADD', key, ARGV[a + 2]); a = a + 3
+  elseif op == 'R' then
+    redis.call('SREM', key, ARGV[a + 2]); a = a + 3
+  else
+    return redis.error_reply('unknown write ' .. op)
+  end
+end
+return 1
 """
 # Take the due timers (sorted set KEYS[1] by due time, arguments in hash KEYS[2]) in one
 # step, so two servers polling at once never both get one: name, arguments, name, ...
@@ -188,29 +231,29 @@ Wanted = tuple[str, str]
 
 
 class _Transaction:
-    """One attempt: what was read (watched), the partial state, and its write-back.
+    """One attempt: what was read, the partial state, and the writes to commit.
 
-    Loaders ask for keys a level at a time (:meth:`fetch`): the keys of one level are
-    watched with one WATCH and read with one MGET, so a transition costs a round trip
-    or two per level, not two per key.
+    Loaders ask for keys a level at a time (:meth:`fetch`): the keys of one level are read
+    with one MGET, so a transition costs a round trip per level, not one per key.
     """
 
-    def __init__(self, pipe: Pipeline, keys: _Keys) -> None:
-        self.pipe = pipe
+    def __init__(self, redis: Redis, keys: _Keys) -> None:
+        self.redis = redis
         self.keys = keys
         self.state = StoreState()
         # kind -> name -> raw value as read (None: absent)
         self.read: dict[str, dict[str, bytes | None]] = {kind: {} for kind in _DECODERS}
-        self.call_invitations_read: dict[str, set[str]] = {}
+        # set key -> its members as read (sorted)
+        self.sets_read: dict[str, list[str]] = {}
+        self.ops = _Writes()
 
     async def fetch(self, *wanted: Wanted) -> None:
-        """Watch and read the ``(kind, name)`` keys not read yet, into the state."""
+        """Read the ``(kind, name)`` keys not read yet (one MGET), into the state."""
         todo = [(k, n) for k, n in dict.fromkeys(wanted) if n not in self.read[k]]
         if not todo:
             return
         keys = [self.keys.of(kind, name) for kind, name in todo]
-        await self.pipe.watch(*keys)
-        values = await self.pipe.mget(keys)
+        values = await self.redis.mget(keys)
         for (kind, name), raw in zip(todo, values, strict=True):
             value = None if raw is None else _bytes(raw)
             self.read[kind][name] = value
@@ -220,10 +263,25 @@ class _Transaction:
     async def call_invitations(self, call_id: str) -> None:
         """The invitations into ``call_id`` (``drop_room_if_empty`` looks at them)."""
         key = self.keys.of("call_invitations", call_id)
-        await self.pipe.watch(key)
-        ids = {_text(i) for i in await self.pipe.smembers(key)}
-        self.call_invitations_read[call_id] = ids
+        ids = sorted(_text(i) for i in await self.redis.smembers(key))
+        self.sets_read[key] = ids
         await self.fetch(*(("invitation", i) for i in ids))
+
+    def commit_args(self) -> tuple[list[str], list[str | bytes]]:
+        """KEYS and ARGV of :data:`_COMMIT`: what was read, as digests, then the writes."""
+        read = [
+            (self.keys.of(kind, name), raw)
+            for kind, seen in self.read.items()
+            for name, raw in seen.items()
+        ]
+        keys = [key for key, _ in read] + list(self.sets_read)
+        args: list[str | bytes] = [str(len(read)), str(len(self.sets_read))]
+        args += [hashlib.sha1(raw).hexdigest() if raw is not None else "" for _, raw in read]
+        args += [
+            hashlib.sha1("\n".join(members).encode()).hexdigest()
+            for members in self.sets_read.values()
+        ]
+        return keys, args + self.ops.args
 
     async def presence(self, *user_ids: str, sessions: bool = False) -> None:
         """What :meth:`MemoryStore.presence_of` reads for each of ``user_ids`` (and with
@@ -242,8 +300,8 @@ class _Transaction:
     # --- write-back -----------------------------------------------------------------
 
     def write(self) -> None:
-        """Queue (after MULTI) the writes that make Redis equal the changed state."""
-        state, pipe, keys = self.state, self.pipe, self.keys
+        """Note the writes that make Redis equal the changed state."""
+        state, pipe, keys = self.state, self.ops, self.keys
         for user_id, new, old in self._changes("session", state.sessions, _SESSION.dump_json):
             key = keys.of("session", user_id)
             if old is not None:
@@ -288,7 +346,7 @@ class _Transaction:
                 pipe.delete(keys.of("ended", room_id))
 
     def _write_invitations(self) -> None:
-        state, pipe, keys = self.state, self.pipe, self.keys
+        state, pipe, keys = self.state, self.ops, self.keys
         seen = self.read["invitation"]
         for invitation_id in seen.keys() | state.invitations.keys():
             invitation = state.invitations.get(invitation_id)
@@ -336,6 +394,29 @@ class _Transaction:
 Loader = Callable[[_Transaction], Awaitable[None]]
 
 
+class _Writes:
+    """The writes of one transition, as :data:`_COMMIT` takes them (ARGV after the
+    digests): a command letter, the key, and its arguments."""
+
+    def __init__(self) -> None:
+        self.args: list[str | bytes] = []
+
+    def set(self, key: str, value: bytes, ex: int | None = None) -> None:
+        if ex is None:
+            self.args += ["S", key, value]
+        else:
+            self.args += ["X", key, value, str(ex)]
+
+    def delete(self, key: str) -> None:
+        self.args += ["D", key]
+
+    def sadd(self, key: str, member: str) -> None:
+        self.args += ["A", key, member]
+
+    def srem(self, key: str, member: str) -> None:
+        self.args += ["R", key, member]
+
+
 async def _back_off(attempt: int) -> None:
     """Spread the retries of many racing servers a little apart."""
     await asyncio.sleep(random.uniform(0, 0.0005 * min(attempt, 20)))
@@ -350,6 +431,7 @@ class RedisStore:
         self._announce = redis.register_script(_ANNOUNCE)
         self._raise = redis.register_script(_RAISE)
         self._claim = redis.register_script(_CLAIM)
+        self._commit_script = redis.register_script(_COMMIT)
 
     @property
     def redis(self) -> Redis:
@@ -364,42 +446,31 @@ class RedisStore:
     ) -> T:
         """Load, run, write back; again while other servers changed what was read."""
         for attempt in range(MAX_ATTEMPTS):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                tx = _Transaction(pipe, self._keys)
-                if epoch:
-                    # An epoch only has to be unique: take the next one outside the watch.
-                    tx.state.epoch = int(await self._redis.incr(self._keys.epoch)) - 1
-                await load(tx)
-                try:
-                    result = await run(MemoryStore(tx.state))
-                except Exception:
-                    # A refusal, or a failure, may come from keys read at different
-                    # moments (one changed between two reads): trust it only when none
-                    # of them changed since, which an empty transaction tells.
-                    if await self._committed(pipe):
-                        raise
-                    await _back_off(attempt)
-                    continue
-                pipe.multi()  # type: ignore[no-untyped-call]
-                tx.write()
-                if await self._executed(pipe):
-                    return result
+            tx = _Transaction(self._redis, self._keys)
+            if epoch:
+                # An epoch only has to be unique: take the next one, whatever happens.
+                tx.state.epoch = int(await self._redis.incr(self._keys.epoch)) - 1
+            await load(tx)
+            try:
+                result = await run(MemoryStore(tx.state))
+            except Exception:
+                # A refusal, or a failure, may come from keys read at different moments
+                # (one changed between two reads): trust it only when none of them has
+                # changed since, which committing no writes tells.
+                if await self._commit(tx):
+                    raise
                 await _back_off(attempt)
+                continue
+            tx.write()
+            if await self._commit(tx):
+                return result
+            await _back_off(attempt)
         raise SignalingError(ErrorCode.INTERNAL, "the store is too busy; try again")
 
-    @staticmethod
-    async def _committed(pipe: Pipeline) -> bool:
-        """Whether nothing this transaction read has changed (an empty MULTI/EXEC)."""
-        pipe.multi()  # type: ignore[no-untyped-call]
-        return await RedisStore._executed(pipe)
-
-    @staticmethod
-    async def _executed(pipe: Pipeline) -> bool:
-        try:
-            await pipe.execute()
-        except WatchError:
-            return False
-        return True
+    async def _commit(self, tx: _Transaction) -> bool:
+        """Write what ``tx`` changed if nothing it read has changed; False otherwise."""
+        keys, args = tx.commit_args()
+        return bool(await self._commit_script(keys=keys, args=args))
 
     # --- sessions -------------------------------------------------------------------
 

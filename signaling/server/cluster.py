@@ -109,9 +109,9 @@ class Cluster:
 
     def __init__(self, config: ClusterConfig) -> None:
         self.config = config
-        # Each transition holds a connection while it runs (WATCH pins it): a burst of
-        # them waits for one of a bounded set rather than failing ("Too many
-        # connections") or opening thousands.
+        # A burst of commands (thousands of people connecting at once) waits for one of
+        # a bounded set of connections rather than failing ("Too many connections") or
+        # opening thousands.
         pool = BlockingConnectionPool.from_url(
             config.redis_url, max_connections=MAX_REDIS_CONNECTIONS, timeout=30
         )

@@ -75,6 +75,8 @@ class InvitationService:
         if invitee is None:
             current = inv.invitees[caller.user_id].state
             raise SignalingError(ErrorCode.ALREADY_ANSWERED, f"already {current.value}")
+        # No longer ringing before anyone hears the answer.
+        await self.hub.presence_changed([caller.user_id])
         return inv, invitee
 
     async def _current(self, inv: Invitation) -> Invitation:
@@ -129,8 +131,9 @@ class InvitationService:
         ended = InvitationEndedEvent(
             invitation_id=inv.invitation_id, call_id=inv.call_id, reason=reason
         )
-        await self.hub.emit_users([inv.caller_id, *inv.invitees], "invitation.ended", ended)
+        # Idle again before they hear it ended (a presence.list right after agrees).
         await self.hub.presence_changed([inv.caller_id, *inv.invitees])
+        await self.hub.emit_users([inv.caller_id, *inv.invitees], "invitation.ended", ended)
 
     async def _forget_if_unjoined(self, args: TimerArgs) -> None:
         await self.hub.store.drop_room_if_empty(args["call_id"])
@@ -243,7 +246,6 @@ class InvitationService:
         await hub.emit_user(inv.caller_id, "invitation.accepted", accepted)
         await self._publish_states(inv, [invitee])
         await self._finish_if_done(inv, InvitationEndReason.ACCEPTED)
-        await hub.presence_changed([caller.user_id])
         return {"call_id": inv.call_id, "call_type": inv.call_type.value}
 
     async def decline(
@@ -264,7 +266,6 @@ class InvitationService:
         await hub.emit_user(inv.caller_id, "invitation.declined", declined)
         await self._publish_states(inv, [invitee])
         await self._finish_if_done(inv, InvitationEndReason.DECLINED)
-        await hub.presence_changed([caller.user_id])
         return {}
 
     async def cancel(
