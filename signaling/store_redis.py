@@ -14,7 +14,9 @@ then writes fails loudly (:class:`StoreBugError`) instead of overwriting another
 server's data unread.
 
 (WATCH/MULTI/EXEC did the same at two round trips per level read and a connection held
-for the whole transition; the script costs one round trip per level and one to commit.)
+for the whole transition; the script costs one round trip per level and one to commit.
+It names the keys it writes in ARGV: one Redis, or a primary with replicas, not Redis
+Cluster.)
 
 Keys (all under ``prefix``): ``session:U``, ``room:R``, ``member_rooms:U``,
 ``invitation:I``, ``user_invitations:U`` hold JSON; ``ended:R`` marks a call everyone
@@ -301,52 +303,52 @@ class _Transaction:
 
     def write(self) -> None:
         """Note the writes that make Redis equal the changed state."""
-        state, pipe, keys = self.state, self.ops, self.keys
+        state, out, keys = self.state, self.ops, self.keys
         for user_id, new, old in self._changes("session", state.sessions, _SESSION.dump_json):
             key = keys.of("session", user_id)
             if old is not None:
                 before = _SESSION.validate_json(old)
-                pipe.srem(keys.of("server_sessions", before.server), user_id)
+                out.srem(keys.of("server_sessions", before.server), user_id)
             if new is None:
-                pipe.delete(key)
-                pipe.srem(keys.online, user_id)
+                out.delete(key)
+                out.srem(keys.online, user_id)
             else:
-                pipe.set(key, new)
-                pipe.sadd(keys.online, user_id)
-                pipe.sadd(keys.of("server_sessions", state.sessions[user_id].server), user_id)
+                out.set(key, new)
+                out.sadd(keys.online, user_id)
+                out.sadd(keys.of("server_sessions", state.sessions[user_id].server), user_id)
         for room_id, new, _ in self._changes("room", state.rooms, _ROOM.dump_json):
             if new is None:
-                pipe.delete(keys.of("room", room_id))
-                pipe.srem(keys.rooms, room_id)
-                pipe.srem(keys.unjoined, room_id)
+                out.delete(keys.of("room", room_id))
+                out.srem(keys.rooms, room_id)
+                out.srem(keys.unjoined, room_id)
                 continue
-            pipe.set(keys.of("room", room_id), new)
-            pipe.sadd(keys.rooms, room_id)
+            out.set(keys.of("room", room_id), new)
+            out.sadd(keys.rooms, room_id)
             if state.rooms[room_id].members:
-                pipe.srem(keys.unjoined, room_id)
+                out.srem(keys.unjoined, room_id)
             else:
-                pipe.sadd(keys.unjoined, room_id)
+                out.sadd(keys.unjoined, room_id)
         for kind, sets in (
             ("member_rooms", state.member_rooms),
             ("user_invitations", state.user_invitations),
         ):
             for name, new, _ in self._changes(kind, sets, _encode_ids):
                 if new is None:
-                    pipe.delete(keys.of(kind, name))
+                    out.delete(keys.of(kind, name))
                 else:
-                    pipe.set(keys.of(kind, name), new)
+                    out.set(keys.of(kind, name), new)
         self._write_invitations()
         ended = self.read["ended"]
         for room_id in state.ended_calls:
             if ended.get(room_id) is None:
                 self._require_read(room_id in ended, "ended", room_id)
-                pipe.set(keys.of("ended", room_id), b"1", ex=ENDED_CALL_TTL_S)
+                out.set(keys.of("ended", room_id), b"1", ex=ENDED_CALL_TTL_S)
         for room_id, was in ended.items():
             if was is not None and room_id not in state.ended_calls:
-                pipe.delete(keys.of("ended", room_id))
+                out.delete(keys.of("ended", room_id))
 
     def _write_invitations(self) -> None:
-        state, pipe, keys = self.state, self.ops, self.keys
+        state, out, keys = self.state, self.ops, self.keys
         seen = self.read["invitation"]
         for invitation_id in seen.keys() | state.invitations.keys():
             invitation = state.invitations.get(invitation_id)
@@ -355,17 +357,17 @@ class _Transaction:
             if invitation is None:
                 if old is not None:
                     call_id = _INVITATION.validate_json(old).call_id
-                    pipe.delete(key)
-                    pipe.srem(keys.invitations, invitation_id)
-                    pipe.srem(keys.of("call_invitations", call_id), invitation_id)
+                    out.delete(key)
+                    out.srem(keys.invitations, invitation_id)
+                    out.srem(keys.of("call_invitations", call_id), invitation_id)
                 continue
             new = _INVITATION.dump_json(invitation)
             if new == old:
                 continue
             # A new invitation's id is fresh (random): nobody else can be writing it.
-            pipe.set(key, new)
-            pipe.sadd(keys.invitations, invitation_id)
-            pipe.sadd(keys.of("call_invitations", invitation.call_id), invitation_id)
+            out.set(key, new)
+            out.sadd(keys.invitations, invitation_id)
+            out.sadd(keys.of("call_invitations", invitation.call_id), invitation_id)
 
     def _changes(
         self, kind: str, current: Mapping[str, T], encode: Callable[[T], bytes]

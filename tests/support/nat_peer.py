@@ -25,13 +25,15 @@ def say(**event: Any) -> None:
 
 
 def pair_type(link: Any) -> str:
-    """The local candidate type (host, srflx, relay) of the nominated pair."""
+    """The nominated pair's local and remote candidate types, "local/remote" (host,
+    srflx, prflx, relay): a relay at either end means the call goes through TURN (each
+    side may nominate its own pair; one's host may send to the other's relay)."""
     pc = link._pc
     for transceiver in pc.getTransceivers() if pc is not None else []:
         ice = transceiver.receiver.transport.transport
         nominated = getattr(ice._connection, "_nominated", {})
         for pair in nominated.values():
-            return str(pair.local_candidate.type)
+            return f"{pair.local_candidate.type}/{pair.remote_candidate.type}"
     return "?"
 
 
