@@ -260,9 +260,9 @@ class Hub:
             ice_servers=self.ice_servers_for(caller.user_id),
         )
         await self.sio.emit("session.welcome", dump(welcome), to=caller.sid)
+        # (Presence was announced in the connect handler; these hooks do not change it.)
         for hook in self.on_session_start:
             await hook(caller)
-        await self.presence_changed([caller.user_id])
 
     async def _end_older_session(self, previous: Session) -> None:
         old = self._callers.pop(previous.sid, None)
