@@ -71,17 +71,32 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[RunningServer]
 both_stores = pytest.mark.parametrize("server", ["memory", "redis"], indirect=True)
 
 
-@pytest_asyncio.fixture
-async def make_client(server: RunningServer) -> AsyncIterator[ClientFactory]:
-    clients: list[RecordingClient] = []
+class Clients:
+    """Connects real clients (tokens minted with the suite's secret) and closes them all."""
 
-    async def make(user_id: str, name: str | None = None, **options: Any) -> RecordingClient:
+    def __init__(self) -> None:
+        self._open: list[RecordingClient] = []
+
+    async def connect(
+        self, url: str, user_id: str, name: str | None = None, **options: Any
+    ) -> RecordingClient:
         token = mint_token(TEST_SECRET, user_id, name or user_id.title())
-        client = RecordingClient(server.url, token, **options)
+        client = RecordingClient(url, token, **options)
         await client.connect()
-        clients.append(client)
+        self._open.append(client)
         return client
 
+    async def close(self) -> None:
+        for client in self._open:
+            await client.close()
+
+
+@pytest_asyncio.fixture
+async def make_client(server: RunningServer) -> AsyncIterator[ClientFactory]:
+    clients = Clients()
+
+    async def make(user_id: str, name: str | None = None, **options: Any) -> RecordingClient:
+        return await clients.connect(server.url, user_id, name, **options)
+
     yield make
-    for client in clients:
-        await client.close()
+    await clients.close()

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from signaling.auth import mint_token
 from signaling.client_events import ConnectionState, ConnectionStateChanged
 from signaling.enums import CallType, InvitationEndReason, InvitationUserState, PresenceState
 from signaling.errors import ErrorCode, SignalingError
@@ -35,7 +34,7 @@ from signaling.server.cluster import Cluster, ClusterConfig
 from signaling.server.hub import ServerConfig
 from tests.support.redis_server import RedisServer, fresh_prefix
 from tests.support.server_process import ServerProcess, run_cli
-from tests.support.signaling import TEST_SECRET, RecordingClient
+from tests.support.signaling import TEST_SECRET, Clients, RecordingClient
 from tests.support.tcp_balancer import TcpBalancer
 
 pytestmark = pytest.mark.timeout(90)
@@ -58,18 +57,9 @@ async def servers(redis_server: RedisServer) -> AsyncIterator[list[RunningServer
 
 @pytest_asyncio.fixture
 async def connect() -> AsyncIterator[Connect]:
-    clients: list[RecordingClient] = []
-
-    async def make(url: str, user_id: str, **options: object) -> RecordingClient:
-        token = mint_token(TEST_SECRET, user_id, user_id.title())
-        client = RecordingClient(url, token, **options)
-        await client.connect()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.close()
+    clients = Clients()
+    yield clients.connect
+    await clients.close()
 
 
 CONNECTED = ConnectionState.CONNECTED
