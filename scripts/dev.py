@@ -88,6 +88,7 @@ APT_TEST = [
     "debootstrap",  # the installer check: a fresh Debian 12 root for the .deb
     "chromium",  # the browser interop test (tests/integration/interop)
     "redis-server",  # several servers sharing one store (tests/integration/redis)
+    "janus",  # audio rooms through an SFU (tests/integration/app/test_audio_room_sfu.py)
 ]
 
 

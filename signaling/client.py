@@ -675,6 +675,23 @@ class SignalingClient(AudioRoomRequests):
             "rtc.signal", {"room_id": room_id, "to": to, "kind": kind, "payload": payload}
         )
 
+    async def sfu_publish(self, room_id: str, sdp: str) -> str:
+        """Publish to the room's SFU: the SDP answer to ``sdp`` (``forbidden`` off a seat)."""
+        answer = await self.request("sfu.publish", {"room_id": room_id, "sdp": sdp})
+        return str(answer.get("sdp", ""))
+
+    async def sfu_unpublish(self, room_id: str) -> None:
+        """Stop publishing to the room's SFU."""
+        await self.request("sfu.unpublish", {"room_id": room_id})
+
+    async def sfu_subscribe(self, room_id: str) -> None:
+        """Receive the room's speakers through the SFU (offers come as ``sfu.offer``)."""
+        await self.request("sfu.subscribe", {"room_id": room_id})
+
+    async def sfu_answer(self, room_id: str, offer_id: int, sdp: str) -> None:
+        """Answer the SFU's ``sfu.offer`` number ``offer_id``."""
+        await self.request("sfu.answer", {"room_id": room_id, "offer_id": offer_id, "sdp": sdp})
+
     async def set_device_state(
         self, room_id: str, *, microphone: bool | None = None, camera: bool | None = None
     ) -> None:

@@ -22,6 +22,7 @@ from signaling.protocol_audio import (
     SeatConfig,
     SeatMapInfo,
 )
+from signaling.protocol_sfu import MAX_SDP_LENGTH, SFU_EVENTS, SFU_REQUESTS
 from signaling.wire import MAX_ID_LENGTH, MAX_NAME_LENGTH, Id, Name, UserInfo, WireModel
 
 PROTOCOL_VERSION = 2
@@ -31,7 +32,6 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_CUSTOM_DATA_LENGTH = 4096
 MAX_MESSAGE_LENGTH = 2000
 MAX_COMMAND_LENGTH = 4096
-MAX_SDP_LENGTH = 32 * 1024
 MAX_INVITEES = 16
 MAX_PROPERTY_KEY_LENGTH = 64
 MAX_PROPERTY_VALUE_LENGTH = 1024
@@ -100,6 +100,8 @@ class RoomSnapshot(WireModel):
     # Audio rooms only: the seat map, and who is waiting for a seat (oldest first).
     seat_map: SeatMapInfo | None = None
     applications: list[UserInfo] = Field(default_factory=list)
+    #: How the room's media travels: peer to peer, or through the server's SFU.
+    media: Literal["mesh", "sfu"] = "mesh"
 
 
 # --- requests (client → server, acknowledged) ----------------------------------------
@@ -481,6 +483,7 @@ REQUESTS: dict[str, type[WireModel]] = {
     "room.properties.get": RoomRequest,
     "room.command": RoomCommandRequest,
     **AUDIO_REQUESTS,
+    **SFU_REQUESTS,
 }
 
 EVENTS: dict[str, type[WireModel]] = {
@@ -506,6 +509,7 @@ EVENTS: dict[str, type[WireModel]] = {
     "room.properties_changed": PropertiesChangedEvent,
     "room.command": RoomCommandEvent,
     **AUDIO_EVENTS,
+    **SFU_EVENTS,
 }
 
 

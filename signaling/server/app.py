@@ -22,6 +22,7 @@ from signaling.server import (
     handlers_seat_requests,
     handlers_seats,
     handlers_session,
+    handlers_sfu,
 )
 from signaling.server.accounts import AccountDb
 from signaling.server.cluster import Cluster, keep_watch
@@ -30,6 +31,7 @@ from signaling.server.http_accounts import AccountsApi
 from signaling.server.http_idle import IdleConnectionSweeper
 from signaling.server.hub import Hub, ServerConfig
 from signaling.server.metrics import resident_bytes
+from signaling.server.sfu import SfuBridge, SfuSettings
 from signaling.server.timers import SharedTimers
 from signaling.store import MemoryStore, Store
 
@@ -49,11 +51,17 @@ def build_app(
     store: Store | None = None,
     accounts: AccountDb | None = None,
     cluster: Cluster | None = None,
+    sfu: SfuSettings | None = None,
 ) -> tuple[web.Application, Hub]:
     """An aiohttp application serving the Parley protocol, and its hub; with
     ``accounts`` also the sign-in API (``/v1/login`` ...); with ``cluster`` one of
-    several servers sharing a Redis (its store, timers and broadcasts)."""
+    several servers sharing a Redis (its store, timers and broadcasts); with ``sfu``
+    audio rooms through that Janus (:mod:`signaling.server.sfu`)."""
     shared: dict[str, Any] = {}
+    if cluster is not None and sfu is not None:
+        # The bridge keeps each room's Janus handles in this process: a room whose
+        # members sit on two servers would be two rooms in Janus.
+        raise ValueError("an SFU is not yet supported with several servers (--redis)")
     if cluster is not None:
         if store is not None:
             raise ValueError("a server in a cluster uses the cluster's store")
@@ -85,6 +93,9 @@ def build_app(
     handlers_roomdata.register(hub)
     seats = handlers_seats.register(hub)
     handlers_seat_requests.register(hub, seats)
+    bridge = SfuBridge(hub, sfu) if sfu is not None else None
+    hub.sfu = bridge is not None
+    handlers_sfu.register(hub, bridge)
     sweeper = IdleConnectionSweeper(
         config.http_idle_timeout_s,
         on_close=lambda: hub.metrics.dropped_connections.update(["http_idle"]),
@@ -131,6 +142,8 @@ def build_app(
         if cluster is not None:
             await cluster.start()
             hub.spawn(keep_watch(hub, cluster))
+        if bridge is not None:
+            await bridge.start()
         hub.spawn(hub.timers.run())
 
     async def on_shutdown(app: web.Application) -> None:
@@ -138,6 +151,8 @@ def build_app(
             api.close()
         sweeper.stop()
         await hub.close()
+        if bridge is not None:
+            await bridge.close()
         if cluster is not None:
             await cluster.close()
 
@@ -199,12 +214,14 @@ async def start_server(
     ssl_context: ssl.SSLContext | None = None,
     accounts: AccountDb | None = None,
     cluster: Cluster | None = None,
+    sfu: SfuSettings | None = None,
 ) -> RunningServer:
     """Start listening (``port=0`` picks a free port) and return the running server;
     with ``ssl_context`` (:func:`signaling.tls.server_context`) it serves https/wss,
     with ``accounts`` the sign-in API, with ``cluster`` as one of several servers
-    sharing a Redis (:mod:`signaling.server.cluster`)."""
-    app, hub = build_app(config, store, accounts, cluster)
+    sharing a Redis (:mod:`signaling.server.cluster`), with ``sfu`` audio rooms
+    through Janus."""
+    app, hub = build_app(config, store, accounts, cluster, sfu)
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
     if runner.server is not None:

@@ -12,6 +12,7 @@ import gc
 import logging
 import os
 import resource
+import secrets
 import signal
 import sqlite3
 import ssl
@@ -32,6 +33,8 @@ from signaling.server.cli_accounts import (
 )
 from signaling.server.cluster import Cluster, ClusterConfig, ClusterError
 from signaling.server.hub import ServerConfig
+from signaling.server.janus_process import JanusConfig, JanusProcess, free_tcp_port
+from signaling.server.sfu import SfuSettings
 from signaling.tls import TlsError, server_context
 
 DEFAULT_PORT = 8719
@@ -147,6 +150,51 @@ def _parser() -> argparse.ArgumentParser:
         help="how long a member whose connection dropped keeps their place in a call or "
         "on a seat for the app to reconnect (default: 30; 0: they leave at once)",
     )
+    parser.add_argument(
+        "--sfu",
+        choices=("mesh", "janus"),
+        default="mesh",
+        help="how audio rooms carry audio: mesh (peer to peer, the default) or janus (through "
+        "a Janus this server starts, configures and restarts; Debian: apt-get install janus)",
+    )
+    parser.add_argument(
+        "--janus-url",
+        metavar="URL",
+        default=os.environ.get("PARLEY_JANUS_URL") or None,
+        help="audio rooms through a Janus run elsewhere: its HTTP API "
+        "(http://host:8088/janus; needs --janus-secret and --janus-admin-key; "
+        "default: $PARLEY_JANUS_URL)",
+    )
+    parser.add_argument(
+        "--janus-secret",
+        default=os.environ.get("PARLEY_JANUS_SECRET", ""),
+        help="with --janus-url: its api_secret (default: $PARLEY_JANUS_SECRET)",
+    )
+    parser.add_argument(
+        "--janus-admin-key",
+        default=os.environ.get("PARLEY_JANUS_ADMIN_KEY", ""),
+        help="with --janus-url: the VideoRoom plugin's admin_key "
+        "(default: $PARLEY_JANUS_ADMIN_KEY)",
+    )
+    parser.add_argument(
+        "--janus-interface",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --sfu janus: an interface (or address) its media may use; repeatable "
+        "(default: every interface but loopback)",
+    )
+    parser.add_argument(
+        "--janus-public-ip",
+        default="",
+        help="with --sfu janus behind 1:1 NAT (a cloud VM): the public address to announce",
+    )
+    parser.add_argument(
+        "--janus-rtp-ports",
+        default="20000-40000",
+        metavar="FIRST-LAST",
+        help="with --sfu janus: the UDP ports of its media (default: 20000-40000)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level")
     sub = parser.add_subparsers(dest="command")
     token = sub.add_parser("token", help="print a token (JWT, HS256) for a user")
@@ -240,15 +288,27 @@ async def _serve(
     tls: ssl.SSLContext | None,
     accounts: AccountDb,
     cluster: ClusterConfig | None,
+    sfu: SfuSettings | JanusConfig | None,
 ) -> None:
     _tune_garbage_collector()
     _raise_open_file_limit()
     _return_freed_memory()
     collector = asyncio.get_running_loop().create_task(_collect_young_garbage())
     shared = Cluster(cluster) if cluster is not None else None
-    server = await start_server(
-        config, host, port, ssl_context=tls, accounts=accounts, cluster=shared
-    )
+    janus = None
+    if isinstance(sfu, JanusConfig):
+        janus = JanusProcess(sfu)
+        await janus.start()
+        print(f"parley-server: Janus running, its log in {janus.log_file}", flush=True)
+        sfu = SfuSettings(sfu.url, sfu.api_secret, sfu.admin_key)
+    try:
+        server = await start_server(
+            config, host, port, ssl_context=tls, accounts=accounts, cluster=shared, sfu=sfu
+        )
+    except BaseException:
+        if janus is not None:
+            await janus.stop()
+        raise
     print(f"parley-server listening on {server.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -257,6 +317,30 @@ async def _serve(
     await stop.wait()
     collector.cancel()
     await server.stop()
+    if janus is not None:
+        await janus.stop()
+
+
+def _sfu_settings(args: argparse.Namespace) -> SfuSettings | JanusConfig | None:
+    """Where audio rooms go: a Janus elsewhere, one to start, or none (the mesh)."""
+    if args.janus_url:
+        if not (args.janus_secret and args.janus_admin_key):
+            raise ValueError("--janus-url needs --janus-secret and --janus-admin-key")
+        return SfuSettings(args.janus_url, args.janus_secret, args.janus_admin_key)
+    if args.sfu != "janus":
+        return None
+    first, _, last = args.janus_rtp_ports.partition("-")
+    if not (first.isdigit() and last.isdigit() and 1024 <= int(first) < int(last) <= 65535):
+        raise ValueError(f"--janus-rtp-ports: expected FIRST-LAST, got {args.janus_rtp_ports!r}")
+    return JanusConfig(
+        http_host="127.0.0.1",
+        http_port=free_tcp_port(),
+        api_secret=secrets.token_urlsafe(24),
+        admin_key=secrets.token_urlsafe(24),
+        rtp_ports=(int(first), int(last)),
+        ice_interfaces=tuple(args.janus_interface),
+        public_ip=args.janus_public_ip,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,6 +392,9 @@ def main(argv: list[str] | None = None) -> int:
                 heartbeat_s=args.server_silence / 5,
                 silence_s=args.server_silence,
             )
+        sfu = _sfu_settings(args)
+        if sfu is not None and cluster is not None:
+            raise ValueError("--sfu/--janus-url cannot be combined with --redis yet")
     except (ValueError, OSError) as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 2
@@ -329,8 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     try:
-        asyncio.run(_serve(args.host, args.port, config, tls, accounts, cluster))
-    except ClusterError as exc:
+        asyncio.run(_serve(args.host, args.port, config, tls, accounts, cluster, sfu))
+    except (ClusterError, RuntimeError, FileNotFoundError) as exc:
         print(f"parley-server: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:

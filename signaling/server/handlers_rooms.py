@@ -50,7 +50,7 @@ def message_info(message: Message) -> MessageInfo:
     )
 
 
-def snapshot(room: Room) -> RoomSnapshot:
+def snapshot(room: Room, *, sfu: bool = False) -> RoomSnapshot:
     return RoomSnapshot(
         room_id=room.room_id,
         kind="audio_room" if room.kind == "audio_room" else "call",
@@ -64,12 +64,15 @@ def snapshot(room: Room) -> RoomSnapshot:
         ]
         if room.audio
         else [],
+        media="sfu" if sfu and room.audio is not None else "mesh",
     )
 
 
 async def emit_seat_map(hub: Hub, room_id: str, seat_map: SeatMapInfo) -> None:
     """Broadcast a seat map to every member (the one who changed it included)."""
     event = SeatChangedEvent(room_id=room_id, **seat_map.model_dump())
+    for hook in hub.on_seats_changed:  # the SFU stops whoever stood up, before telling
+        await hook(room_id, seat_map)
     await hub.emit_room(room_id, "seat.changed", event)
 
 
@@ -198,7 +201,7 @@ def register(hub: Hub) -> None:
         audio = Join(caller.user_id, req.role, req.seats) if req.kind == "audio_room" else None
         room = await hub.store.join_room(req.room_id, req.kind, member, now_ms(), audio)
         # Taken now: the room is shared state, and the emits below let other requests run.
-        answer = snapshot(room)
+        answer = snapshot(room, sfu=hub.sfu)
         await hub.sio.enter_room(caller.sid, room_channel(req.room_id))
         entered = UserEnteredEvent(
             room_id=req.room_id, member=member_info(room.members[caller.user_id])

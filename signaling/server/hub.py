@@ -37,6 +37,7 @@ from signaling.protocol import (
     dump,
 )
 from signaling.protocol_accounts import Registration
+from signaling.protocol_audio import SeatMapInfo
 from signaling.server.accounts import AccountDb
 from signaling.server.guard import GuardedServer, Refusal
 from signaling.server.metrics import Metrics
@@ -171,6 +172,9 @@ class Hub:
         self.on_session_start: list[Callable[[Caller], Awaitable[None]]] = []
         self.on_session_end: list[Callable[[Caller, bool], Awaitable[None]]] = []
         self.on_room_left: list[Callable[[str, str], Awaitable[None]]] = []
+        self.on_seats_changed: list[Callable[[str, SeatMapInfo], Awaitable[None]]] = []
+        #: Whether audio rooms travel through the SFU (their snapshots say ``media: sfu``).
+        self.sfu = False
         sio.on("connect", self._on_connect)
         sio.on("disconnect", self._on_disconnect)
         sio.on("*", self._on_unknown)

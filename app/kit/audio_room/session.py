@@ -24,6 +24,7 @@ from typing import ClassVar
 
 from app.kit.audio_room.audio import RoomAudio
 from app.kit.audio_room.seats import SeatActions
+from app.kit.audio_room.sfu_audio import SfuRoomAudio
 from app.kit.audio_room.state import AudioRoomState
 from app.kit.bus import EventBus
 from app.kit.config.audio_room import AudioRoomConfig
@@ -54,6 +55,7 @@ from signaling.protocol_audio import (
     SeatRemovedEvent,
     UserAttributesChangedEvent,
 )
+from signaling.protocol_sfu import SfuOfferEvent, SfuResetEvent
 
 log = logging.getLogger("parley.audio_room")
 
@@ -104,7 +106,9 @@ class AudioRoomSession(RoomSession[AudioRoomEvents, AudioRoomEndReason, AudioRoo
         levels = self.media.levels
         self.media.audio.on_audio = lambda samples: levels.feed(me.id, samples)
         self.state = AudioRoomState(room_id, me, config, self.members)
-        self.audio = RoomAudio(self.mesh, self.media)
+        #: Links to every member (the mesh), or through the server's SFU once the join
+        #: snapshot says so.
+        self.audio: RoomAudio | SfuRoomAudio = RoomAudio(self.mesh, self.media)
         self.seats = SeatActions(self)
         #: Open the microphone when the local user sits down later (taking a seat).
         self.open_microphone_on_seat = True
@@ -137,11 +141,17 @@ class AudioRoomSession(RoomSession[AudioRoomEvents, AudioRoomEndReason, AudioRoo
             host_seat_indexes=list(self.config.host_seat_indexes),
             lock=host and self.config.close_seat_when_join,
         )
-        return await self.client.join_room(
+        snapshot = await self.client.join_room(
             self.room_id, "audio_room", role="host" if host else "audience", seats=seats
         )
+        if snapshot.media == "sfu" and not isinstance(self.audio, SfuRoomAudio):
+            self.audio = SfuRoomAudio(self.client, self.room_id, self.media, self.tasks)
+        return snapshot
 
     async def _apply_snapshot(self, snapshot: RoomSnapshot) -> None:
+        if self.reconnecting and isinstance(self.audio, SfuRoomAudio):
+            # The server may have restarted (and its SFU with it): connect anew.
+            self.spawn(self.audio.restart(), f"{self.room_id} SFU after reconnect")
         self.state.applications = {
             u.user_id: User(u.user_id, u.name) for u in snapshot.applications
         }
@@ -205,6 +215,11 @@ class AudioRoomSession(RoomSession[AudioRoomEvents, AudioRoomEndReason, AudioRoo
             await self._attributes_changed(event)
         elif isinstance(event, _SEAT_PUSHES):
             await self.seats.handle(event)
+        elif isinstance(event, SfuOfferEvent) and isinstance(self.audio, SfuRoomAudio):
+            # Answered aside, so the inbox never waits on a negotiation.
+            self.spawn(self.audio.handle_offer(event), f"{self.room_id} SFU offer")
+        elif isinstance(event, SfuResetEvent) and isinstance(self.audio, SfuRoomAudio):
+            self.spawn(self.audio.restart(), f"{self.room_id} SFU reset")
 
     async def _seat_map(self, info: SeatMapInfo) -> None:
         diff = self.state.apply_seat_map(info)
