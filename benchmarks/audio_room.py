@@ -37,11 +37,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import secrets
+import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +54,7 @@ from _common import CpuMeter, emit, machine, summary_ms, system_cpu_percent_samp
 
 GOAL_P95_MS = 200.0
 GOAL_DELIVERED = 0.99
+GOAL_SERVER_PERCENT = 0.3  # % of a core per listener, signaling server and SFU together
 SPEAKERS = 8
 ROOM = "bench-room"
 RATE = 48_000
@@ -68,17 +73,19 @@ TONE_DBFS = -36.0  # --tone: 8 of them sum to ≤ 0.13 of full scale, under THRE
 # --- the server process -------------------------------------------------------------
 
 
-def server_process(conn: Connection, secret: str) -> None:
-    asyncio.run(_serve(conn, secret))
+def server_process(conn: Connection, secret: str, sfu: tuple[str, str, str] | None) -> None:
+    asyncio.run(_serve(conn, secret, sfu))
 
 
-async def _serve(conn: Connection, secret: str) -> None:
+async def _serve(conn: Connection, secret: str, sfu: tuple[str, str, str] | None) -> None:
     from signaling.server.app import start_server
     from signaling.server.hub import ServerConfig
+    from signaling.server.sfu import SfuSettings
 
     # Every member opens a link to every other: a burst of signals far above a person's.
     config = ServerConfig(secret=secret, rate_per_s=2000.0, rate_burst=5000.0)
-    server = await start_server(config, "127.0.0.1", 0)
+    settings = SfuSettings(*sfu) if sfu is not None else None
+    server = await start_server(config, "127.0.0.1", 0, sfu=settings)
     conn.send(server.url)
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     await server.stop()
@@ -87,10 +94,21 @@ async def _serve(conn: Connection, secret: str) -> None:
 # --- a member process ---------------------------------------------------------------
 
 
-def member_process(
-    conn: Connection, role: str, index: int, url: str, token: str, args: argparse.Namespace
+def members_process(
+    members: list[tuple[Connection, str, int, str]], url: str, args: argparse.Namespace
 ) -> None:
-    asyncio.run(_member(conn, role, index, url, token, args))
+    """One process holding one or more members (``(conn, role, index, token)`` each)."""
+
+    async def run() -> None:
+        # Every member waits for the conductor on an executor thread: the default pool
+        # (cores + 4 threads) would leave none for aiortc and the resolver.
+        workers = ThreadPoolExecutor(max_workers=len(members) + 8)
+        asyncio.get_running_loop().set_default_executor(workers)
+        await asyncio.gather(
+            *(_member(conn, role, index, url, token, args) for conn, role, index, token in members)
+        )
+
+    asyncio.run(run())
 
 
 def marker_span(loud: list[bool], counted: list[int]) -> int | None:
@@ -107,6 +125,7 @@ def marker_span(loud: list[bool], counted: list[int]) -> int | None:
 async def _member(
     conn: Connection, role: str, index: int, url: str, token: str, args: argparse.Namespace
 ) -> None:
+    from app.kit.audio_room.sfu_audio import SfuRoomAudio
     from app.kit.bots.audio_room import RoomBot
     from app.kit.config.audio_room import AudioRoomConfig
     from app.kit.media import MediaOptions
@@ -169,9 +188,14 @@ async def _member(
             source = session.media.audio.source
             assert isinstance(source, SyntheticAudioTrack)
             mic = source
-            # The mesh's audio relay: the benchmark reads what it really sends.
-            fanout = session.audio.mesh._relays[MediaKind.AUDIO]
-            assert isinstance(fanout, OpusFanout)
+            # The audio relay: the benchmark reads what it really sends.
+            relay = (
+                session.audio.sfu.fanout
+                if isinstance(session.audio, SfuRoomAudio)
+                else session.audio.mesh._relays[MediaKind.AUDIO]
+            )
+            assert isinstance(relay, OpusFanout)
+            fanout = relay
             fanout.on_packet = on_packet
         conn.send(("joined", user_id))
         others = {member_id("host", 0)} | {member_id("speaker", i) for i in range(1, SPEAKERS)}
@@ -179,6 +203,11 @@ async def _member(
         # Polling: playback keys change inside media tasks that signal no event.
         while not others <= set(session.media.playback.keys):  # noqa: ASYNC110
             await asyncio.sleep(0.1)
+        # Everything made so far lives for the whole run: a full collection walking it
+        # (~0.5 s with ten members in one process) would stall the loop mid-window and
+        # read as latency.
+        gc.collect()
+        gc.freeze()
         conn.send(("ready", user_id))
         seconds, interval = await loop.run_in_executor(None, conn.recv)
         if mic is not None and args.tone:
@@ -224,6 +253,7 @@ async def _member(
                     "user": user_id,
                     "cpu_percent": cpu_percent,
                     "clicks": clicks,
+                    "window_start": started,
                     "onsets": onsets,
                     "sent": sent_span,
                     "encoded": len(packets),
@@ -245,26 +275,32 @@ def member_id(role: str, index: int) -> str:
 # --- the conductor ------------------------------------------------------------------
 
 
-def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
+def run_room(n: int, args: argparse.Namespace, lab: Any = None) -> dict[str, Any]:
+    """One room with ``n`` listeners; through ``lab``'s Janus when given, else a mesh."""
     from signaling.auth import mint_token
 
     ctx = multiprocessing.get_context("spawn")
     secret = secrets.token_urlsafe(48)
     server_end, server_child = ctx.Pipe()
-    server = ctx.Process(target=server_process, args=(server_child, secret), daemon=True)
+    sfu = None
+    if lab is not None:
+        sfu = (lab.settings.url, lab.settings.api_secret, lab.settings.admin_key)
+    server = ctx.Process(target=server_process, args=(server_child, secret, sfu), daemon=True)
     server.start()
     url = server_end.recv()
-    members: list[tuple[str, Connection, Any]] = []
+    members: list[tuple[str, Connection]] = []
+    processes: list[Any] = []
 
-    def spawn(role: str, index: int) -> None:
-        uid = member_id(role, index)
-        parent, child = ctx.Pipe()
-        token = mint_token(secret, uid, uid)
-        proc = ctx.Process(
-            target=member_process, args=(child, role, index, url, token, args), daemon=True
-        )
+    def spawn(role: str, indexes: list[int]) -> None:
+        group = []
+        for index in indexes:
+            uid = member_id(role, index)
+            parent, child = ctx.Pipe()
+            group.append((child, role, index, mint_token(secret, uid, uid)))
+            members.append((uid, parent))
+        proc = ctx.Process(target=members_process, args=(group, url, args), daemon=True)
         proc.start()
-        members.append((uid, parent, proc))
+        processes.append(proc)
 
     def wait_for(kind: str, conns: list[Connection], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -276,28 +312,43 @@ def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
             if got[0] != kind:
                 raise RuntimeError(f"expected {kind!r}, got {got!r}")
 
+    per_process = max(1, args.per_process)
     setup_started = time.monotonic()
     try:
-        spawn("host", 0)
+        spawn("host", [0])
         wait_for("joined", [members[0][1]], args.timeout)
-        for i in range(1, SPEAKERS):
-            spawn("speaker", i)
-        for i in range(n):
-            spawn("listener", i)
+        if per_process > 1:  # grouped: the other speakers share a process too
+            spawn("speaker", list(range(1, SPEAKERS)))
+        else:
+            for i in range(1, SPEAKERS):
+                spawn("speaker", [i])
+        for first in range(0, n, per_process):
+            spawn("listener", list(range(first, min(n, first + per_process))))
         wait_for("joined", [m[1] for m in members[1:]], args.timeout)
         wait_for("ready", [m[1] for m in members], args.timeout)
         setup_s = time.monotonic() - setup_started
+        # Receivers size their delay by the arrival spread of the last seconds, which
+        # still holds the set-up's stalls (every connection negotiating at once): the
+        # window starts once that has passed, as a person would listen after joining.
+        time.sleep(args.settle)
         system_cpu = system_cpu_percent_sampler()
-        for _, conn, _ in members:
+        server_cpu = CpuMeter(server.pid)
+        server_cpu.start()
+        sfu_cpu = CpuMeter(lab.process.pid) if lab is not None else None
+        if sfu_cpu is not None:
+            sfu_cpu.start()
+        for _, conn in members:
             conn.send((args.seconds, args.interval))
         results = {}
-        for uid, conn, _ in members:
+        for uid, conn in members:
             if not conn.poll(args.seconds + args.timeout):
                 raise TimeoutError(f"{uid} sent no result")
             results[uid] = conn.recv()[1]
         machine_cpu = system_cpu()
+        server_percent = server_cpu.percent()
+        sfu_percent = sfu_cpu.percent() if sfu_cpu is not None else None
     finally:
-        for _, _, proc in members:
+        for proc in processes:
             proc.join(timeout=20)
             if proc.is_alive():
                 proc.kill()
@@ -305,15 +356,36 @@ def run_room(n: int, args: argparse.Namespace) -> dict[str, Any]:
         server.join(timeout=10)
         if server.is_alive():
             server.kill()
-    return summarize(n, results, setup_s, machine_cpu)
+    summary = summarize(n, results, setup_s, machine_cpu, args.warmup)
+    process_cpu = summary.pop("cpu_listener_percent")
+    summary["cpu_listener_process_percent"] = process_cpu
+    summary["cpu_listener_percent"] = round(process_cpu / per_process, 2)
+    server_side = server_percent + (sfu_percent or 0.0)
+    summary.update(
+        server_cpu_percent=round(server_percent, 1),
+        sfu_cpu_percent=None if sfu_percent is None else round(sfu_percent, 1),
+        topology="sfu" if lab is not None else "mesh",
+        listeners_per_process=per_process,
+        # What one more listener costs the server side (signaling + SFU), % of a core.
+        server_side_percent_per_listener=round(server_side / max(1, n), 3),
+    )
+    return summary
 
 
 def summarize(
-    n: int, results: dict[str, dict[str, Any]], setup_s: float, machine_cpu: float
+    n: int,
+    results: dict[str, dict[str, Any]],
+    setup_s: float,
+    machine_cpu: float,
+    warmup_s: float = 0.0,
 ) -> dict[str, Any]:
     host = results[member_id("host", 0)]
     clicks: list[float] = host["clicks"]
+    # Clicks in the first warmup_s of the window are reported apart: receivers start
+    # with the delay the set-up's stalls taught them and shed it while audio plays.
+    steady_from = float(host["window_start"]) + warmup_s
     latencies: list[float] = []
+    warmup: list[float] = []
     missed = 0
     delivered: list[float] = []
     pairs: list[tuple[float, str, str, float | None, int | None]] = []
@@ -330,7 +402,7 @@ def summarize(
             while j < len(onsets) and onsets[j] < click:
                 j += 1
             if j < len(onsets) and onsets[j] <= click + MATCH_WINDOW_S:
-                latencies.append(onsets[j] - click)
+                (latencies if click >= steady_from else warmup).append(onsets[j] - click)
                 j += 1
             else:
                 missed += 1
@@ -352,6 +424,7 @@ def summarize(
     return {
         "listeners": n,
         "latency": latency,
+        "latency_warmup": summary_ms(warmup),
         "clicks": len(clicks),
         "missed": missed,
         "delivered_min": round(worst, 4),
@@ -389,29 +462,83 @@ def main() -> None:
     parser.add_argument(
         "--no-suppression", action="store_true", help="send silence too (suppress_silence=False)"
     )
+    parser.add_argument(
+        "--settle", type=float, default=3.0, help="seconds between set-up and the window"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=0.0,
+        help="the window's first seconds, whose clicks are reported apart (latency_warmup)",
+    )
+    parser.add_argument(
+        "--sfu",
+        action="store_true",
+        help="the rooms of --n go through a real Janus (in a network namespace: needs root "
+        "and `apt-get install janus`); --mesh-n rooms run as a mesh in the same run",
+    )
+    parser.add_argument(
+        "--mesh-n", type=int, nargs="*", default=[], help="with --sfu: mesh rooms beside them"
+    )
+    parser.add_argument(
+        "--per-process", type=int, default=10, help="with --sfu: listeners per process"
+    )
     args = parser.parse_args()
     runs = []
-    for n in args.n:
-        try:
-            runs.append(run_room(n, args))
-        except (TimeoutError, RuntimeError) as exc:
-            runs.append({"listeners": n, "held": False, "error": str(exc)})
-    held = [run["listeners"] for run in runs if run["held"]]
+    plan = [(n, False) for n in args.mesh_n] if args.sfu else []
+    plan += [(n, args.sfu) for n in args.n]
+    lab = None
+    if args.sfu:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.support.janus_lab import JanusLab, lab_problem
+
+        problem = lab_problem()
+        if problem is not None:
+            raise SystemExit(f"audio_room --sfu: {problem}")
+        lab = JanusLab()
+        lab.up()
+    try:
+        for n, through_sfu in plan:
+            # Janus does no ICE on loopback: members offer their real interfaces then.
+            run_args = argparse.Namespace(**{**vars(args), "ice": "off"}) if through_sfu else args
+            try:
+                runs.append(run_room(n, run_args, lab if through_sfu else None))
+            except (TimeoutError, RuntimeError) as exc:
+                topology = "sfu" if through_sfu else "mesh"
+                runs.append(
+                    {"listeners": n, "topology": topology, "held": False, "error": str(exc)}
+                )
+    finally:
+        if lab is not None:
+            lab.down()
+    held = [run["listeners"] for run in runs if run["held"] and run.get("topology") != "mesh"]
+    if not args.sfu:
+        held = [run["listeners"] for run in runs if run["held"]]
+    goal_listeners = 100 if args.sfu else 20
     emit(
         {
             "benchmark": "audio_room",
             "unit": "ms mouth-to-ear (click → listener playback), share of frames, % of a core",
             "speakers": SPEAKERS,
-            "goal": {"p95_ms": GOAL_P95_MS, "delivered": GOAL_DELIVERED, "listeners": 20},
+            "goal": {
+                "p95_ms": GOAL_P95_MS,
+                "delivered": GOAL_DELIVERED,
+                "listeners": goal_listeners,
+                "server_side_percent_per_listener": GOAL_SERVER_PERCENT if args.sfu else None,
+            },
             "runs": runs,
             "largest_n_held": max(held) if held else 0,
-            "goal_met": bool(held) and max(held) >= 20,
+            "goal_met": bool(held) and max(held) >= goal_listeners,
             "config": {
                 "seconds": args.seconds,
                 "interval_s": args.interval,
+                "settle_s": args.settle,
+                "warmup_s": args.warmup,
                 "ice": args.ice,
                 "tone": args.tone,
                 "suppress_silence": not args.no_suppression,
+                "sfu": args.sfu,
+                "listeners_per_process": args.per_process if args.sfu else 1,
             },
             "machine": machine(),
         }

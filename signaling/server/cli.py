@@ -316,9 +316,11 @@ async def _serve(
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     collector.cancel()
-    await server.stop()
-    if janus is not None:
-        await janus.stop()
+    try:
+        await server.stop()
+    finally:
+        if janus is not None:
+            await janus.stop()
 
 
 def _sfu_settings(args: argparse.Namespace) -> SfuSettings | JanusConfig | None:

@@ -87,24 +87,30 @@ class JanusSession:
         try:
             reply = await self._post("", {"janus": "create"})
         except BaseException:
-            await self._http.close()
+            http, self._http = self._http, None
+            await http.close()
             raise
         self.session_id = int(reply["data"]["id"])
         self._poller = asyncio.create_task(self._poll(), name="janus long poll")
 
     async def close(self) -> None:
-        """Destroy the session (its handles go with it) and stop polling; idempotent."""
-        if self._http is None or self.closed.is_set():
+        """Destroy the session (its handles go with it) and stop polling; idempotent.
+
+        A session Janus already lost is not destroyed, only let go of."""
+        if self._http is None:
             return
+        lost = self.closed.is_set()
         self.closed.set()
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._poller
-        with contextlib.suppress(JanusError, aiohttp.ClientError, asyncio.TimeoutError):
-            await asyncio.wait_for(self._post(f"/{self.session_id}", {"janus": "destroy"}), 2.0)
+        if not lost:
+            with contextlib.suppress(JanusError, aiohttp.ClientError, TimeoutError):
+                await asyncio.wait_for(self._post(f"/{self.session_id}", {"janus": "destroy"}), 2.0)
         self._fail_waiting(JanusError("the Janus session is closed"))
-        await self._http.close()
+        http, self._http = self._http, None
+        await http.close()
 
     # --- handles -----------------------------------------------------------------
 
@@ -164,7 +170,8 @@ class JanusSession:
     async def _post(
         self, path: str, message: dict[str, Any], transaction: str | None = None
     ) -> dict[str, Any]:
-        assert self._http is not None, "open() first"
+        if self._http is None:
+            raise JanusError("the Janus session is not open")
         message = {**message, "transaction": transaction or self._transaction()}
         message["apisecret"] = self._secret
         try:
@@ -180,12 +187,13 @@ class JanusSession:
         return reply
 
     async def _poll(self) -> None:
-        assert self._http is not None
+        http = self._http
+        assert http is not None
         failures = 0
         while not self.closed.is_set():
             params = {"maxev": str(_MAX_EVENTS), "apisecret": self._secret}
             try:
-                async with self._http.get(
+                async with http.get(
                     f"{self.url}/{self.session_id}",
                     params=params,
                     timeout=aiohttp.ClientTimeout(total=40),

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import shutil
+import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +36,7 @@ __all__ = ["JanusConfig", "JanusProcess", "free_tcp_port", "write_config"]
 _UNUSED_PLUGINS = (
     "audiobridge duktape echotest lua nosip recordplay sip streaming textroom videocall voicemail"
 )
+_PR_SET_PDEATHSIG = 1
 _UNUSED_TRANSPORTS = "mqtt nanomsg pfunix rabbitmq websockets"
 _UNUSED_EVENTS = "gelfevh mqttevh nanomsgevh rabbitmqevh sampleevh wsevh"
 
@@ -57,6 +62,9 @@ class JanusConfig:
     ice_interfaces: Sequence[str] = ()
     #: A public address to announce (behind 1:1 NAT, e.g. a cloud VM); empty for none.
     public_ip: str = ""
+    #: Threads that carry every connection's media (0: one thread per connection,
+    #: Janus's default, which costs a context switch per packet and connection).
+    event_loops: int = 2
 
     @property
     def url(self) -> str:
@@ -86,6 +94,7 @@ def write_config(folder: Path, config: JanusConfig) -> Path:
     debug_level = 4
     api_secret = "{config.api_secret}"
     session_timeout = 60
+    event_loops = {config.event_loops}
     server_name = "parley-sfu"
 }}
 media: {{
@@ -157,6 +166,14 @@ async def wait_until_ready(url: str, timeout: float = 15.0) -> None:
             await asyncio.sleep(0.1)
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: Janus gets SIGTERM when the server dies, even by
+    SIGKILL (Linux's parent-death signal), so no orphan keeps the media ports."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 class JanusProcess:
     """``janus`` from a config folder this server wrote, restarted when it exits."""
 
@@ -195,6 +212,7 @@ class JanusProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         try:
             await wait_until_ready(self.config.url)

@@ -108,8 +108,12 @@ class SfuBridge:
         self._closing.set()
         if self._keeper is not None:
             self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._keeper
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # it must not keep the server from stopping
+                log.exception("the SFU session keeper had failed")
         if self._janus is not None:
             await self._janus.close()
 
@@ -120,7 +124,7 @@ class SfuBridge:
                 await janus.open()
                 self._control = await janus.attach()
             except JanusError as exc:
-                await janus.close()
+                await janus.close()  # a session half made (attach failed) goes again
                 if exc.code == 403:  # a wrong secret does not get better by waiting
                     raise
                 log.warning("Janus not reachable yet (%s); trying again", exc)
@@ -138,6 +142,7 @@ class SfuBridge:
             if self._closing.is_set():
                 return
             self._connected.clear()
+            await self._janus.close()  # let go of the lost one
             rooms = list(self._rooms)
             self._rooms.clear()
             self._handles.clear()
@@ -317,10 +322,16 @@ class SfuBridge:
             publisher.live = True
             self.hub.spawn(self._refresh_all(room))
         elif event.kind in ("hangup", "detached"):
-            # The member's connection went away (they closed it, or it failed).
-            room.publishers.pop(owner[1], None)
-            self._handles.pop(event.handle_id, None)
-            self.hub.spawn(self._refresh_all(room))
+            # The member's connection went away (they closed it, or it failed): the
+            # handle goes too, and they publish anew when they want to speak again.
+            self.hub.spawn(self._publisher_gone(room, owner[1], event.handle_id))
+
+    async def _publisher_gone(self, room: _Room, user_id: str, handle: int) -> None:
+        publisher = room.publishers.get(user_id)
+        # A member who published again meanwhile keeps the new connection.
+        if publisher is not None and publisher.handle == handle:
+            await self._drop_publisher(room, user_id)
+            await self._refresh_all(room)
 
     # --- subscriptions ---------------------------------------------------------------
 

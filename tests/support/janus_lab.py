@@ -9,9 +9,11 @@ namespace's address.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -43,12 +45,14 @@ def _sh(*cmd: str, check: bool = True) -> None:
 class JanusLab:
     """A namespace with a veth pair and Janus listening inside it."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: int = 0) -> None:
+        """``index`` tells apart labs that are up at once (0–9)."""
         tag = os.getpid() % 200 + 20
-        self.ns = f"pjanus{os.getpid()}"
-        self.outer, self.inner = f"pj{os.getpid()}a", f"pj{os.getpid()}b"
-        self.host_ip = f"10.240.{tag}.1"
-        self.janus_ip = f"10.240.{tag}.2"
+        name = f"{os.getpid()}{index}"
+        self.ns = f"pjanus{name}"
+        self.outer, self.inner = f"pj{name}a", f"pj{name}b"
+        self.host_ip = f"10.{240 + index}.{tag}.1"
+        self.janus_ip = f"10.{240 + index}.{tag}.2"
         self.folder = Path(tempfile.mkdtemp(prefix="parley-janus-lab-"))
         self.config = JanusConfig(
             http_host=self.janus_ip,
@@ -68,7 +72,9 @@ class JanusLab:
     def log_file(self) -> Path:
         return self.folder / "janus.log"
 
-    def up(self) -> None:
+    def up(self, *, janus: bool = True) -> None:
+        """The namespace and its veth pair; and Janus in it unless ``janus=False`` (a
+        ``parley-server --sfu janus`` started in the namespace brings its own)."""
         self.down_network()
         _sh("ip", "netns", "add", self.ns)
         _sh("ip", "link", "add", self.outer, "type", "veth", "peer", "name", self.inner)
@@ -79,7 +85,8 @@ class JanusLab:
         _sh(*inside, "ip", "addr", "add", f"{self.janus_ip}/24", "dev", self.inner)
         _sh(*inside, "ip", "link", "set", self.inner, "up")
         _sh(*inside, "ip", "link", "set", "lo", "up")
-        self.start_janus()
+        if janus:
+            self.start_janus()
 
     def start_janus(self) -> None:
         main = write_config(self.folder, self.config)
@@ -113,6 +120,45 @@ class JanusLab:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def start_parley_server(self, data_dir: Path, secret: str) -> tuple[subprocess.Popen[str], str]:
+        """``parley-server --sfu janus`` inside the namespace (it starts its own Janus
+        there); the process and its URL."""
+        server = subprocess.Popen(
+            [
+                *("ip", "netns", "exec", self.ns, sys.executable, "-m", "signaling.server.cli"),
+                *("--sfu", "janus", "--janus-interface", self.inner),
+                *("--janus-rtp-ports", "32000-32999"),
+                *("--host", self.janus_ip, "--port", "0", "--data-dir", str(data_dir)),
+                *("--log-level", "WARNING"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PARLEY_SECRET": secret},
+            preexec_fn=die_with_parent(),
+        )
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(2)]
+        if not lines[1].startswith("parley-server listening on "):
+            server.kill()
+            raise RuntimeError(f"parley-server --sfu janus did not start: {lines!r}")
+        if not lines[0].startswith("parley-server: Janus running"):
+            server.kill()
+            raise RuntimeError(f"parley-server did not say it runs Janus: {lines!r}")
+        return server, lines[1].split()[-1]
+
+    def janus_pids(self) -> list[int]:
+        """Janus processes in the namespace."""
+        found = subprocess.run(
+            ["ip", "netns", "pids", self.ns], capture_output=True, text=True, check=False
+        ).stdout.split()
+        pids = []
+        for pid in found:
+            with contextlib.suppress(OSError):
+                if Path(f"/proc/{pid}/comm").read_text().strip() == "janus":
+                    pids.append(int(pid))
+        return pids
 
     def down_network(self) -> None:
         _sh("ip", "netns", "del", self.ns, check=False)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import signal
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,12 +28,15 @@ from aiortc.mediastreams import AudioStreamTrack
 from app.kit.bots import Answer
 from app.kit.bots.audio_room import RoomBot
 from app.kit.media import MediaOptions
+from app.kit.types import User
 from app.testing import RoomBotFactory, TokenFactory, wait_until
+from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
 from tests.support.janus_lab import JanusLab, lab_problem
+from tests.support.signaling import TEST_SECRET
 
 ROOM = "sfu-room"
 TONE = MediaOptions(synthetic=True, tone_hz=440)
@@ -110,7 +116,7 @@ async def test_a_new_speaker_is_heard_and_stops_being_forwarded_off_the_seat(
     assert await host.controller.seat.host.remove_speaker("bob")
     for bot in (host, carol):
         await wait_until(
-            lambda bot=bot: "bob" not in bot.session.audio.sfu.speakers.values(),  # type: ignore[misc, union-attr]
+            lambda bot=bot: "bob" not in bot.session.audio.sfu.speakers.values(),  # type: ignore[misc]
             timeout=10,
         )
         await wait_until(lambda bot=bot: "bob" not in bot.session.media.playback.keys)  # type: ignore[misc]
@@ -194,3 +200,45 @@ async def test_a_member_who_leaves_is_no_longer_forwarded(
         timeout=10,
     )
     assert hears(carol, "host")
+
+
+async def test_the_server_runs_its_own_janus_and_rooms_survive_its_restart(
+    tmp_path: Path,
+) -> None:
+    """``parley-server --sfu janus``: the server writes Janus's config, starts it, and when
+    Janus dies starts it again; the rooms publish and subscribe anew by themselves."""
+    lab = JanusLab(index=1)
+    lab.up(janus=False)  # the server brings its own
+    server, url = lab.start_parley_server(tmp_path, TEST_SECRET)
+    bots: list[RoomBot] = []
+    try:
+        for user_id in ("host", "bob"):
+            token = mint_token(TEST_SECRET, user_id, user_id.title())
+            bot = RoomBot(url, token, User(user_id, user_id.title()), media=TONE)
+            await bot.sign_in()
+            bots.append(bot)
+        host, bob = bots
+        await host.join(ROOM, host=True)
+        await bob.join(ROOM)
+        await wait_until(lambda: hears(bob, "host"), timeout=15)
+        first_receiver = bob.session.audio.sfu._receiver  # type: ignore[union-attr]
+        # Janus dies: the server starts it again and both members connect anew.
+        janus = lab.janus_pids()
+        assert len(janus) == 1, janus
+        os.kill(janus[0], signal.SIGKILL)
+        await wait_until(lambda: lab.janus_pids() not in ([], janus), timeout=20)
+        await wait_until(
+            lambda: bob.session.audio.sfu._receiver not in (None, first_receiver),  # type: ignore[union-attr]
+            timeout=20,
+        )
+        await wait_until(lambda: hears(bob, "host"), timeout=15)
+        assert host.session.audio.sfu.publishing  # type: ignore[union-attr]
+    finally:
+        for bot in bots:
+            await bot.close()
+        server.terminate()
+        server.wait(timeout=15)
+        if server.stdout is not None:
+            server.stdout.close()
+        assert lab.janus_pids() == [], "the server left its Janus running"
+        lab.down()
