@@ -31,6 +31,17 @@ member ran before suppression. ``--no-suppression`` sends every frame of silence
 For each N the run "holds" when p95 ≤ 200 ms, every click is heard, and every listener
 decoded ≥ 99 % of the packets every speaker sent. Prints one JSON line with every N and
 the largest N held.
+
+``--sfu``: the rooms of ``--n`` go through a real Janus (``tests/support/janus_lab.py``: a
+network namespace with a veth pair, as the tests run it; root and ``apt-get install
+janus``), the rooms of ``--mesh-n`` stay a mesh, in the same run; each run also reports
+the signaling server's and Janus's CPU per listener. ``--per-process K`` puts K listeners
+in one process (and, for K > 1, the seven other speakers in one): a hundred one-member
+processes on two cores would measure the scheduler. Every process freezes its objects
+once set up, so no full collection stalls it mid-window. ``--settle`` waits after the
+set-up; ``--warmup`` reports the window's first seconds apart (``latency_warmup``):
+receivers start with the delay the set-up's stalls taught them and shed it while audio
+plays.
 """
 
 from __future__ import annotations

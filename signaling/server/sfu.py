@@ -35,12 +35,18 @@ from signaling.server.janus_api import JanusError, JanusEvent, JanusSession, Plu
 
 log = logging.getLogger("parley.sfu")
 
-__all__ = ["SfuBridge", "SfuSettings"]
+__all__ = ["SfuBridge", "SfuError", "SfuSettings"]
 
 #: How long a member has to answer an offer before their subscription is made anew.
 ANSWER_TIMEOUT_S = 10.0
 #: Pause between attempts to open a session with a Janus that is (re)starting.
 RECONNECT_DELAY_S = 1.0
+#: How long a starting server waits for Janus to answer.
+START_TIMEOUT_S = 5.0
+
+
+class SfuError(RuntimeError):
+    """The SFU cannot be used: the server does not start (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,17 @@ class SfuBridge:
     # --- life ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the Janus session (waiting while Janus starts), then keep it open."""
-        await self._connect()
+        """Open the Janus session, then keep it open; :class:`SfuError` when Janus
+        refuses the secret or does not answer within :data:`START_TIMEOUT_S` (a server
+        whose rooms would stay silent should not start)."""
+        try:
+            await asyncio.wait_for(self._connect(), START_TIMEOUT_S)
+        except TimeoutError:
+            raise SfuError(
+                f"cannot reach Janus at {self.settings.url} (no answer in {START_TIMEOUT_S:g} s)"
+            ) from None
+        except JanusError as exc:
+            raise SfuError(f"Janus at {self.settings.url} refused the server: {exc}") from exc
         self._keeper = asyncio.create_task(self._keep(), name="sfu session keeper")
 
     async def close(self) -> None:

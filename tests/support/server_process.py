@@ -50,7 +50,16 @@ class ServerProcess:
 
 
 #: Environment variables the CLI reads: a CLI test starts without them.
-CLI_ENV = ("PARLEY_SECRET", "PARLEY_TURN_SECRET", "PARLEY_METRICS_TOKEN", "PARLEY_ALLOWED_ORIGINS")
+CLI_ENV = (
+    "PARLEY_SECRET",
+    "PARLEY_TURN_SECRET",
+    "PARLEY_METRICS_TOKEN",
+    "PARLEY_ALLOWED_ORIGINS",
+    "PARLEY_REDIS_URL",
+    "PARLEY_JANUS_URL",
+    "PARLEY_JANUS_SECRET",
+    "PARLEY_JANUS_ADMIN_KEY",
+)
 
 
 def run_cli(

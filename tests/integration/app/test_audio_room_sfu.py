@@ -35,7 +35,8 @@ from signaling.client import SignalingClient
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer, start_server
 from signaling.server.hub import ServerConfig
-from tests.support.janus_lab import JanusLab, lab_problem
+from tests.support.janus_lab import ADMIN_KEY, JanusLab, lab_problem
+from tests.support.server_process import run_cli
 from tests.support.signaling import TEST_SECRET
 
 ROOM = "sfu-room"
@@ -185,6 +186,17 @@ def janus_post(lab: JanusLab, message: dict[str, Any], path: str = "") -> dict[s
     with urllib.request.urlopen(request, timeout=5) as answer:
         reply: dict[str, Any] = json.loads(answer.read())
     return reply
+
+
+def test_a_wrong_janus_secret_stops_the_server(janus_lab: JanusLab, tmp_path: Path) -> None:
+    result = run_cli(
+        "--port", "0", "--data-dir", str(tmp_path), "--janus-url", janus_lab.config.url,
+        "--janus-secret", "not-the-secret", "--janus-admin-key", ADMIN_KEY,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"parley-server: Janus at {janus_lab.config.url} refused the server" in result.stderr
+    assert "Unauthorized" in result.stderr
+    assert "listening on" not in result.stdout
 
 
 async def test_a_member_who_leaves_is_no_longer_forwarded(

@@ -77,6 +77,11 @@ TEMPLATES: dict[str, dict[str, Any]] = {
     "seat.invite_accept": {"room_id": STABLE_STAGE},
     "seat.invite_decline": {"room_id": ATTACKER_STAGE},
     "room.user_attributes.set": {"room_id": ATTACKER_STAGE, "attributes": {"k": "v"}},
+    # This server has no SFU: they must still be refused cleanly, whatever they carry.
+    "sfu.publish": {"room_id": STABLE_STAGE, "sdp": "v=0"},
+    "sfu.unpublish": {"room_id": ATTACKER_STAGE},
+    "sfu.subscribe": {"room_id": STABLE_STAGE},
+    "sfu.answer": {"room_id": ATTACKER_STAGE, "offer_id": 1, "sdp": "v=0"},
 }
 
 json_values = st.recursive(
