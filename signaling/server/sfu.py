@@ -214,7 +214,7 @@ class SfuBridge:
         """Stop publishing ``user_id``'s audio (they stood up, or turned it off)."""
         room = self._rooms.get(room_id)
         if room is not None and await self._drop_publisher(room, user_id):
-            await self._refresh_all(room)
+            self.hub.spawn(self._refresh_all(room))
 
     async def subscribe(self, room_id: str, user_id: str) -> None:
         """Receive every live speaker of the room; offers follow as ``sfu.offer``."""
@@ -244,7 +244,7 @@ class SfuBridge:
         if sub is not None:
             await self._detach_subscriber(sub)
         if await self._drop_publisher(room, user_id):
-            await self._refresh_all(room)
+            self.hub.spawn(self._refresh_all(room))
         if not room.subscribers and not room.publishers:
             await self._destroy(room)
 
@@ -258,7 +258,9 @@ class SfuBridge:
         for user_id in gone:
             await self._drop_publisher(room, user_id)
         if gone:
-            await self._refresh_all(room)
+            # In the background: the seat map's event must not wait for every member's
+            # answer to their new offer.
+            self.hub.spawn(self._refresh_all(room))
 
     # --- Janus rooms and handles ----------------------------------------------------
 
