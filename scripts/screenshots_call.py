@@ -324,6 +324,49 @@ def more_menu(colors: Colors) -> QWidget:
     return menu
 
 
+def desktop_frame(width: int = 960, height: int = 600) -> Frame:
+    """A 16:10 "desktop": a wallpaper, a window with a title bar and lines of text."""
+    x = np.mgrid[0:height, 0:width][1].astype(np.float64)
+    image = np.zeros((height, width, 3), dtype=np.float64)
+    image[...] = np.array([40, 70, 110]) + (x / width)[..., None] * np.array([30, 40, 50])
+    left, top, right, bottom = width // 8, height // 8, width * 7 // 8, height * 7 // 8
+    image[top:bottom, left:right] = (246, 246, 244)
+    image[top : top + 28, left:right] = (214, 218, 226)
+    for row in range(top + 52, bottom - 24, 22):  # "text": lines of ragged length
+        length = (right - left - 80) * (0.55 + 0.4 * ((row * 37) % 11) / 11)
+        image[row : row + 9, left + 40 : left + 40 + int(length)] = (70, 74, 82)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def screen_share(colors: Colors) -> QWidget:
+    """Bob shares his screen (fitted, with his name); Alice's own tile says she is not."""
+    view = CallView(
+        call_id="c5",
+        title=BOB.name,
+        duration_s=1312,
+        tiles=(
+            tile(ALICE, is_local=True),
+            tile(BOB, camera_on=False, sharing_screen=True, speaking_level=0.4),
+        ),
+    )
+    page = call_page(colors, CallConfig.one_on_one_video(), view)
+    page.resize(720, 640)  # a tall window: a cropped screen would lose its sides
+    page.set_frame(BOB.id, desktop_frame())
+    return page
+
+
+def screen_share_sender(colors: Colors) -> QWidget:
+    """Alice shares her screen: her own tile says so instead of showing it."""
+    view = CallView(
+        call_id="c6",
+        title=BOB.name,
+        duration_s=1312,
+        tiles=(tile(ALICE, is_local=True, camera_on=False, sharing_screen=True), tile(BOB)),
+        sharing_screen=True,
+    )
+    return call_page(colors, CallConfig.one_on_one_video(), view)
+
+
 OUTPUTS = (
     AudioOutputView(device=0, name="Built-in Audio Analog Stereo", is_system_default=True),
     AudioOutputView(device=3, name="Jabra Evolve2 65", route=AudioRoute.HEADPHONE, current=True),
@@ -376,6 +419,8 @@ SHOTS: dict[str, Callable[[Colors], QWidget]] = {
     "overlay": overlay,
     "overlay-voice": overlay_voice,
     "more-menu": more_menu,
+    "screen-share": screen_share,
+    "screen-share-sender": screen_share_sender,
     "audio-output-menu": audio_output_menu,
     "confirm": confirm,
 }

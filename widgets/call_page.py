@@ -59,6 +59,8 @@ class CallPage(QWidget):
     audio_output_chosen = Signal(AudioOutputView)
     hang_up_requested = Signal()
     minimize_requested = Signal()
+    #: Share the screen (True) or stop.
+    screen_share_toggled = Signal(bool)
     send_message_requested = Signal(str)
     resend_message_requested = Signal(str)
     remove_member_requested = Signal(str)
@@ -178,6 +180,7 @@ class CallPage(QWidget):
         bar.audio_output_menu_requested.connect(self.audio_output_menu_requested)
         bar.hang_up_requested.connect(self.hang_up_requested)
         bar.minimize_requested.connect(self.minimize_requested)
+        bar.screen_share_toggled.connect(self.screen_share_toggled)
         bar.chat_requested.connect(lambda: self.toggle_panel(self.chat_panel))
         bar.member_list_requested.connect(lambda: self.toggle_panel(self.member_list))
 

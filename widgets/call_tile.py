@@ -118,7 +118,7 @@ class CallTile(QWidget):
     @Slot(object)
     def set_frame(self, frame: npt.NDArray[np.uint8]) -> None:
         """Show a video frame, unless the camera is known to be off."""
-        if self._view is None or (self._view.camera_on and not self._view.waiting):
+        if self._view is None or self._view.shows_video:
             self.video.set_frame(frame)
 
     def set_view(self, view: TileView) -> None:
@@ -129,6 +129,9 @@ class CallTile(QWidget):
             name = self.tr("{name} (You)").format(name=name)
         self.video.set_user(view.user_id, view.display_name)
         self.video.set_mirrored(view.is_local)
+        # Someone's shared screen is shown whole: no edge of it (nor of its text) is cut.
+        screen = view.sharing_screen and not view.is_local
+        self.video.set_fit_mode(FitMode.FIT if screen else FitMode.ADAPT)
         self.name_label.setText(name)
         self.setAccessibleName(name)
         self.mic_badge.setVisible(not view.microphone_on)
@@ -136,13 +139,16 @@ class CallTile(QWidget):
             self.mic_badge.setPixmap(
                 pixmap("mic-off", call_style.HANG_UP_HOVER, _BADGE, self.devicePixelRatioF())
             )
-        if not view.camera_on or view.waiting:
+        if not view.shows_video:
             self.video.clear()
         self.video.avatar.set_dimmed(view.waiting)
         self.video.avatar.set_speaking_level(0.0 if view.waiting else view.speaking_level)
         self._apply_highlight()
         self.cancel_button.setVisible(view.waiting)
         status = self.tr("Waiting…") if view.waiting else self._status_text(view.connection)
+        if not status and view.sharing_screen and view.is_local:
+            # Said, not shown: a tile showing the screen it is on repeats itself endlessly.
+            status = self.tr("Sharing your screen")
         self.status_label.setVisible(bool(status))
         self.status_label.setText(status)
 

@@ -35,6 +35,7 @@ _ICONS: dict[CallMenuButton, tuple[str, str | None]] = {
     _B.CHAT: ("chat", None),
     _B.SHOW_MEMBER_LIST: ("members", None),
     _B.MINIMIZE: ("minimize", None),
+    _B.SHARE_SCREEN: ("screen-share", "screen-share-off"),
 }
 _ROUTE_ICONS = {AudioRoute.HEADPHONE: "headphone", AudioRoute.BLUETOOTH: "bluetooth"}
 
@@ -67,6 +68,7 @@ class MenuBar(QFrame):
     chat_requested = Signal()
     member_list_requested = Signal()
     minimize_requested = Signal()
+    screen_share_toggled = Signal(bool)
 
     def __init__(
         self,
@@ -127,6 +129,7 @@ class MenuBar(QFrame):
             _B.CHAT: lambda _checked: self.chat_requested.emit(),
             _B.SHOW_MEMBER_LIST: lambda _checked: self.member_list_requested.emit(),
             _B.MINIMIZE: lambda _checked: self.minimize_requested.emit(),
+            _B.SHARE_SCREEN: lambda checked: self.screen_share_toggled.emit(checked),
         }
         return handlers[name]
 
@@ -141,6 +144,7 @@ class MenuBar(QFrame):
             _B.CHAT: self.tr("Chat"),
             _B.SHOW_MEMBER_LIST: self.tr("Members"),
             _B.MINIMIZE: self.tr("Minimize"),
+            _B.SHARE_SCREEN: self.tr("Share screen"),
         }
         return labels[name]
 
@@ -229,6 +233,7 @@ class MenuBar(QFrame):
             self.duration_label.setText(format_duration(view.duration_s))
         self._set_toggle(_B.TOGGLE_MICROPHONE, view.microphone_on)
         self._set_toggle(_B.TOGGLE_CAMERA, view.camera_on)
+        self._set_toggle(_B.SHARE_SCREEN, view.sharing_screen)
         self._speaker_on = view.speaker_on
         self._set_toggle(_B.SWITCH_AUDIO_OUTPUT, view.speaker_on)
         if (output := self.buttons.get(_B.SWITCH_AUDIO_OUTPUT)) is not None:

@@ -155,6 +155,7 @@ def wire_calls(
             page.menu_popper = menu_popper
         page.microphone_toggled.connect(calls.set_microphone)
         page.camera_toggled.connect(calls.set_camera)
+        page.screen_share_toggled.connect(calls.share_screen)
         page.switch_camera_requested.connect(calls.switch_camera)
         page.speaker_toggled.connect(calls.set_speaker)
         page.audio_output_menu_requested.connect(calls.list_audio_outputs)

@@ -291,6 +291,12 @@ class CallPresenter(QObject):
         self._spawn(self.kit.controller.audio_video.turn_camera_on(on), "camera")
 
     @Slot(bool)
+    def share_screen(self, on: bool) -> None:
+        """The share button: send the screen instead of the camera, or stop."""
+        if self.session is not None:
+            self._spawn(self.kit.controller.audio_video.share_screen(on), "screen sharing")
+
+    @Slot(bool)
     def set_speaker(self, on: bool) -> None:
         if self.session is None:
             self.ringing.set_toggle(speaker=on)

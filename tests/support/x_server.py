@@ -45,7 +45,10 @@ def _start_xvfb(screen: str) -> tuple[subprocess.Popen[bytes], str]:
     read_end, write_end = os.pipe()
     try:
         server = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", screen],
+            # -noreset: Xvfb would reset (and forget what a client drew) whenever its last
+            # client leaves.
+            ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset",
+             "-screen", "0", screen],
             pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             preexec_fn=die_with_parent(),
         )  # fmt: skip
@@ -143,5 +146,29 @@ def close_window(display: str, window_id: int) -> None:
         event.xclient.data[0] = x11.XInternAtom(connection, b"WM_DELETE_WINDOW", False)
         x11.XSendEvent(connection, window_id, False, 0, ctypes.byref(event))
         x11.XFlush(connection)
+    finally:
+        x11.XCloseDisplay(connection)
+
+
+def paint_screen(display: str, red: int, green: int, blue: int) -> None:
+    """Paint the whole screen one colour (the root window's background), as something
+    known for a screen grab to find (a 24-bit TrueColor screen, as Xvfb's here)."""
+    x11 = ctypes.CDLL("libX11.so.6")
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XDefaultRootWindow.restype = ctypes.c_ulong
+    x11.XDefaultRootWindow.argtypes = [ctypes.c_void_p]
+    x11.XSetWindowBackground.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    x11.XClearWindow.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
+    x11.XSync.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(display.encode())
+    if not connection:
+        raise RuntimeError(f"cannot open X display {display}")
+    try:
+        root = x11.XDefaultRootWindow(connection)
+        x11.XSetWindowBackground(connection, root, (red << 16) | (green << 8) | blue)
+        x11.XClearWindow(connection, root)
+        x11.XSync(connection, False)
     finally:
         x11.XCloseDisplay(connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
@@ -18,6 +19,7 @@ from app.testing import wait_until
 from media.errors import DeviceExceptionType
 from media.peer_types import PeerState
 from tests.support.signaling import ClientFactory
+from tests.support.x_server import x_display
 from tests.ui.call_app import BotFactory, CallApp
 from tests.ui.room_app import modal_dialog
 from widgets.call_page import CallPage
@@ -356,3 +358,38 @@ async def test_a_one_to_one_call_that_becomes_a_group_lists_its_members(
     await carol.expect("call.user.on_enter")  # in the call, not only invited
     assert await carol.hang_up()
     await hang_up(alice, bob, carol)
+
+
+async def test_sharing_the_screen_from_the_more_menu(
+    alice: CallApp, bots: BotFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bob, page = await call_bob(alice, bots)
+    assert CallMenuButton.SHARE_SCREEN in page.bottom_bar.overflow_actions
+    # No X11 screen (a Wayland session): the person is told why, nothing changes.
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    alice.click_bar(CallMenuButton.SHARE_SCREEN)
+    await wait_until(page.toast.isVisible, 10, "no toast")
+    assert page.toast.text.startswith("Screen sharing needs an X11 session")
+    await wait_until(lambda: not page.bottom_bar.overflow_actions[_SHARE].isChecked())
+    assert page.view is not None
+    assert not page.view.sharing_screen
+    # On an X11 screen: shared; Alice's tile says so, Bob sees it fitted, not cropped.
+    with x_display(1280, 800) as display:
+        monkeypatch.setenv("DISPLAY", display)
+        alice.click_bar(CallMenuButton.SHARE_SCREEN)
+        await wait_until(lambda: page.view is not None and page.view.sharing_screen, 10)
+        assert page.bottom_bar.overflow_actions[_SHARE].isChecked()
+        tile = page.tiles["alice"]
+        await wait_until(lambda: tile.status_label.text() == "Sharing your screen")
+        session = bob.session
+        assert session is not None
+        await wait_until(lambda: session.members["alice"].attributes.get("screen") == "1")
+        alice.click_bar(CallMenuButton.SHARE_SCREEN)
+        await wait_until(lambda: page.view is not None and not page.view.sharing_screen, 10)
+        await wait_until(lambda: "screen" not in session.members["alice"].attributes)
+        assert tile.status_label.text() == ""
+    await hang_up(alice, bob)
+
+
+_SHARE = CallMenuButton.SHARE_SCREEN

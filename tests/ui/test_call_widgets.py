@@ -19,7 +19,7 @@ from widgets.incoming_call import IncomingCallBanner, IncomingCallPage
 from widgets.menu_bar import BarPosition, MenuBar
 from widgets.side_panel import SidePanel
 from widgets.theme import DARK, LIGHT, Colors
-from widgets.video_view import VideoView
+from widgets.video_view import FitMode, VideoView
 
 B = CallMenuButton
 
@@ -41,6 +41,11 @@ def opened(page: CallPage) -> SidePanel | None:
 def layout_of(page: CallPage) -> CallLayoutMode:
     """The layout in use, read afresh."""
     return page.effective_layout
+
+
+def fit_of(view: VideoView) -> FitMode:
+    """How ``view`` scales frames, read afresh."""
+    return view.fit_mode
 
 
 def has_frame(view: VideoView) -> bool:
@@ -378,3 +383,30 @@ def test_a_long_name_is_shortened_and_never_widens_the_ringing_pages(qtbot: QtBo
         assert label.text().endswith("…")
         assert label.full_text() == name
         assert label.toolTip() == name
+
+
+def test_a_shared_screen_is_shown_whole_and_the_sharer_told(qtbot: QtBot) -> None:
+    page = make_page(qtbot)
+    sharing = CallView(
+        call_id="c",
+        tiles=(
+            TileView(user_id="u0", name="Me", is_local=True, camera_on=False, sharing_screen=True),
+            TileView(user_id="u1", name="Bob", camera_on=False, sharing_screen=True),
+        ),
+        sharing_screen=True,
+    )
+    page.set_view(sharing)
+    bob, me = page.tiles["u1"], page.tiles["u0"]
+    # Bob's screen arrives although his camera is off, fitted (letterboxed), not mirrored.
+    page.set_frame("u1", rgb_frame())
+    assert has_frame(bob.video)
+    assert fit_of(bob.video) is FitMode.FIT
+    assert bob.status_label.text() == ""  # the whole screen, nothing over it
+    # My own tile says so, and never shows my screen (a picture of itself, endlessly).
+    assert me.status_label.text() == "Sharing your screen"
+    page.set_frame("u0", rgb_frame())
+    assert not has_frame(me.video)
+    # Back to a camera: cropped to cover the tile again, as every camera tile is.
+    page.set_view(call_view(2))
+    assert fit_of(bob.video) is FitMode.ADAPT
+    assert bob.status_label.text() == ""

@@ -300,6 +300,13 @@ class AudioVideoController:
         if (session := self._controller.session) is not None:
             await session.set_camera(on)
 
+    async def share_screen(self, on: bool) -> bool:
+        """Send the screen instead of the camera, or stop (a Parley addition to the kit);
+        False when there is no call or no screen to share (``on_error`` says why)."""
+        if (session := self._controller.session) is None:
+            return False
+        return await session.share_screen(on)
+
     async def switch_camera(self, index: int) -> None:
         """Use another camera (on the desktop: a device index, not front/back).
 

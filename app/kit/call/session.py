@@ -17,7 +17,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import ClassVar
+
+from aiortc.mediastreams import MediaStreamTrack
 
 from app.kit.bus import EventBus
 from app.kit.config import CallConfig
@@ -27,13 +30,19 @@ from app.kit.room.members import Member
 from app.kit.room.session import Change, RoomSession
 from app.kit.types import CallEndEvent, CallEndReason, HangUpConfirmationEvent, User
 from media.errors import DeviceExceptionType
+from media.screen import ScreenTrack
 from signaling.client import SignalingClient
 from signaling.errors import ErrorCode, SignalingError
 from signaling.protocol import RoomEndedEvent, RoomSnapshot
+from signaling.protocol_audio import UserAttributesChangedEvent
 
-__all__ = ["CallSession"]
+__all__ = ["SCREEN_ATTRIBUTE", "CallSession"]
 
 log = logging.getLogger("parley.call")
+
+
+#: The in-room attribute a member sharing their screen sets to "1".
+SCREEN_ATTRIBUTE = "screen"
 
 
 class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
@@ -75,6 +84,7 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
         # Whether anyone was ever invited into (or joined) this call: when the last of
         # them is gone, nobody is left to wait for.
         self._expected_any = False
+        self._screen: ScreenTrack | None = None
         self._ever_joined: set[str] = set()
         # When someone else first joined (the call was answered), by ``clock``.
         self._answered_at: float | None = None
@@ -187,6 +197,11 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
     async def _handle_other(self, event: object) -> None:
         if isinstance(event, RoomEndedEvent):
             await self._finish(CallEndReason.REMOTE_HANG_UP, left=True)
+        elif isinstance(event, UserAttributesChangedEvent):
+            # Who shares their screen (their tile fits the picture instead of cropping it).
+            attributes = MappingProxyType(dict(event.attributes))
+            if self._update_member(event.user_id, attributes=attributes):
+                self.changed(Change.MEMBERS)
 
     async def _join_refused(self, error: SignalingError) -> None:
         if error.code is ErrorCode.ROOM_NOT_FOUND:
@@ -215,6 +230,56 @@ class CallSession(RoomSession[CallEvents, CallEndReason, CallEndEvent]):
         await self.sync_video_sending()
         await self._report_devices(camera=on)
         await self.channel.publish(lambda e: e.audio_video.on_camera_state_changed, on)
+
+    # --- screen sharing --------------------------------------------------------------
+
+    @property
+    def sharing_screen(self) -> bool:
+        """Whether the local screen is what the call sends as video now."""
+        return self._screen is not None
+
+    async def share_screen(self, on: bool, *, display: str | None = None) -> bool:
+        """Send the screen instead of the camera (``on``), or stop; False if it cannot be
+        shared here (``on_error`` says why in words for the person: no X11 session, …).
+
+        The others see the picture fitted, not cropped: the call's members learn it from
+        the in-room attribute ``screen`` (``"1"`` while sharing). The camera's own state
+        does not change; it is sent again when sharing stops, if it is on.
+        """
+        if on == self.sharing_screen:
+            return True
+        stopped: ScreenTrack | None = None
+        if on:
+            try:
+                self._screen = ScreenTrack(display=display)
+            except RuntimeError as exc:
+                await self.publish_error("screen_unavailable", str(exc))
+                return False
+        else:
+            stopped, self._screen = self._screen, None
+        await self.sync_video_sending()
+        if stopped is not None:
+            stopped.stop()  # after the links moved off it
+        self.changed(Change.DEVICES)
+        if self._in_room and not self.ended.is_set():
+            try:
+                await self.client.set_user_attributes(
+                    self.call_id, {SCREEN_ATTRIBUTE: "1" if on else ""}
+                )
+            except SignalingError as exc:
+                log.warning("screen sharing not announced: %s", exc)
+        return True
+
+    def _local_video(self) -> MediaStreamTrack | None:
+        if self._screen is not None:
+            return self._screen
+        return super()._local_video()
+
+    async def _close_media(self) -> None:
+        await super()._close_media()
+        if self._screen is not None:
+            self._screen.stop()
+            self._screen = None
 
     async def _set_device(self, device: MediaDevice, on: bool) -> None:
         if device == "microphone":

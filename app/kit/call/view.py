@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.kit.call.session import CallSession
+from app.kit.call.session import SCREEN_ATTRIBUTE, CallSession
 from app.kit.views.call import CallView, TileConnection, TileView, level_from_dbfs
 from media.errors import AudioRoute
 from media.peer_types import PeerState
@@ -41,6 +41,7 @@ def call_view(
             is_local=True,
             microphone_on=media.microphone_on,
             camera_on=media.camera_on,
+            sharing_screen=session.sharing_screen,
         )
     ]
     for user_id, member in session.members.items():
@@ -55,6 +56,7 @@ def call_view(
                 speaking_level=level_from_dbfs(member.level_dbfs),
                 is_speaking=member.speaking,
                 connection=connection,
+                sharing_screen=member.attributes.get(SCREEN_ATTRIBUTE) == "1",
             )
         )
     for user_id in sorted(session.pending_invitees - set(session.members) - {me.id}):
@@ -84,4 +86,5 @@ def call_view(
         unread_messages=unread_messages,
         reconnecting=session.reconnecting,
         can_remove_members=len(tiles) > 2,
+        sharing_screen=session.sharing_screen,
     )

@@ -46,6 +46,8 @@ class CallMenuButton(StrEnum):
     CHAT = "chat"
     SHOW_MEMBER_LIST = "show_member_list"
     MINIMIZE = "minimize"
+    #: A Parley addition: send the screen instead of the camera.
+    SHARE_SCREEN = "share_screen"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,8 +78,15 @@ _VIDEO_BOTTOM = (
     _B.TOGGLE_MICROPHONE,
     _B.SWITCH_AUDIO_OUTPUT,
     _B.CHAT,
+    _B.SHARE_SCREEN,
 )
-_VOICE_BOTTOM = (_B.TOGGLE_MICROPHONE, _B.HANG_UP, _B.SWITCH_AUDIO_OUTPUT, _B.CHAT)
+_VOICE_BOTTOM = (
+    _B.TOGGLE_MICROPHONE,
+    _B.HANG_UP,
+    _B.SWITCH_AUDIO_OUTPUT,
+    _B.CHAT,
+    _B.SHARE_SCREEN,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -625,7 +625,11 @@ class RoomSession(Generic[E, Reason, EndEvent]):
         A voice call with the camera off sends no black frames; turning the camera on
         (or off) renegotiates the links (see :meth:`media.mesh.Mesh.set_local_track`).
         """
-        await self.mesh.set_local_video(self.media.video if self.media.camera_on else None)
+        await self.mesh.set_local_video(self._local_video())
+
+    def _local_video(self) -> MediaStreamTrack | None:
+        """What the links send as video now (a call sharing the screen sends that)."""
+        return self.media.video if self.media.camera_on else None
 
     def _on_remote_track(self, user_id: str, kind: MediaKind, track: MediaStreamTrack) -> None:
         if self.ended.is_set():
@@ -634,7 +638,7 @@ class RoomSession(Generic[E, Reason, EndEvent]):
             self.media.play(user_id, track)
             return
         self.media.show(user_id, track)
-        if self.media.camera_on != (self.mesh.local_track(MediaKind.VIDEO) is not None):
+        if (self._local_video() is None) != (self.mesh.local_track(MediaKind.VIDEO) is None):
             # Local media that shows what it receives (the echo user) just got a picture.
             self.tasks.spawn(self.sync_video_sending(), f"{self.kind} {self.room_id} video")
         if self._update_member(user_id, video=track):

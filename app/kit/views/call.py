@@ -74,6 +74,8 @@ class TileView:
     #: Invited but not joined yet: the tile shows "Waiting…" and a cancel button.
     waiting: bool = False
     connection: TileConnection = TileConnection.CONNECTED
+    #: They send their screen: shown whole (fitted), not cropped; the local tile says so.
+    sharing_screen: bool = False
 
     def __post_init__(self) -> None:
         if not self.user_id:
@@ -82,6 +84,13 @@ class TileView:
             raise ValueError("TileView.speaking_level must be within 0..1")
         if not isinstance(self.connection, TileConnection):
             raise TypeError("TileView.connection must be a TileConnection")
+
+    @property
+    def shows_video(self) -> bool:
+        """Whether the tile shows a picture: the camera's, or someone else's shared screen
+        (the local tile never shows the local screen: a picture of itself, endlessly)."""
+        screen = self.sharing_screen and not self.is_local
+        return (self.camera_on or screen) and not self.waiting
 
     @property
     def display_name(self) -> str:
@@ -111,6 +120,8 @@ class CallView:
     #: Whether the local user can turn the microphone on (an audio room's audience cannot:
     #: the overlay then shows no microphone button).
     microphone_available: bool = True
+    #: Whether the local user shares their screen now (the share button's state).
+    sharing_screen: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.layout, CallLayoutMode):
