@@ -7,13 +7,13 @@ from typing import Any
 
 from app.kit.bots.call import Answer, Bot
 from app.kit.call.invitations import Phase
-from app.kit.call.session import CallSession
 from app.kit.media import MediaOptions
 from app.kit.types import CallEndEvent, CallEndReason, KitError
 from app.testing import BotFactory, wait_until
 from media.errors import DeviceExceptionType
 from media.peer_types import MediaKind, PeerState
 from signaling.protocol import RoomSnapshot
+from tests.support.calls import answered_call
 
 
 def end_reason(bot: Bot) -> CallEndReason:
@@ -200,25 +200,10 @@ async def test_camera_toggle_and_remote_device_state(parley_bot: BotFactory) -> 
     assert alice_session.media.camera_on is True
 
 
-async def voice_call(parley_bot: BotFactory) -> tuple[Bot, Bot, CallSession, CallSession]:
-    """Alice calls Bob (voice), he answers: both bots and both call sessions, once each
-    hears the other."""
-    alice = await parley_bot("alice")
-    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
-    await alice.call(["bob"], video=False)
-    await alice.expect("call.user.on_enter")
-    await bob.expect("call.user.on_enter")
-    a, b = alice.session, bob.session
-    assert a is not None
-    assert b is not None
-    await wait_until(lambda: "alice" in b.media.playback.keys and "bob" in a.media.playback.keys)
-    return alice, bob, a, b
-
-
 async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
     parley_bot: BotFactory,
 ) -> None:
-    alice, _, a, b = await voice_call(parley_bot)
+    alice, _, a, b = await answered_call(parley_bot)
     link = a.mesh.peers["bob"]
     assert a.media.camera_on is False
     assert link.track(MediaKind.VIDEO) is None
@@ -235,7 +220,7 @@ async def test_a_voice_call_sends_no_video_until_a_camera_is_turned_on(
 async def test_a_link_the_other_side_closed_is_made_again_while_both_stay(
     parley_bot: BotFactory,
 ) -> None:
-    _, _, a, b = await voice_call(parley_bot)
+    _, _, a, b = await answered_call(parley_bot)
     old = b.mesh.peers["alice"]
     await wait_until(
         lambda: (
@@ -279,7 +264,7 @@ async def test_local_device_failure_reaches_the_other_side(parley_bot: BotFactor
 
 
 async def test_call_chat_delivers_and_reports_failures(parley_bot: BotFactory) -> None:
-    alice, bob, a, b = await voice_call(parley_bot)
+    alice, bob, a, b = await answered_call(parley_bot)
     sent = await a.chat.send("hello")
     assert sent.state.value == "success"
     await wait_until(lambda: [m.text for m in b.chat.messages] == ["hello"])

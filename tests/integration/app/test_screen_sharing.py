@@ -7,34 +7,20 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 
-from app.kit.bots.call import Answer, Bot
-from app.kit.call.session import SCREEN_ATTRIBUTE, CallSession
+from app.kit.call.session import SCREEN_ATTRIBUTE
 from app.kit.call.view import call_view
 from app.kit.types import KitError
 from app.testing import BotFactory, wait_until
 from media.peer_types import MediaKind
 from media.screen import ScreenTrack
+from tests.support.calls import answered_call
 from tests.support.x_server import paint_screen, x_display
-
-
-async def call(parley_bot: BotFactory, *, video: bool) -> tuple[Bot, CallSession, CallSession]:
-    """Alice calls Bob, he answers: Alice's bot and both sessions, once each hears the other."""
-    alice = await parley_bot("alice")
-    bob = await parley_bot("bob", on_invited=Answer.ANSWER)
-    await alice.call(["bob"], video=video)
-    await alice.expect("call.user.on_enter")
-    await bob.expect("call.user.on_enter")
-    a, b = alice.session, bob.session
-    assert a is not None
-    assert b is not None
-    await wait_until(lambda: "alice" in b.media.playback.keys and "bob" in a.media.playback.keys)
-    return alice, a, b
 
 
 async def test_the_other_side_sees_the_shared_screen_whole(
     parley_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice, a, b = await call(parley_bot, video=False)
+    alice, _, a, b = await answered_call(parley_bot)
     with x_display(1280, 800) as display:
         monkeypatch.setenv("DISPLAY", display)
         paint_screen(display, 30, 190, 60)
@@ -77,7 +63,7 @@ async def green_frame(track: MediaStreamTrack) -> av.VideoFrame:
 async def test_sharing_stops_and_the_camera_comes_back(
     parley_bot: BotFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice, a, _ = await call(parley_bot, video=True)
+    alice, _, a, _ = await answered_call(parley_bot, video=True)
     camera = a.mesh.local_track(MediaKind.VIDEO)
     assert camera is not None
     with x_display(640, 480) as display:
@@ -94,7 +80,7 @@ async def test_without_a_screen_to_share_it_says_why_and_changes_nothing(
 ) -> None:
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
-    alice, a, b = await call(parley_bot, video=False)
+    alice, _, a, b = await answered_call(parley_bot)
     assert await alice.kit.controller.audio_video.share_screen(True) is False
     error = (await alice.expect("call.on_error")).args[0]
     assert isinstance(error, KitError)
