@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -166,5 +167,12 @@ class JanusLab:
 
     def down(self) -> None:
         self.stop_janus()
+        # Whatever else still runs in the namespace (a server's own Janus a failed test
+        # left) would outlive it.
+        for pid in subprocess.run(
+            ["ip", "netns", "pids", self.ns], capture_output=True, text=True, check=False
+        ).stdout.split():
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
         self.down_network()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import signal
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -221,9 +222,10 @@ async def test_the_server_runs_its_own_janus_and_rooms_survive_its_restart(
     Janus dies starts it again; the rooms publish and subscribe anew by themselves."""
     lab = JanusLab(index=1)
     lab.up(janus=False)  # the server brings its own
-    server, url = lab.start_parley_server(tmp_path, TEST_SECRET)
+    server: subprocess.Popen[str] | None = None
     bots: list[RoomBot] = []
     try:
+        server, url = lab.start_parley_server(tmp_path, TEST_SECRET)
         for user_id in ("host", "bob"):
             token = mint_token(TEST_SECRET, user_id, user_id.title())
             bot = RoomBot(url, token, User(user_id, user_id.title()), media=TONE)
@@ -248,9 +250,11 @@ async def test_the_server_runs_its_own_janus_and_rooms_survive_its_restart(
     finally:
         for bot in bots:
             await bot.close()
-        server.terminate()
-        server.wait(timeout=15)
-        if server.stdout is not None:
-            server.stdout.close()
-        assert lab.janus_pids() == [], "the server left its Janus running"
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+            if server.stdout is not None:
+                server.stdout.close()
+        left = lab.janus_pids()
         lab.down()
+    assert left == [], "the server left its Janus running"
