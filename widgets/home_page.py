@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QIcon, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,9 +17,12 @@ from PySide6.QtWidgets import (
 from app.kit.account import OnlineUser
 from app.kit.identity import parse_user_ids
 from widgets.call_history_list import CallHistoryList
+from widgets.icons import icon
 from widgets.plain_text import ElidedLabel, PlainLabel
 from widgets.theme import Colors
 from widgets.user_list import USER_ROLE, UserDelegate, UserListModel
+
+_NO_LIMIT = 16_777_215  # Qt's QWIDGETSIZE_MAX, which PySide6 does not export
 
 
 class HomePage(QWidget):
@@ -61,6 +64,18 @@ class HomePage(QWidget):
         self.sign_out_button = QPushButton(self.tr("Sign out"), self)
         self.sign_out_button.setObjectName("sign_out_button")
         self.sign_out_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.sign_out_button.setToolTip(self.tr("Sign out"))
+        # Their icons and names, for a window too narrow for their names beside the greeting.
+        self._header_buttons = tuple(
+            (button, name, button.text())
+            for button, name in (
+                (self.devices_button, "devices"),
+                (self.settings_button, "settings"),
+                (self.sign_out_button, "sign-out"),
+            )
+        )
+        self._compact_header = False
+        self._wide_buttons = 0
 
         header_text = QVBoxLayout()
         header_text.setSpacing(2)
@@ -241,6 +256,50 @@ class HomePage(QWidget):
             )
         )
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_header()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() is QEvent.Type.PaletteChange and self._compact_header:
+            self._show_header_buttons()  # icons in the new theme's colour
+
+    def _fit_header(self) -> None:
+        """In a narrow window the header's buttons show icons only (their names stay their
+        tooltips and accessible names), so the greeting keeps its room instead of
+        shrinking to "Hello, …"."""
+        buttons = (self.devices_button, self.settings_button, self.sign_out_button)
+        if not self._compact_header:
+            self._wide_buttons = sum(b.sizeHint().width() for b in buttons)
+        layout = self.layout()
+        room = self.width()
+        if layout is not None:
+            margins = layout.contentsMargins()
+            room -= margins.left() + margins.right() + 3 * max(0, layout.spacing())
+        greeting = self.title_label.fontMetrics().horizontalAdvance(self.title_label.full_text())
+        compact = greeting + self._wide_buttons > room
+        if compact != self._compact_header:
+            self._compact_header = compact
+            self._show_header_buttons()
+            if layout is not None:
+                layout.activate()  # now, not after the size that asked for it was drawn
+
+    def _show_header_buttons(self) -> None:
+        color = self.palette().color(QPalette.ColorRole.ButtonText)
+        for button, name, text in self._header_buttons:
+            button.setAccessibleName(text)
+            if self._compact_header:
+                button.setText("")
+                button.setIcon(icon(name, color, 20))
+                # Square: the style's minimum width is for a name.
+                button.setFixedWidth(button.sizeHint().height())
+            else:
+                button.setText(text)
+                button.setIcon(QIcon())
+                button.setMinimumWidth(0)
+                button.setMaximumWidth(_NO_LIMIT)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         """The call field takes the focus: typing an ID and Enter calls (the focus was
         left on Sign out, where Enter signs out)."""
@@ -250,6 +309,7 @@ class HomePage(QWidget):
 
     def _show_identity(self, me: OnlineUser) -> None:
         self.title_label.setText(self.tr("Hello, {name}").format(name=me.name))
+        self._fit_header()
         self.identity_label.setText(
             self.tr("Signed in as {name} ({user_id})").format(name=me.name, user_id=me.user_id)
         )

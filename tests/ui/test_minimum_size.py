@@ -63,6 +63,39 @@ async def test_the_home_page_at_the_minimum_size_shortens_instead_of_cutting(
     assert server.full_text().startswith("Server · http://127.0.0.1:")
 
 
+async def test_a_narrow_window_keeps_the_greeting_whole_with_icon_buttons(
+    parley_window: WindowFactory,
+) -> None:
+    alice = await parley_window("alice", "Alice Martin")
+    window = alice.app.window
+    home = window.home_page
+    buttons = {
+        home.devices_button: "Devices…",
+        home.settings_button: "Settings…",
+        home.sign_out_button: "Sign out",
+    }
+    window.resize(1100, 700)
+    await wait_until(lambda: window.width() == 1100)
+    assert [button.text() for button in buttons] == list(buttons.values())
+    window.resize(window.minimumSize())
+    await wait_until(lambda: window.size() == window.minimumSize())
+    # Icons only: the greeting keeps its room, the names stay for tooltips and readers.
+    await wait_until(lambda: home.sign_out_button.text() == "")
+    # Whole, not "Hello, …".
+    await wait_until(lambda: home.title_label.text() == "Hello, Alice Martin")
+    for button, name in buttons.items():
+        assert button.text() == ""
+        assert not button.icon().isNull()
+        assert button.accessibleName() == name
+        assert button.toolTip()
+        assert window.rect().contains(box_in(window, button))
+    assert cut_off_labels(window) == []
+    # Wide again: the names come back.
+    window.resize(1100, 700)
+    await wait_until(lambda: home.sign_out_button.text() == "Sign out")
+    assert all(button.icon().isNull() for button in buttons)
+
+
 async def test_a_notice_takes_the_connection_states_place_for_its_time(
     parley_window: WindowFactory,
 ) -> None:
