@@ -115,6 +115,22 @@ async def shoot(qt_app: QApplication, settings_dir: Path) -> None:
         save(window, "app-group-call")
         presenter.hang_up()
         await until(lambda: kit.session is None)
+
+        # Eva calls and gives up before Alice answers: a missed call, on the tray's menu.
+        eva = await bot("eva", "Eva Novak", Answer.IGNORE)
+        await until(lambda: kit.invitations is not None and kit.invitations.phase.value == "idle")
+        await asyncio.sleep(0.5)  # the server sees her available again
+        await eva.call(["alice"])
+        await until(banner.isVisible)
+        await eva.cancel()
+        tray = app.desktop.tray
+        await until(lambda: tray.missed_action.isVisible())
+        if not tray.keep_running_action.isChecked():
+            tray.keep_running_action.trigger()  # one choice ticked, as most people keep it
+        tray.menu.popup(window.mapToGlobal(window.rect().center()))
+        await asyncio.sleep(0.3)
+        save(tray.menu, "app-tray-menu")
+        tray.menu.hide()
     finally:
         for made in bots:
             await made.close()

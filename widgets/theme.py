@@ -184,9 +184,11 @@ QCheckBox::indicator, QMenu::indicator:non-exclusive {{
     width: 16px; height: 16px; border: 2px solid {muted}; border-radius: 4px;
     background: {surface};
 }}
-QCheckBox::indicator:checked {{
+QCheckBox::indicator:checked, QMenu::indicator:non-exclusive:checked {{
     background: {accent}; border-color: {accent}; image: url({tick});
 }}
+QMenu#tray_menu::item {{ padding: 5px 22px 5px 34px; }}
+QMenu#tray_menu::indicator {{ left: 9px; }}
 QCheckBox::indicator:disabled {{ border-color: {border}; background: {surface_alt}; }}
 QCheckBox::indicator:checked:disabled {{ background: {border}; border-color: {border}; }}
 """

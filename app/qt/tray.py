@@ -48,6 +48,7 @@ class TrayIcon(QObject):
         self._missed = 0
         # A tray menu has no parent widget: it must not close with the window.
         self.menu = QMenu()
+        self.menu.setObjectName("tray_menu")  # room for its check boxes (the theme)
         self.show_action = self.menu.addAction(self.tr("Show Parley"))
         self.status_action = self.menu.addAction(self._status)
         self.status_action.setEnabled(False)
