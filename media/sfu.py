@@ -17,7 +17,6 @@ answer out) and is handed the SFU's offers for the receiving connection
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiortc import (
@@ -31,26 +30,15 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from media import ice
 from media.peer_support import dispose_pc
-from media.peer_types import MediaKind, PeerState
+from media.peer_types import MediaKind
 from media.relay import OpusFanout
 from media.voice_receive import install_voice_receive
-
-log = logging.getLogger("media.sfu")
 
 __all__ = ["SfuAudio"]
 
 Publish = Callable[[str], Awaitable[str]]
 OnRemoteTrack = Callable[[str, MediaKind, MediaStreamTrack], None]
 OnRemoteGone = Callable[[str], None]
-OnState = Callable[[PeerState], None]
-
-_STATES = {
-    "new": PeerState.NEW,
-    "connecting": PeerState.CONNECTING,
-    "connected": PeerState.CONNECTED,
-    "failed": PeerState.FAILED,
-    "closed": PeerState.CLOSED,
-}
 
 
 class SfuAudio:
@@ -62,17 +50,12 @@ class SfuAudio:
         *,
         on_remote_track: OnRemoteTrack | None = None,
         on_remote_gone: OnRemoteGone | None = None,
-        on_receive_state: OnState | None = None,
         ice_servers: Sequence[RTCIceServer] = (),
-        voice_receive: bool = True,
     ) -> None:
-        """``voice_receive=False`` keeps aiortc's own receive path (benchmarks compare)."""
         self._publish = publish
         self._on_remote_track = on_remote_track
         self._on_remote_gone = on_remote_gone
-        self._on_receive_state = on_receive_state
         self._ice_servers = list(ice_servers)
-        self._voice_receive = voice_receive
         self._fanout = OpusFanout()
         self._sender: RTCPeerConnection | None = None
         self._receiver: RTCPeerConnection | None = None
@@ -149,12 +132,10 @@ class SfuAudio:
                 await dispose_pc(old)
             if self._receiver is None:
                 self._receiver = self._new_pc()
-                pc = self._receiver
-                pc.on("connectionstatechange", lambda: self._receive_state(pc))
             pc = self._receiver
             await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
             for transceiver in pc.getTransceivers():
-                if transceiver.kind == "audio" and self._voice_receive:
+                if transceiver.kind == "audio":
                     # Before any RTP: packets flow only once the answer is applied.
                     install_voice_receive(transceiver.receiver, transceiver.receiver.track)
             await pc.setLocalDescription(await pc.createAnswer())
@@ -178,10 +159,6 @@ class SfuAudio:
             if self._on_remote_gone is not None:
                 self._on_remote_gone(user)
         self._speakers = {mid: u for mid, u in self._speakers.items() if u not in users}
-
-    def _receive_state(self, pc: RTCPeerConnection) -> None:
-        if pc is self._receiver and self._on_receive_state is not None:
-            self._on_receive_state(_STATES.get(pc.connectionState, PeerState.CONNECTING))
 
     async def reset(self) -> None:
         """The SFU lost the room's media: close both connections (publish again after)."""

@@ -87,10 +87,6 @@ def write_config(folder: Path, config: JanusConfig) -> Path:
     main.write_text(
         f"""general: {{
     configs_folder = "{folder}"
-    plugins_folder = "/usr/lib/x86_64-linux-gnu/janus/plugins"
-    transports_folder = "/usr/lib/x86_64-linux-gnu/janus/transports"
-    events_folder = "/usr/lib/x86_64-linux-gnu/janus/events"
-    loggers_folder = "/usr/lib/x86_64-linux-gnu/janus/loggers"
     debug_level = 4
     api_secret = "{config.api_secret}"
     session_timeout = 60

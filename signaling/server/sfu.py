@@ -410,7 +410,11 @@ class SfuBridge:
                 "room": room.janus_id,
                 "streams": [{"feed": feed} for feed in sorted(want)],
             }
-            return await janus.negotiate(sub.handle, body), True
+            try:
+                return await janus.negotiate(sub.handle, body), True
+            except JanusError:
+                await self._detach_subscriber(sub)  # the next change starts afresh
+                raise
         body = {"request": "update"}
         if want - sub.feeds:
             body["subscribe"] = [{"feed": feed} for feed in sorted(want - sub.feeds)]
