@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import shutil
-import signal
 import socket
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+
+from signaling.server.child_processes import die_with_parent
 
 log = logging.getLogger("parley.janus")
 
@@ -36,7 +34,6 @@ __all__ = ["JanusConfig", "JanusProcess", "free_tcp_port", "write_config"]
 _UNUSED_PLUGINS = (
     "audiobridge duktape echotest lua nosip recordplay sip streaming textroom videocall voicemail"
 )
-_PR_SET_PDEATHSIG = 1
 _UNUSED_TRANSPORTS = "mqtt nanomsg pfunix rabbitmq websockets"
 _UNUSED_EVENTS = "gelfevh mqttevh nanomsgevh rabbitmqevh sampleevh wsevh"
 
@@ -162,14 +159,6 @@ async def wait_until_ready(url: str, timeout: float = 15.0) -> None:
             await asyncio.sleep(0.1)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: Janus gets SIGTERM when the server dies, even by
-    SIGKILL (Linux's parent-death signal), so no orphan keeps the media ports."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
 class JanusProcess:
     """``janus`` from a config folder this server wrote, restarted when it exits."""
 
@@ -208,7 +197,9 @@ class JanusProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            # Janus gets SIGTERM when the server dies, even by SIGKILL: no orphan keeps
+            # the media ports.
+            preexec_fn=die_with_parent(),
         )
         try:
             await wait_until_ready(self.config.url)

@@ -17,7 +17,7 @@ from signaling.auth import mint_token
 from signaling.enums import CallType
 from signaling.protocol import InvitationAcceptedEvent
 from signaling.server.app import RunningServer
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 from tests.support.signaling import TEST_SECRET, ClientFactory
 
 CLIENT_DIR = Path(__file__).resolve().parents[1] / "conformance"

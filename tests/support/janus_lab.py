@@ -21,9 +21,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from signaling.server.child_processes import die_with_parent
 from signaling.server.janus_process import JanusConfig, write_config
 from signaling.server.sfu import SfuSettings
-from tests.support.processes import die_with_parent
 
 API_SECRET = "janus-api-secret-of-the-suite"
 ADMIN_KEY = "janus-admin-key-of-the-suite"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 TURN_IP = "198.18.0.1"

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 
 NULL_PA = """\
 load-module module-native-protocol-unix auth-anonymous=1

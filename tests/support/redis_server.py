@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 
 _prefixes = itertools.count(1)
 

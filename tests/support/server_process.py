@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 from tests.support.signaling import TEST_SECRET
 
 

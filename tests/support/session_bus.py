@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from signaling.server.child_processes import die_with_parent
 from tests.support.nat_lab import ROOT
-from tests.support.processes import die_with_parent
 
 
 class FakeService:

@@ -12,7 +12,7 @@ every phase whatever happened before, by one watchdog thread:
 - should even that thread not get to run (the GIL held by a stuck C call),
   ``faulthandler`` dumps the stacks and ends the process 15 s later, from C.
 
-Helper daemons die with the process (``tests.support.processes.die_with_parent``).
+Helper daemons die with the process (``signaling.server.child_processes.die_with_parent``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 
 _READY_TIMEOUT_S = 10.0
 

@@ -26,7 +26,7 @@ from app.kit.account import LinkState
 from app.kit.local_server import ServerMode, probe_parley
 from app.main import Application, parse_args
 from app.testing import wait_until, window_options
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 from tests.support.x_server import top_level_windows, x_display
 from widgets.device_settings_dialog import DeviceSettingsDialog
 

@@ -29,8 +29,8 @@ from app.testing import wait_until
 from media.levels import SILENCE_DBFS
 from signaling.auth import mint_token
 from signaling.server.app import RunningServer, start_server
+from signaling.server.child_processes import die_with_parent
 from signaling.server.hub import ServerConfig
-from tests.support.processes import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "tests" / "support" / "browser"

@@ -20,7 +20,7 @@ from signaling.client import SignalingClient
 from signaling.enums import CallType
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer
-from tests.support.processes import die_with_parent
+from signaling.server.child_processes import die_with_parent
 from tests.support.server_process import CLI_ENV, run_cli
 from tests.support.signaling import TEST_SECRET, ClientFactory
 

@@ -18,9 +18,9 @@ from signaling.auth import mint_token
 from signaling.client import SignalingClient
 from signaling.errors import ErrorCode, SignalingError
 from signaling.server.app import RunningServer, start_server
+from signaling.server.child_processes import die_with_parent
 from signaling.server.hub import ServerConfig
 from signaling.tls import TlsError, client_context, plain_to_network, server_context
-from tests.support.processes import die_with_parent
 from tests.support.server_process import run_cli
 from tests.support.signaling import TEST_SECRET
 from tests.support.test_ca import TestCA

@@ -1,9 +1,10 @@
-"""Helper processes that cannot outlive the test run that started them.
+"""Child processes that cannot outlive the process that started them.
 
-``atexit`` does not run when the test process is killed (a CI timeout, the watchdog's
-hard stop, ``kill -9``): a daemon started with ``preexec_fn=die_with_parent()`` gets
-SIGTERM from the kernel the moment its parent dies instead (``prctl(PR_SET_PDEATHSIG)``,
-Linux only; elsewhere it does nothing).
+``atexit`` does not run when a process is killed (``kill -9``, a CI timeout, the test
+watchdog's hard stop): a child started with ``preexec_fn=die_with_parent()`` gets SIGTERM
+from the kernel the moment its parent dies instead (``prctl(PR_SET_PDEATHSIG)``, Linux
+only; elsewhere it does nothing). The server's own Janus is started so, and so are the
+test suite's helper daemons.
 """
 
 from __future__ import annotations
