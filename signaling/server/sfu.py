@@ -361,10 +361,7 @@ class SfuBridge:
         async with sub.lock:
             if sub.handle != event.handle_id:
                 return
-            streams = event.data.get("streams", [])
-            sub.feeds = frozenset(
-                str(s["feed_id"]) for s in streams if s.get("active", True) and s.get("feed_id")
-            )
+            sub.feeds = frozenset(stream.user_id for stream in _live_streams(event.data))
             await self._offer(room, user_id, sub, PluginReply(event.data, event.jsep), False)
         await self._refresh(room, user_id)  # whatever changed meanwhile
 
@@ -427,11 +424,7 @@ class SfuBridge:
     ) -> None:
         assert reply.jsep is not None
         assert sub.handle is not None
-        streams = [
-            SfuStreamInfo(mid=str(s["mid"]), user_id=str(s["feed_id"]))
-            for s in reply.data.get("streams", [])
-            if s.get("active", True) and s.get("feed_id") and s.get("type") == "audio"
-        ]
+        streams = _live_streams(reply.data)
         session = await self.hub.store.session_of(user_id)
         if session is None:
             return
@@ -459,3 +452,13 @@ class SfuBridge:
             sub.feeds = frozenset()
         finally:
             sub.answer = None
+
+
+def _live_streams(data: dict[str, Any]) -> list[SfuStreamInfo]:
+    """The speakers a subscription's audio sections carry now, as Janus lists them (an
+    inactive section, or one whose feed left, carries nobody)."""
+    return [
+        SfuStreamInfo(mid=str(s["mid"]), user_id=str(s["feed_id"]))
+        for s in data.get("streams", [])
+        if s.get("active", True) and s.get("feed_id") and s.get("type") == "audio"
+    ]
